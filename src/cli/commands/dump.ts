@@ -1,0 +1,53 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ChatDbError } from '../../errors.js';
+import { schemaDiff } from '../../safety/diff.js';
+import { DEFAULT_DUMP_SCHEMA, dumpSchema } from '../../safety/dump.js';
+import { configOf, output, withMigrationDb } from '../context.js';
+
+interface DumpFlags {
+  out?: string;
+  check?: string;
+  schema: string;
+}
+
+/** `chatdb dump [--out schema.sql] [--check schema.sql]`: the normalized schema dump. */
+export function register(program: Command): void {
+  program
+    .command('dump')
+    .description('print a normalized, deterministic schema dump (commit it; diff it in review)')
+    .option('--out <file>', 'write the dump to this file instead of stdout')
+    .option('--check <file>', 'compare with this committed dump: print the diff and exit 1 when they differ')
+    .option('--schema <name>', 'schema to dump', DEFAULT_DUMP_SCHEMA)
+    .option('--json', 'with --check: print the result as JSON')
+    .action(async (opts: DumpFlags, cmd: Command) => {
+      const config = configOf(cmd);
+      const out = output(cmd);
+      const dump = await withMigrationDb(config, (db) => dumpSchema(db, { schema: opts.schema }));
+      if (opts.check !== undefined) {
+        let committed: string;
+        try {
+          committed = readFileSync(opts.check, 'utf8');
+        } catch (e) {
+          throw new ChatDbError('invalid_input', `--check ${opts.check}: ${(e as Error).message}`);
+        }
+        const diff = schemaDiff(committed, dump, opts.check, 'database');
+        out.result(
+          diff
+            ? `${diff}\n${opts.check} is out of date: run chatdb dump --out ${opts.check}`
+            : `${opts.check} is up to date`,
+          {
+            file: opts.check,
+            upToDate: diff === '',
+            diff,
+          },
+        );
+        if (diff) process.exitCode = 1;
+        return;
+      }
+      if (opts.out !== undefined) {
+        writeFileSync(opts.out, dump);
+        process.stderr.write(`chatdb: wrote ${opts.out}\n`);
+      } else process.stdout.write(dump);
+    });
+}

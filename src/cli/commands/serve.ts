@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import type { Config } from '../../config.js';
+import type { Database } from '../../db/index.js';
+import { ChatDbError } from '../../errors.js';
+import { serve } from '../../http/serve.js';
+import { init, status, up } from '../../migrate/index.js';
+import { configOf } from '../context.js';
+
+/**
+ * The schema step of `serve`: on the embedded database (or with --migrate) install the `all`
+ * baseline and apply pending migrations; on a server otherwise refuse to start when anything is
+ * pending or edited, or the schema is not there.
+ */
+export const prepareSchema =
+  (config: Config, migrate: boolean, log: (l: string) => void) =>
+  async (db: Database): Promise<void> => {
+    if (migrate || config.databaseUrl === undefined || db.kind === 'pglite') {
+      await init(db, { dir: config.migrationsDir, scope: 'all', log });
+      await up(db, { dir: config.migrationsDir, log });
+      return;
+    }
+    const report = await status(db, { dir: config.migrationsDir });
+    if (report.pending > 0 || report.edited > 0) {
+      throw new ChatDbError(
+        'migration_pending',
+        `${report.pending} migration(s) pending and ${report.edited} edited in ${config.migrationsDir}: run \`chatdb up\` first, or start with --migrate`,
+      );
+    }
+    const t = await db.query<{ t: string | null }>("SELECT to_regclass('chat_sessions')::text AS t");
+    if (!t.rows[0]?.t) {
+      throw new ChatDbError(
+        'migration_pending',
+        'the chatdb schema is not installed: run `chatdb init --scope all`, or start with --migrate',
+      );
+    }
+  };
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('run the HTTP API (docs at /docs); on the embedded database the schema is installed first')
+    .option('--port <port>', 'port to listen on (default: PORT or 8080)')
+    .option('--host <host>', 'address to listen on (default: HOST or 127.0.0.1)')
+    .option(
+      '--migrate',
+      'on a DATABASE_URL: install the baseline and apply pending migrations before serving',
+    )
+    .action(async (opts: { port?: string; host?: string; migrate?: boolean }, cmd: Command) => {
+      const base = configOf(cmd);
+      const config: Config = {
+        ...base,
+        ...(opts.port === undefined ? {} : { port: configOfPort(opts.port) }),
+        ...(opts.host === undefined ? {} : { host: opts.host }),
+      };
+      const log = (l: string) => process.stdout.write(`${l}\n`);
+      await serve({ config, prepare: prepareSchema(config, opts.migrate === true, log) });
+    });
+}
+
+function configOfPort(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ChatDbError('config_invalid', `--port must be a whole number from 0 to 65535, got "${raw}"`);
+  }
+  return n;
+}

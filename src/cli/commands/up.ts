@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { loadMigrations, up } from '../../migrate/index.js';
+import { configOf, output, withMigrationDb } from '../context.js';
+
+interface UpFlags {
+  to?: string;
+  dryRun?: boolean;
+  strict?: boolean;
+  allowIrreversible?: boolean;
+}
+
+/** `chatdb up`: apply pending migrations. */
+export function register(program: Command): void {
+  program
+    .command('up')
+    .description('apply pending migrations, oldest first, each in its own transaction')
+    .option('--to <version>', 'stop after this version (e.g. 20260101120000)')
+    .option('--dry-run', 'list what would be applied; change nothing')
+    .option('--strict', 'refuse a pending migration older than the newest applied one (default: warn)')
+    .option('--allow-irreversible', 'also apply migrations that have no down section')
+    .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
+    .action(async (opts: UpFlags, cmd: Command) => {
+      const config = configOf(cmd);
+      const out = output(cmd);
+      const migrations = loadMigrations(config.migrationsDir);
+      const result = await withMigrationDb(
+        config,
+        (db) => {
+          out.progress(`database: ${db.target}`);
+          return up(db, {
+            dir: config.migrationsDir,
+            migrations,
+            log: out.progress,
+            warn: out.warn,
+            ...(opts.to === undefined ? {} : { to: opts.to }),
+            dryRun: opts.dryRun === true,
+            strict: opts.strict === true,
+            allowIrreversible: opts.allowIrreversible === true,
+          });
+        },
+        out,
+      );
+      const n = result.steps.length;
+      const human =
+        n === 0
+          ? 'nothing to apply: up to date'
+          : result.dryRun
+            ? `${n} migration(s) would be applied (dry run: nothing changed)`
+            : `${n} migration(s) applied`;
+      out.result(human, result);
+    });
+}

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { type Config, loadConfig } from '../config.js';
+import { type Database, openDatabase } from '../db/index.js';
+import { ChatDbError, isChatDbError } from '../errors.js';
+
+/** Options every command accepts (declared on the program). */
+export interface GlobalFlags {
+  databaseUrl?: string;
+  dir?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** The resolved config for a command, from its flags and the environment. */
+export const configOf = (cmd: Command): Config => {
+  const o = cmd.optsWithGlobals<GlobalFlags>();
+  return loadConfig(process.env, { databaseUrl: o.databaseUrl, dir: o.dir, dataDir: o.dataDir });
+};
+
+/** True when the command (or the program) got --json. */
+export const wantsJson = (cmd: Command): boolean => cmd.optsWithGlobals<GlobalFlags>().json === true;
+
+export interface Output {
+  readonly json: boolean;
+  /** A progress line: stdout, or stderr with --json. */
+  progress(line: string): void;
+  /** A warning: always stderr, prefixed `chatdb: `. */
+  warn(line: string): void;
+  /** The command's result: the human text, or with --json only the JSON document on stdout. */
+  result(human: string, data: unknown): void;
+}
+
+/**
+ * Where a command writes: human lines go to stdout; with --json, progress goes to stderr and only
+ * the final JSON document to stdout, so `chatdb status --json | jq` works.
+ */
+export const output = (cmd: Command): Output => {
+  const json = wantsJson(cmd);
+  return {
+    json,
+    progress: (line) => (json ? process.stderr : process.stdout).write(`${line}\n`),
+    warn: (line) => process.stderr.write(`chatdb: ${line}\n`),
+    result: (human, data) => {
+      if (json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      else if (human) process.stdout.write(`${human}\n`);
+    },
+  };
+};
+
+/**
+ * Opens the migrations database (the direct URL when one is configured), runs fn, closes it.
+ * Connection retries are reported as one line: "connected after N retries", or, when every attempt
+ * failed, the adapter's one-line error with the number of attempts.
+ */
+export async function withMigrationDb<T>(
+  config: Config,
+  fn: (db: Database) => Promise<T>,
+  out: Pick<Output, 'warn'> = { warn: (line) => process.stderr.write(`chatdb: ${line}\n`) },
+): Promise<T> {
+  const retries: string[] = [];
+  let open = false;
+  let db: Database;
+  try {
+    db = await openDatabase({
+      url: config.migrationsUrl,
+      dataDir: config.dataDir,
+      logger: (m) => (open ? out.warn(m) : retries.push(m)),
+    });
+  } catch (e) {
+    if (isChatDbError(e, 'db_unavailable') && retries.length > 0)
+      throw new ChatDbError('db_unavailable', `${e.message}; gave up after ${retries.length + 1} attempts`, {
+        cause: e,
+      });
+    throw e;
+  }
+  open = true;
+  if (retries.length > 0) out.warn(`connected after ${retries.length} retries: ${retries[0]}`);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,138 @@
+import { DEFAULT_DATA_DIR, parseDatabaseUrl } from './db/index.js';
+import { ChatDbError } from './errors.js';
+import { DEFAULT_MIGRATIONS_DIR } from './migrate/files.js';
+
+export { DEFAULT_DATA_DIR, DEFAULT_MIGRATIONS_DIR };
+/** HTTP port (PORT). */
+export const DEFAULT_PORT = 8080;
+/** HTTP listen address (HOST): loopback, so nothing is exposed by accident. */
+export const DEFAULT_HOST = '127.0.0.1';
+/** Allowed CORS origins (CHATDB_CORS_ORIGINS): none. */
+export const DEFAULT_CORS_ORIGINS: readonly string[] = [];
+/** Largest request body in bytes (CHATDB_BODY_LIMIT): 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** Bearer token lifetime (CHATDB_TOKEN_TTL_SECONDS): 7 days. */
+export const DEFAULT_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+/** LOG_LEVEL. */
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Everything chatdb reads from the environment and flags, resolved once, every field set. */
+export interface Config {
+  /** DATABASE_URL (or --database-url); undefined: the embedded database in dataDir. */
+  readonly databaseUrl: string | undefined;
+  /**
+   * What migrations connect to: --database-url when given, else DATABASE_URL_UNPOOLED, else
+   * DIRECT_URL, else databaseUrl (a pooler in transaction mode breaks session advisory locks).
+   */
+  readonly migrationsUrl: string | undefined;
+  /** CHATDB_DATA_DIR (or --data-dir), default `.chatdb`. */
+  readonly dataDir: string;
+  /** CHATDB_MIGRATIONS_DIR (or --dir), default `./migrations`. */
+  readonly migrationsDir: string;
+  readonly port: number;
+  readonly host: string;
+  readonly corsOrigins: readonly string[];
+  readonly bodyLimit: number;
+  readonly tokenTtlSeconds: number;
+  readonly logLevel: LogLevel;
+}
+
+/** Flags given on the command line (untrusted strings); each wins over its environment variable. */
+export interface ConfigFlags {
+  readonly databaseUrl?: string | undefined;
+  readonly dir?: string | undefined;
+  readonly dataDir?: string | undefined;
+  readonly port?: string | number | undefined;
+  readonly host?: string | undefined;
+}
+
+const invalid = (message: string) => new ChatDbError('config_invalid', message);
+
+const nonEmpty = (v: string | undefined): string | undefined => (v?.trim() ? v.trim() : undefined);
+
+function intIn(name: string, raw: string | number | undefined, fallback: number, min: number, max: number) {
+  if (raw === undefined || raw === '') return fallback;
+  const n = typeof raw === 'number' ? raw : /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw invalid(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+/** A database URL checked now (not at the first connection), its error naming where it came from. */
+function databaseUrl(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    parseDatabaseUrl(raw);
+  } catch (e) {
+    throw invalid(`${name}: ${(e as Error).message}`);
+  }
+  return raw;
+}
+
+/** `*`, or origins such as `https://docs.example.com` (scheme, host, optional port; no path). */
+function corsOrigins(raw: string | undefined): readonly string[] {
+  const items = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const origins = items.map((item) => {
+    if (item === '*') return item;
+    let url: URL | undefined;
+    try {
+      url = new URL(item);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== item.replace(/\/$/, '')) {
+      throw invalid(
+        `CHATDB_CORS_ORIGINS: "${item}" is not an origin: use e.g. https://docs.example.com (scheme, host, ` +
+          'optional port; comma-separated) or *',
+      );
+    }
+    return url.origin;
+  });
+  return Object.freeze(origins);
+}
+
+/**
+ * Resolves environment + flags into a Config, once; a bad value is a `config_invalid` error naming
+ * the variable. Example: `loadConfig(process.env, { dir: 'db/migrations' })`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}): Config {
+  const flagUrl = databaseUrl('--database-url', nonEmpty(flags.databaseUrl));
+  const dbUrl = flagUrl ?? databaseUrl('DATABASE_URL', nonEmpty(env.DATABASE_URL));
+  const direct =
+    databaseUrl('DATABASE_URL_UNPOOLED', nonEmpty(env.DATABASE_URL_UNPOOLED)) ??
+    databaseUrl('DIRECT_URL', nonEmpty(env.DIRECT_URL));
+  const logLevel = nonEmpty(env.LOG_LEVEL)?.toLowerCase() ?? DEFAULT_LOG_LEVEL;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    throw invalid(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  return Object.freeze({
+    databaseUrl: dbUrl,
+    // A --database-url flag names the database explicitly: migrations use it too.
+    migrationsUrl: flagUrl ?? direct ?? dbUrl,
+    dataDir: nonEmpty(flags.dataDir) ?? nonEmpty(env.CHATDB_DATA_DIR) ?? DEFAULT_DATA_DIR,
+    migrationsDir: nonEmpty(flags.dir) ?? nonEmpty(env.CHATDB_MIGRATIONS_DIR) ?? DEFAULT_MIGRATIONS_DIR,
+    port: intIn(
+      flags.port === undefined ? 'PORT' : '--port',
+      flags.port ?? nonEmpty(env.PORT),
+      DEFAULT_PORT,
+      1,
+      65535,
+    ),
+    host: nonEmpty(flags.host) ?? nonEmpty(env.HOST) ?? DEFAULT_HOST,
+    corsOrigins: corsOrigins(env.CHATDB_CORS_ORIGINS),
+    bodyLimit: intIn('CHATDB_BODY_LIMIT', nonEmpty(env.CHATDB_BODY_LIMIT), DEFAULT_BODY_LIMIT, 1, 1024 ** 3),
+    tokenTtlSeconds: intIn(
+      'CHATDB_TOKEN_TTL_SECONDS',
+      nonEmpty(env.CHATDB_TOKEN_TTL_SECONDS),
+      DEFAULT_TOKEN_TTL_SECONDS,
+      60,
+      10 * 365 * 24 * 3600,
+    ),
+    logLevel: logLevel as LogLevel,
+  });
+}

@@ -1,0 +1,53 @@
+import { ChatDbError } from '../errors.js';
+
+/** The fields Postgres (and both drivers) put on a server error. */
+export interface PgError {
+  code?: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+  position?: string;
+  constraint?: string;
+}
+
+export const isPgError = (e: unknown): e is PgError =>
+  e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
+
+export const pgCode = (e: unknown): string | undefined => (isPgError(e) ? e.code : undefined);
+
+const TRANSIENT_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
+
+/**
+ * True when the error means "the server is not reachable right now" (down, restarting, a Neon
+ * compute waking up): worth a retry, and a 503 rather than a 500.
+ */
+export function isConnectionError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (TRANSIENT_NODE_CODES.has(code)) return true;
+    // 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown, cannot connect now.
+    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
+  }
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    e.message,
+  );
+}
+
+/** Turns a failure to connect into one clear line (no stack, no password). */
+export function connectionFailure(target: string, e: unknown): ChatDbError {
+  const code = (e as { code?: string }).code;
+  let reason = e instanceof Error ? e.message : String(e);
+  if (code === '28P01' || code === '28000') reason = 'authentication failed (wrong user or password?)';
+  else if (code === '3D000') reason = reason.replace(/^error: /, '');
+  else if (code === 'ENOTFOUND') reason = 'host not found';
+  else if (code === 'ECONNREFUSED') reason = 'connection refused (is the server running?)';
+  return new ChatDbError('db_unavailable', `cannot connect to ${target}: ${reason}`, { cause: e });
+}

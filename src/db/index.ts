@@ -1,0 +1,29 @@
+import { openPglite } from './pglite.js';
+import { openPostgres } from './postgres.js';
+import type { Database, DbLogger } from './types.js';
+import { DEFAULT_DATA_DIR, parseDatabaseUrl } from './url.js';
+
+export type { Database, DatabaseKind, DbLogger, Queryable, QueryResult, Session } from './types.js';
+export { DEFAULT_DATA_DIR, describeTarget, parseDatabaseUrl, redactUrl } from './url.js';
+
+export interface OpenDatabaseOptions {
+  /** `postgres://…`, `memory://`, or undefined for the embedded database in `dataDir`. */
+  readonly url?: string | undefined;
+  /** Data directory of the embedded database. Default `.chatdb`. */
+  readonly dataDir?: string | undefined;
+  readonly connectRetries?: number;
+  readonly poolSize?: number;
+  readonly logger?: DbLogger;
+}
+
+/** Opens the database a URL names (see `parseDatabaseUrl`). */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  const target = parseDatabaseUrl(options.url, options.dataDir ?? DEFAULT_DATA_DIR);
+  if (target.kind === 'pglite') return openPglite(target.dataDir);
+  return openPostgres({
+    connectionString: target.connectionString,
+    ...(options.connectRetries === undefined ? {} : { connectRetries: options.connectRetries }),
+    ...(options.poolSize === undefined ? {} : { max: options.poolSize }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+}

@@ -1,0 +1,75 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { connectionFailure } from './errors.js';
+import type { Database, Queryable, QueryResult, Session } from './types.js';
+
+/** Postgres type OIDs whose text form we parse the same way in both adapters. */
+export const PARSERS = { 20: Number } as const; // int8 (count(*)) -> number; counts here never pass 2^53
+
+const wrap = (q: PGlite | Transaction): Queryable => ({
+  async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    const res = await q.query<R>(sql, params as unknown[]);
+    // affectedRows is 0 for a SELECT; pg's rowCount counts the rows returned then.
+    return { rows: res.rows, rowCount: res.rows.length > 0 ? res.rows.length : (res.affectedRows ?? 0) };
+  },
+  async exec(sql: string): Promise<void> {
+    await q.exec(sql);
+  },
+});
+
+/** The embedded database can also copy itself: `dumpDataDir()` feeds `openPglite(…, { loadDataDir })`. */
+export interface PgliteDatabase extends Database {
+  dumpDataDir(): Promise<Blob>;
+}
+
+/** Serializes async sections: PGlite has one session, so "a session" is a turn at it. */
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.#tail;
+    let release!: () => void;
+    this.#tail = new Promise((r) => {
+      release = r;
+    });
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+/**
+ * Opens embedded Postgres (PGlite). `dataDir` undefined keeps everything in memory; otherwise the
+ * directory is created and the data persists there. `loadDataDir` starts from a `dumpDataDir()`
+ * tarball (much faster than initdb: the test helper uses it for per-test databases).
+ */
+export async function openPglite(
+  dataDir: string | undefined,
+  options: { loadDataDir?: Blob } = {},
+): Promise<PgliteDatabase> {
+  const target = dataDir === undefined ? 'memory:// (embedded)' : `embedded database in ${dataDir}`;
+  let pg: PGlite;
+  try {
+    if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
+    pg = await PGlite.create(dataDir, { parsers: PARSERS, ...options });
+  } catch (e) {
+    throw connectionFailure(target, e);
+  }
+  const base = wrap(pg);
+  const sessions = new Mutex();
+  const transaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>
+    pg.transaction((tx) => fn(wrap(tx)));
+  const session: Session = { ...base, transaction };
+  return {
+    kind: 'pglite',
+    target,
+    ...session,
+    withSession: (fn) => sessions.run(() => fn(session)),
+    dumpDataDir: () => pg.dumpDataDir('none'),
+    close: async () => {
+      if (!pg.closed) await pg.close();
+    },
+  };
+}

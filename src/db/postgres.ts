@@ -1,0 +1,132 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { connectionFailure, isConnectionError } from './errors.js';
+import type { Database, DbLogger, Queryable, QueryResult, Session } from './types.js';
+import { redactUrl } from './url.js';
+
+export interface PostgresOptions {
+  readonly connectionString: string;
+  /** Connection attempts after the first that fail with a transient error. Default 4 (~4 s in all). */
+  readonly connectRetries?: number;
+  /** First backoff delay in ms, doubled on each retry. Default 250. */
+  readonly retryDelayMs?: number;
+  /** Pool size. Default 10. */
+  readonly max?: number;
+  readonly logger?: DbLogger;
+}
+
+const defaultLogger: DbLogger = (m) => process.stderr.write(`chatdb: ${m}\n`);
+
+/**
+ * Prepares a URL for node-postgres. `sslmode=require` is sent as `verify-full`, which is what pg 8
+ * already does for `require` (it only warns that this will change); `channel_binding=require`
+ * turns on SCRAM-SHA-256-PLUS. Neon URLs therefore work as they are.
+ */
+export function poolConfig(connectionString: string): pg.PoolConfig {
+  const url = new URL(connectionString);
+  const channelBinding = url.searchParams.get('channel_binding');
+  url.searchParams.delete('channel_binding');
+  const sslmode = url.searchParams.get('sslmode');
+  if (sslmode === 'require' || sslmode === 'prefer' || sslmode === 'verify-ca')
+    url.searchParams.set('sslmode', 'verify-full');
+  return {
+    connectionString: url.toString(),
+    enableChannelBinding: channelBinding === 'require' || channelBinding === 'prefer',
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === 20 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  } as pg.PoolConfig;
+}
+
+const wrap = (c: pg.PoolClient): Queryable => ({
+  async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    const res = await c.query(sql, params as unknown[]);
+    return { rows: res.rows as R[], rowCount: res.rowCount ?? res.rows.length };
+  },
+  async exec(sql: string): Promise<void> {
+    await c.query(sql);
+  },
+});
+
+/** Opens a node-postgres pool; connection attempts retry transient failures with backoff. */
+export async function openPostgres(options: PostgresOptions): Promise<Database> {
+  const target = redactUrl(options.connectionString);
+  const log = options.logger ?? defaultLogger;
+  const retries = options.connectRetries ?? 4;
+  const firstDelay = options.retryDelayMs ?? 250;
+  let config: pg.PoolConfig;
+  try {
+    config = poolConfig(options.connectionString);
+  } catch (e) {
+    throw connectionFailure(target, e);
+  }
+  const pool = new pg.Pool({ ...config, max: options.max ?? 10, connectionTimeoutMillis: 10_000 });
+  // An idle client whose server went away emits 'error' on the pool; without a listener Node exits.
+  pool.on('error', (e) => log(`idle connection lost: ${e.message}`));
+
+  const connect = async (): Promise<pg.PoolClient> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await pool.connect();
+      } catch (e) {
+        if (!isConnectionError(e) || attempt >= retries) throw connectionFailure(target, e);
+        const delay = firstDelay * 2 ** attempt;
+        log(
+          `database not reachable (${(e as Error).message}); retry ${attempt + 1}/${retries} in ${delay} ms`,
+        );
+        await sleep(delay);
+      }
+    }
+  };
+
+  const withClient = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await connect();
+    let broken: Error | undefined;
+    // pg-pool listens for 'error' only on idle clients: a server that ends the connection while
+    // this one is checked out (restart, Neon suspend) would otherwise crash the process. The
+    // pending query rejects by itself; the client is then discarded, not returned to the pool.
+    const onError = (e: Error) => {
+      broken = e;
+    };
+    client.on('error', onError);
+    try {
+      return await fn(client);
+    } catch (e) {
+      if (isConnectionError(e)) broken = e as Error;
+      throw e;
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
+    }
+  };
+
+  const transactionOn = async <T>(c: pg.PoolClient, fn: (tx: Queryable) => Promise<T>): Promise<T> => {
+    await c.query('BEGIN');
+    try {
+      const out = await fn(wrap(c));
+      await c.query('COMMIT');
+      return out;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  };
+
+  // Fail at open, with a clear message, rather than at the first query.
+  await withClient(async () => undefined);
+
+  return {
+    kind: 'postgres',
+    target,
+    query: (sql, params) => withClient((c) => wrap(c).query(sql, params)),
+    exec: (sql) => withClient((c) => wrap(c).exec(sql)),
+    transaction: (fn) => withClient((c) => transactionOn(c, fn)),
+    withSession: (fn) =>
+      withClient((c) => {
+        const session: Session = { ...wrap(c), transaction: (f) => transactionOn(c, f) };
+        return fn(session);
+      }),
+    close: () => pool.end(),
+  };
+}

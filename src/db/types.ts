@@ -1,0 +1,34 @@
+/** What every adapter returns from a query. */
+export interface QueryResult<R> {
+  readonly rows: R[];
+  readonly rowCount: number;
+}
+
+/** Something that runs SQL: the database itself, one session, or an open transaction. */
+export interface Queryable {
+  /** Runs one statement with `$1…$n` parameters (extended protocol). */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** Runs a script of one or more statements without parameters (simple protocol). */
+  exec(sql: string): Promise<void>;
+}
+
+/** One database session: statements run in order on one connection. */
+export interface Session extends Queryable {
+  /** Runs `fn` inside BEGIN … COMMIT; any throw rolls back and is rethrown. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+}
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** The one interface the rest of chatdb talks to. Adapters: `pglite.ts`, `postgres.ts`. */
+export interface Database extends Session {
+  readonly kind: DatabaseKind;
+  /** Where the database is, with any password masked: safe to print. */
+  readonly target: string;
+  /** Holds one connection for `fn` (session-level state such as advisory locks lives there). */
+  withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Receives the adapters' operational messages (retries); defaults to stderr. */
+export type DbLogger = (message: string) => void;

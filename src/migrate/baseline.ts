@@ -1,0 +1,127 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Database } from '../db/index.js';
+import { ChatDbError } from '../errors.js';
+import { checksumOf, loadMigrations } from './files.js';
+import { ensureHistoryTable, readHistory } from './history.js';
+import { type MigrationLog, type StepResult, upOn, withMigrationLock } from './runner.js';
+
+/** `auth`: users, profiles, tokens. `chat`: sessions, messages, citations. `all`: both, linked. */
+export type Scope = 'auth' | 'chat' | 'all';
+export const SCOPES: readonly Scope[] = ['all', 'chat', 'auth'];
+
+/**
+ * The package's own migrations directory, the source of the baseline files. Resolved from this
+ * module, so it is the same from src/ (tsx) and from dist/.
+ */
+export const PACKAGE_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/** The baseline files; `link` (chat_sessions.user_id -> users.id) goes with auth + chat together. */
+export const BASELINE_FILES = {
+  auth: '20250101000001_chatdb_auth.sql',
+  chat: '20250101000002_chatdb_chat.sql',
+  link: '20250101000003_chatdb_link_chat_to_auth.sql',
+} as const;
+
+const versionOfFile = (file: string): string => file.slice(0, 14);
+
+/** Checks a `--scope` value. */
+export const parseScope = (value: string): Scope => {
+  if ((SCOPES as readonly string[]).includes(value)) return value as Scope;
+  throw new ChatDbError('invalid_input', `unknown scope "${value}": use all, chat or auth`);
+};
+
+export interface InitOptions {
+  /** The project's migrations directory: the baseline files are written there. */
+  readonly dir: string;
+  readonly scope: Scope;
+  /** Progress: files written or kept, migrations applied. */
+  readonly log?: MigrationLog;
+  /** Warnings (a baseline file there differs from chatdb's). Default: `log`. */
+  readonly warn?: MigrationLog;
+}
+
+export interface InitResult {
+  readonly scope: Scope;
+  /** Baseline files copied into the migrations directory. */
+  readonly written: string[];
+  /** Baseline files already there with other content: left as they are, and applied as they are. */
+  readonly differing: string[];
+  readonly applied: StepResult[];
+  /** True when nothing was written or applied. */
+  readonly unchanged: boolean;
+}
+
+const samePath = (a: string, b: string): boolean => {
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));
+  return real(a) === real(b);
+};
+
+/**
+ * Installs the baseline of a scope: copies its SQL files into the migrations directory (users own
+ * and review them; dbmate can apply the same directory), then applies them like any migration.
+ * The link migration is written and applied whenever auth and chat both end up installed, in
+ * either order, so `chat` then `auth` gives the same schema as `all`. In the package's own
+ * migrations directory nothing is copied. Idempotent: a second run changes nothing.
+ * Example: `await init(db, { dir: 'migrations', scope: 'chat' })`.
+ */
+export async function init(db: Database, options: InitOptions): Promise<InitResult> {
+  const log = options.log ?? (() => undefined);
+  const warn = options.warn ?? log;
+  const dir = resolve(options.dir);
+  const ownDir = samePath(dir, PACKAGE_MIGRATIONS_DIR);
+  const scopeFiles: string[] =
+    options.scope === 'all' ? Object.values(BASELINE_FILES) : [BASELINE_FILES[options.scope]];
+
+  loadMigrations(dir); // a malformed file there: fail before writing or touching the database
+  const written: string[] = [];
+  const differing: string[] = [];
+  const writeFiles = (files: readonly string[]) => {
+    mkdirSync(dir, { recursive: true });
+    for (const f of files) {
+      const src = join(PACKAGE_MIGRATIONS_DIR, f);
+      const dest = join(dir, f);
+      if (!existsSync(dest)) {
+        copyFileSync(src, dest);
+        written.push(f);
+        log(`wrote ${join(options.dir, f)}`);
+      } else if (checksumOf(readFileSync(dest, 'utf8')) !== checksumOf(readFileSync(src, 'utf8'))) {
+        differing.push(f);
+        warn(
+          `kept ${join(options.dir, f)}: it differs from chatdb's baseline; your version is the one applied`,
+        );
+      }
+    }
+  };
+
+  const result = await withMigrationLock(
+    db,
+    async (s) => {
+      await ensureHistoryTable(s);
+      const history = await readHistory(s);
+      const applied = new Set(history.map((h) => h.version));
+      // Installed at the end of this run: in the scope, or applied before.
+      const installed = (f: string) => scopeFiles.includes(f) || applied.has(versionOfFile(f));
+      const linked = installed(BASELINE_FILES.auth) && installed(BASELINE_FILES.chat);
+      // The directory gets the link whenever it holds both scopes, so `chatdb up` on it gives `all` too.
+      const inDir = (f: string) => installed(f) || existsSync(join(dir, f));
+      const files =
+        linked || (inDir(BASELINE_FILES.auth) && inDir(BASELINE_FILES.chat))
+          ? [...new Set([...scopeFiles, BASELINE_FILES.link])]
+          : scopeFiles;
+      if (!ownDir) writeFiles(files);
+      const only = new Set(scopeFiles.map(versionOfFile));
+      if (linked) only.add(versionOfFile(BASELINE_FILES.link));
+      return upOn(s, loadMigrations(dir), history, { dir: options.dir, log, warn, only });
+    },
+    { log },
+  );
+  return {
+    scope: options.scope,
+    written,
+    differing,
+    applied: result.steps,
+    unchanged: written.length === 0 && result.steps.length === 0,
+  };
+}

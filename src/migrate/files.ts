@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ChatDbError } from '../errors.js';
+
+/** Default migrations directory, relative to the working directory. */
+export const DEFAULT_MIGRATIONS_DIR = './migrations';
+
+/** `YYYYMMDDHHMMSS_slug.sql`: dbmate's layout with a 14-digit UTC timestamp. */
+export const MIGRATION_FILE = /^(\d{14})_([A-Za-z0-9][A-Za-z0-9_-]*)\.sql$/;
+
+/** A parsed migration file. */
+export interface Migration {
+  readonly version: string;
+  readonly name: string;
+  readonly file: string;
+  readonly path: string;
+  /** Empty when the up section has no SQL yet (a file fresh from `chatdb new`): `up` refuses it. */
+  readonly up: string;
+  /** Empty when the file has no (or an empty) down section: the migration is irreversible. */
+  readonly down: string;
+  /** 1-based line in the file where the up / down SQL starts, to report errors by file line. */
+  readonly upLine: number;
+  readonly downLine: number;
+  /** false for `-- migrate:up transaction:false`: statements are sent one at a time, outside a transaction. */
+  readonly transaction: boolean;
+  /** The same for the down section (`-- migrate:down transaction:false`). */
+  readonly downTransaction: boolean;
+  /** SHA-256 of the file (line endings normalized), to notice an applied file that was edited. */
+  readonly checksum: string;
+}
+
+const UP = /^--\s*migrate:up\b(.*)$/;
+const DOWN = /^--\s*migrate:down\b(.*)$/;
+const LEGACY_UP = /^--\s*UP\b.*$/;
+const LEGACY_DOWN = /^--\s*DOWN\b.*$/;
+
+const fail = (file: string, message: string): ChatDbError =>
+  new ChatDbError('migration_invalid', `${file}: ${message}`);
+
+const isBlankSql = (sql: string): boolean =>
+  sql
+    .split('\n')
+    .map((l) => l.trim())
+    .every((l) => l === '' || l.startsWith('--'));
+
+/** Reads `transaction:false` (the one option dbmate defines) from a section marker line. */
+function parseOptions(file: string, section: 'up' | 'down', options: string): boolean {
+  let transaction = true;
+  for (const o of options.trim().split(/\s+/).filter(Boolean)) {
+    if (o === 'transaction:false') transaction = false;
+    else if (o !== 'transaction:true') {
+      throw fail(file, `unknown option "${o}" on the migrate:${section} line (known: transaction:false)`);
+    }
+  }
+  return transaction;
+}
+
+/** SHA-256 (hex) of a file's text with CRLF line endings read as LF. */
+export const checksumOf = (text: string): string =>
+  createHash('sha256').update(text.replace(/\r\n/g, '\n')).digest('hex');
+
+/**
+ * Parses a migration file. Sections: `-- migrate:up [transaction:false]` and `-- migrate:down`
+ * (dbmate), or the older `-- UP` / `-- DOWN` layout whose down statements are commented out with
+ * `-- ` (they are uncommented; a `DELETE FROM schema_migrations …` line there is dropped, since
+ * the runner keeps that table itself).
+ */
+export function parseMigration(file: string, text: string, path = file): Migration {
+  const m = MIGRATION_FILE.exec(file);
+  if (!m)
+    throw fail(file, 'file name must be YYYYMMDDHHMMSS_name.sql (e.g. 20260101120000_add_user_timezone.sql)');
+  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  let upAt = -1;
+  let downAt = -1;
+  let legacy = false;
+  let options = '';
+  let downOptions = '';
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (upAt === -1) {
+      const up = UP.exec(line);
+      if (up) {
+        upAt = i;
+        options = up[1] ?? '';
+      } else if (LEGACY_UP.test(line)) {
+        upAt = i;
+        legacy = true;
+      }
+    } else if (downAt === -1) {
+      const down = legacy ? LEGACY_DOWN.exec(line) : DOWN.exec(line);
+      if (down) {
+        downAt = i;
+        downOptions = legacy ? '' : (down[1] ?? '');
+      }
+    }
+  });
+  if (upAt === -1) throw fail(file, 'no "-- migrate:up" section');
+  if (!isBlankSql(lines.slice(0, upAt).join('\n'))) throw fail(file, 'SQL before the "-- migrate:up" line');
+
+  const transaction = parseOptions(file, 'up', options);
+  const downTransaction = parseOptions(file, 'down', downOptions);
+
+  const upLines = lines.slice(upAt + 1, downAt === -1 ? undefined : downAt);
+  let downLines = downAt === -1 ? [] : lines.slice(downAt + 1);
+  if (legacy) {
+    downLines = downLines
+      .map((l) => l.replace(/^\s*--\s?/, ''))
+      .map((l) => (/^\s*DELETE\s+FROM\s+schema_migrations\b/i.test(l) ? '' : l));
+  }
+  const up = upLines.join('\n');
+  const down = downLines.join('\n');
+  return {
+    version: m[1] as string,
+    name: m[2] as string,
+    file,
+    path,
+    up: isBlankSql(up) ? '' : up,
+    down: isBlankSql(down) ? '' : down,
+    upLine: upAt + 2,
+    downLine: downAt + 2,
+    transaction,
+    downTransaction,
+    checksum: checksumOf(text),
+  };
+}
+
+/**
+ * Reads and parses every `.sql` file of a directory, ordered by version. Other files are ignored;
+ * a missing directory is an empty list. Malformed names and duplicate versions are errors.
+ */
+export function loadMigrations(dir: string): Migration[] {
+  const abs = resolve(dir);
+  let names: string[];
+  try {
+    names = readdirSync(abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new ChatDbError(
+      'migration_invalid',
+      `cannot read migrations directory ${dir}: ${(e as Error).message}`,
+    );
+  }
+  const migrations = names
+    .filter((f) => f.toLowerCase().endsWith('.sql'))
+    .sort()
+    .map((f) => parseMigration(f, readFileSync(join(abs, f), 'utf8'), join(abs, f)));
+  for (let i = 1; i < migrations.length; i++) {
+    const a = migrations[i - 1] as Migration;
+    const b = migrations[i] as Migration;
+    if (a.version === b.version) {
+      throw new ChatDbError(
+        'migration_invalid',
+        `duplicate migration version ${a.version}: ${a.file} and ${b.file}`,
+      );
+    }
+  }
+  return migrations;
+}

@@ -1,0 +1,45 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { invalidInput } from '../errors.js';
+
+/** Turns "Add user timezone!" into "add_user_timezone" (ASCII letters, digits, `_`; at most 100). */
+export function slugify(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '') // the accents NFKD split off: "Ü" -> "U"
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 100)
+    .replace(/_+$/, '');
+}
+
+/** `YYYYMMDDHHMMSS` of a date, in UTC. */
+export const versionOf = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+
+const TEMPLATE = `-- migrate:up
+
+
+-- migrate:down
+
+`;
+
+/**
+ * Writes `<dir>/<UTC timestamp>_<slug>.sql` with empty up and down sections and returns its path.
+ * When that version exists already (two in one second) the timestamp moves on by a second.
+ * Example: `newMigration('migrations', 'add user timezone')`.
+ */
+export function newMigration(dir: string, name: string, now: Date = new Date()): string {
+  const slug = slugify(name);
+  if (!slug)
+    throw invalidInput('name', 'give the migration a name with letters or digits, e.g. "add user timezone"');
+  const abs = resolve(dir);
+  mkdirSync(abs, { recursive: true });
+  const taken = new Set(readdirSync(abs).map((f) => f.slice(0, 14)));
+  let t = now.getTime();
+  while (taken.has(versionOf(new Date(t)))) t += 1000;
+  const path = join(abs, `${versionOf(new Date(t))}_${slug}.sql`);
+  if (existsSync(path)) throw invalidInput('name', `${path} exists`);
+  writeFileSync(path, TEMPLATE);
+  return path;
+}

@@ -1,0 +1,278 @@
+import type { Database, Session } from '../db/index.js';
+import { ChatDbError } from '../errors.js';
+import { runSection } from './apply.js';
+import { loadMigrations, type Migration } from './files.js';
+import {
+  type AppliedMigration,
+  ensureHistoryTable,
+  MIGRATION_LOCK_KEY,
+  readHistory,
+  recordApplied,
+  recordRolledBack,
+} from './history.js';
+
+/** Where a run reports progress and warnings, one line at a time. Default: nothing. */
+export type MigrationLog = (line: string) => void;
+
+export interface MigrateOptions {
+  /** Migrations directory (e.g. `DEFAULT_MIGRATIONS_DIR`). */
+  readonly dir: string;
+  /** The parsed files of `dir`, when the caller loaded them already (`loadMigrations`). */
+  readonly migrations?: readonly Migration[];
+  /** Progress: one line per migration started and finished, with its duration. */
+  readonly log?: MigrationLog;
+  /** Warnings (out-of-order files, applied files that are gone). Default: `log`. */
+  readonly warn?: MigrationLog;
+}
+
+export interface UpOptions extends MigrateOptions {
+  /** Apply pending migrations up to and including this version. */
+  readonly to?: string;
+  /** Report what would be applied; change nothing (not even create schema_migrations). */
+  readonly dryRun?: boolean;
+  /** Refuse a pending migration older than the newest applied one instead of warning. */
+  readonly strict?: boolean;
+  /** Apply migrations that have no down section. */
+  readonly allowIrreversible?: boolean;
+  /** Only these versions, in version order and with no out-of-order warning (used by `init`). */
+  readonly only?: ReadonlySet<string>;
+}
+
+export interface DownOptions extends MigrateOptions {
+  /** How many applied migrations to roll back, newest first. Default 1. */
+  readonly steps?: number;
+  /** Instead: roll back every migration newer than this version (`0`: all). */
+  readonly to?: string;
+}
+
+export interface StepResult {
+  readonly version: string;
+  readonly name: string;
+  readonly file: string;
+  readonly durationMs: number;
+}
+
+export interface RunResult {
+  /** Migrations applied (up) or rolled back (down), in the order run; the planned ones with dryRun. */
+  readonly steps: StepResult[];
+  readonly warnings: string[];
+  readonly dryRun: boolean;
+}
+
+const quiet: MigrationLog = () => undefined;
+
+/**
+ * Runs `fn` on one session holding chatdb's advisory lock (`MIGRATION_LOCK_KEY`), so two runners
+ * never overlap; waits for a runner that holds it (and says so on `log`). Released in `finally`.
+ */
+export async function withMigrationLock<T>(
+  db: Database,
+  fn: (s: Session) => Promise<T>,
+  options: { readonly log?: MigrationLog } = {},
+): Promise<T> {
+  return db.withSession(async (s) => {
+    const free = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+      MIGRATION_LOCK_KEY,
+    ]);
+    if (free.rows[0]?.ok !== true) {
+      options.log?.(`waiting for another migration run to finish (advisory lock ${MIGRATION_LOCK_KEY})`);
+      await s.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    }
+    try {
+      return await fn(s);
+    } finally {
+      // If this fails the connection is gone, and the session's lock with it.
+      await s.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    }
+  });
+}
+
+/**
+ * Applies pending migrations, oldest first, each in its own transaction with its schema_migrations
+ * row. Files are parsed before the database is touched; the applied versions are read after the
+ * lock is taken, so concurrent runners apply each migration once.
+ * Example: `await up(db, { dir: 'migrations', log: console.log })`.
+ */
+export async function up(db: Database, options: UpOptions): Promise<RunResult> {
+  const migrations = options.migrations ?? loadMigrations(options.dir);
+  return withMigrationLock(
+    db,
+    async (s) => {
+      if (!options.dryRun) await ensureHistoryTable(s);
+      return upOn(s, migrations, await readHistory(s), options);
+    },
+    options,
+  );
+}
+
+/** Rolls back applied migrations, newest first: `steps` of them (default 1), or all newer than `to`. */
+export async function down(db: Database, options: DownOptions): Promise<RunResult> {
+  const migrations = options.migrations ?? loadMigrations(options.dir);
+  return withMigrationLock(
+    db,
+    async (s) => {
+      await ensureHistoryTable(s);
+      return downOn(s, migrations, await readHistory(s), options);
+    },
+    options,
+  );
+}
+
+/** Rolls back the newest applied migration and applies it again (to test its down section). */
+export async function redo(db: Database, options: MigrateOptions): Promise<RunResult> {
+  const migrations = options.migrations ?? loadMigrations(options.dir);
+  return withMigrationLock(
+    db,
+    async (s) => {
+      await ensureHistoryTable(s);
+      const history = await readHistory(s);
+      const last = history.at(-1);
+      if (!last) throw new ChatDbError('migration_missing', 'nothing to redo: no migration has been applied');
+      const rolled = await downOn(s, migrations, history, { ...options, steps: 1 });
+      const applied = await upOn(s, migrations, await readHistory(s), {
+        ...options,
+        only: new Set([last.version]),
+      });
+      return {
+        steps: [...rolled.steps, ...applied.steps],
+        warnings: [...rolled.warnings, ...applied.warnings],
+        dryRun: false,
+      };
+    },
+    options,
+  );
+}
+
+function refuseEdited(migrations: readonly Migration[], applied: readonly AppliedMigration[]): void {
+  const byVersion = new Map(migrations.map((m) => [m.version, m]));
+  for (const h of applied) {
+    const m = byVersion.get(h.version);
+    // No checksum: applied by another tool (dbmate), nothing to compare.
+    if (m && h.checksum && h.checksum !== m.checksum) {
+      throw new ChatDbError(
+        'migration_edited',
+        `${m.file} was edited after it was applied (its checksum differs): restore it and put the change in ` +
+          'a new migration (chatdb new), or roll it back (chatdb down) before editing it',
+      );
+    }
+  }
+}
+
+/** `up` on a session that already holds the lock (for `init` and `redo`). */
+export async function upOn(
+  s: Session,
+  migrations: readonly Migration[],
+  history: readonly AppliedMigration[],
+  options: UpOptions,
+): Promise<RunResult> {
+  const log = options.log ?? quiet;
+  const warn = options.warn ?? log;
+  const warnings: string[] = [];
+  const warning = (message: string) => {
+    warnings.push(message);
+    warn(`warning: ${message}`);
+  };
+  refuseEdited(migrations, history);
+  if (options.to !== undefined && !migrations.some((m) => m.version === options.to)) {
+    throw new ChatDbError('migration_missing', `--to ${options.to}: no migration file has that version`);
+  }
+  const files = new Set(migrations.map((m) => m.version));
+  const gone = history.filter((h) => !files.has(h.version)).map((h) => h.version);
+  if (gone.length > 0 && options.only === undefined) {
+    warning(`applied but missing from ${options.dir}: ${gone.join(', ')} (chatdb status lists them)`);
+  }
+  const applied = new Set(history.map((h) => h.version));
+  const newest = history.at(-1)?.version ?? '';
+  const pending = migrations.filter(
+    (m) =>
+      !applied.has(m.version) &&
+      (options.to === undefined || m.version <= options.to) &&
+      (options.only === undefined || options.only.has(m.version)),
+  );
+  for (const m of pending) {
+    if (!m.up)
+      throw new ChatDbError('migration_invalid', `${m.file}: the up section is empty: write its SQL first`);
+    if (!m.down && !options.allowIrreversible) {
+      throw new ChatDbError(
+        'migration_irreversible',
+        `${m.file} has no down section: add SQL after "-- migrate:down" that undoes it, or pass --allow-irreversible`,
+      );
+    }
+  }
+  for (const m of pending) {
+    if (m.version >= newest || options.only !== undefined) continue;
+    const msg = `${m.file} is older than the newest applied migration (${newest}), e.g. from a merged branch`;
+    if (options.strict) throw new ChatDbError('migration_out_of_order', `${msg}: refused (--strict)`);
+    warning(`${msg}: applying it anyway`);
+  }
+  if (options.dryRun) {
+    for (const m of pending) log(`would apply ${m.file}`);
+    return { steps: pending.map((m) => stepOf(m, 0)), warnings, dryRun: true };
+  }
+  const steps: StepResult[] = [];
+  for (const m of pending) {
+    log(`applying ${m.file} ...`);
+    const ms = await runSection(s, m, 'up', (q, dur) => recordApplied(q, m, dur));
+    steps.push(stepOf(m, ms));
+    log(`applied  ${m.file} (${formatMs(ms)})`);
+  }
+  return { steps, warnings, dryRun: false };
+}
+
+async function downOn(
+  s: Session,
+  migrations: readonly Migration[],
+  history: readonly AppliedMigration[],
+  options: DownOptions,
+): Promise<RunResult> {
+  const log = options.log ?? quiet;
+  const newestFirst = [...history].reverse();
+  let targets: AppliedMigration[];
+  if (options.to !== undefined) {
+    if (options.to !== '0' && !history.some((h) => h.version === options.to)) {
+      throw new ChatDbError(
+        'migration_missing',
+        `--to ${options.to}: that version is not applied (use --to 0 to roll back all)`,
+      );
+    }
+    targets = newestFirst.filter((h) => h.version > (options.to as string));
+  } else {
+    const steps = options.steps ?? 1;
+    if (!Number.isInteger(steps) || steps < 1)
+      throw new ChatDbError('invalid_input', `--steps must be a whole number >= 1, got ${steps}`);
+    targets = newestFirst.slice(0, steps);
+  }
+  // Rolling back an edited file would run a down section that does not match what was applied.
+  refuseEdited(migrations, targets);
+  const byVersion = new Map(migrations.map((m) => [m.version, m]));
+  for (const h of targets) {
+    const m = byVersion.get(h.version);
+    if (!m)
+      throw new ChatDbError(
+        'migration_missing',
+        `cannot roll back ${h.version}${h.name ? ` (${h.name})` : ''}: its file is missing from ${options.dir}`,
+      );
+    if (!m.down)
+      throw new ChatDbError('migration_irreversible', `cannot roll back ${m.file}: it has no down section`);
+  }
+  const steps: StepResult[] = [];
+  for (const h of targets) {
+    const m = byVersion.get(h.version) as Migration;
+    log(`rolling back ${m.file} ...`);
+    const ms = await runSection(s, m, 'down', (q) => recordRolledBack(q, m.version));
+    steps.push(stepOf(m, ms));
+    log(`rolled back ${m.file} (${formatMs(ms)})`);
+  }
+  return { steps, warnings: [], dryRun: false };
+}
+
+const stepOf = (m: Migration, durationMs: number): StepResult => ({
+  version: m.version,
+  name: m.name,
+  file: m.file,
+  durationMs: Math.round(durationMs),
+});
+
+/** `12 ms`, `1.25 s`. */
+export const formatMs = (ms: number): string =>
+  ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;

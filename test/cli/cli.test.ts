@@ -1,0 +1,215 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/index.js';
+import { type CliRun, chatdb, cliDatabase, tempDir } from '../helpers/cli.js';
+import { createScratchUrl, onRealPostgres } from '../helpers/db.js';
+import { migrationsDir, sql } from '../helpers/migrations.js';
+
+/** stderr is exactly one `chatdb: …` line (no stack trace), matching `pattern`. */
+const oneLine = (r: CliRun, pattern: RegExp) => {
+  expect(r.stderr).toMatch(/^chatdb: [^\n]*\n$/);
+  expect(r.stderr).toMatch(pattern);
+};
+
+describe('chatdb CLI', () => {
+  it('prints help and the version', async () => {
+    const help = await chatdb(['--help'], tempDir());
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: chatdb \[options\] \[command\]/);
+    for (const c of ['init', 'new', 'up', 'down', 'redo', 'status'])
+      expect(help.stdout).toMatch(new RegExp(`\\n  ${c} `));
+    expect(help.stdout).toContain('Examples:');
+    const version = await chatdb(['--version'], tempDir());
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('rejects bad input in one line, before opening any database', async () => {
+    const cwd = tempDir();
+    const data = ['--data-dir', join(cwd, 'db')];
+    const badName = migrationsDir({ 'add index.sql': sql('SELECT 1;', 'SELECT 1;') });
+    const dup = migrationsDir({
+      '20260101000000_a.sql': sql('SELECT 1;', 'SELECT 1;'),
+      '20260101000000_b.sql': sql('SELECT 1;', 'SELECT 1;'),
+    });
+    const [scope, url, name, duplicate, steps, conflict, unknown, option, empty, logLevel] =
+      await Promise.all([
+        chatdb(['init', '--scope', 'everything', ...data], cwd),
+        chatdb(['status', '--database-url', 'mysql://root:hunter2@db/x'], cwd),
+        chatdb(['status', '--dir', badName, ...data], cwd),
+        chatdb(['up', '--dir', dup, ...data], cwd),
+        chatdb(['down', '--steps', 'two', ...data], cwd),
+        chatdb(['down', '--steps', '1', '--to', '0', ...data], cwd),
+        chatdb(['upp'], cwd),
+        chatdb(['up', '--bogus', ...data], cwd),
+        chatdb(['new', '!!!'], cwd),
+        chatdb(['status', ...data], cwd, { LOG_LEVEL: 'loud' }),
+      ]);
+    // usage errors (commander): exit 2
+    expect([scope, steps, conflict, unknown, option].map((r) => r.code)).toEqual([2, 2, 2, 2, 2]);
+    oneLine(
+      scope,
+      /option '--scope <scope>' argument 'everything' is invalid\. Allowed choices are all, chat, auth/,
+    );
+    oneLine(steps, /option '--steps <n>' argument 'two' is invalid/);
+    oneLine(conflict, /'--steps <n>' cannot be used with option '--to <version>'/);
+    oneLine(unknown, /unknown command 'upp' \(Did you mean up\?\)/);
+    oneLine(option, /unknown option '--bogus'/);
+    // errors chatdb finds: exit 1
+    expect([url, name, duplicate, empty, logLevel].map((r) => r.code)).toEqual([1, 1, 1, 1, 1]);
+    oneLine(url, /^chatdb: --database-url: unsupported database URL mysql:\/\/root:\*\*\*@db\/x/);
+    expect(url.stderr).not.toContain('hunter2');
+    oneLine(name, /^chatdb: add index\.sql: file name must be YYYYMMDDHHMMSS_name\.sql/);
+    oneLine(
+      duplicate,
+      /duplicate migration version 20260101000000: 20260101000000_a\.sql and 20260101000000_b\.sql/,
+    );
+    oneLine(empty, /give the migration a name/);
+    oneLine(logLevel, /^chatdb: LOG_LEVEL must be one of/);
+    expect(existsSync(join(cwd, 'db'))).toBe(false);
+    expect(existsSync(join(cwd, 'migrations'))).toBe(false);
+  });
+
+  it('reports an unreachable database in one line, without the password', async () => {
+    const r = await chatdb(
+      ['status', '--database-url', 'postgres://postgres:hunter2@127.0.0.1:1/x'],
+      tempDir(),
+    );
+    expect(r.code).toBe(1);
+    oneLine(
+      r,
+      /^chatdb: cannot connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/x: connection refused .*gave up after 5 attempts/,
+    );
+    expect(r.stdout).toBe('');
+  });
+
+  it('reads .env in the working directory; variables already set win', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, '.env'), 'CHATDB_MIGRATIONS_DIR=from-dotenv\n');
+    const fromFile = await chatdb(['new', 'a'], cwd);
+    expect(fromFile.stdout.trim()).toMatch(/^from-dotenv\/\d{14}_a\.sql$/);
+    const fromEnv = await chatdb(['new', 'b', '--json'], cwd, { CHATDB_MIGRATIONS_DIR: 'from-env' });
+    expect(JSON.parse(fromEnv.stdout).path).toMatch(/\/from-env\/\d{14}_b\.sql$/);
+  });
+
+  it('init, new, up (refused, failing, then fixed), status and down, end to end', async () => {
+    const cwd = tempDir();
+    const db = await cliDatabase();
+    const run = (...args: string[]) => chatdb([...args, ...db.args], cwd);
+    try {
+      const init = await run('init', '--scope', 'chat');
+      expect(init.code).toBe(0);
+      expect(init.stdout).toContain('wrote migrations/20250101000002_chatdb_chat.sql');
+      expect(init.stdout).toMatch(/applied {2}20250101000002_chatdb_chat\.sql \(\d+ ms\)/);
+      const again = await run('init', '--scope', 'chat', '--json');
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({
+        scope: 'chat',
+        unchanged: true,
+        written: [],
+        applied: [],
+      });
+      expect(again.stderr).toMatch(/^database: /); // progress goes to stderr with --json
+
+      const created = await run('new', 'add', 'session', 'pin');
+      expect(created.code).toBe(0);
+      expect(created.stdout.trim()).toMatch(/^migrations\/\d{14}_add_session_pin\.sql$/);
+      const path = join(cwd, created.stdout.trim());
+      const file = basename(path);
+      expect(readFileSync(path, 'utf8')).toMatch(/-- migrate:up\n[\s\S]*-- migrate:down/);
+
+      const ADD = 'ALTER TABLE chat_sessions ADD COLUMN pinned boolean NOT NULL DEFAULT false;';
+      writeFileSync(path, `-- migrate:up\n${ADD}\n`);
+      const noDown = await run('up');
+      expect(noDown.code).toBe(1);
+      oneLine(noDown, new RegExp(`^chatdb: ${file} has no down section`));
+
+      writeFileSync(
+        path,
+        sql(`${ADD}\nINSERT INTO nowhere VALUES (1);`, 'ALTER TABLE chat_sessions DROP COLUMN pinned;'),
+      );
+      const failed = await run('up');
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toBe(`chatdb: ${file} (up) at line 3: relation "nowhere" does not exist\n`);
+      const pending = await run('status', '--json');
+      expect(pending.code).toBe(1);
+      expect(JSON.parse(pending.stdout)).toMatchObject({ applied: 1, pending: 1, edited: 0, missing: 0 });
+
+      const good = sql(ADD, 'ALTER TABLE chat_sessions DROP COLUMN pinned;');
+      writeFileSync(path, good);
+      const up = await run('up');
+      expect(up.code).toBe(0);
+      expect(up.stdout).toMatch(
+        new RegExp(`applied {2}${file} \\(\\d+ ms\\)\\n1 migration\\(s\\) applied\\n$`),
+      );
+      const clean = await run('status');
+      expect(clean.code).toBe(0);
+      expect(clean.stdout).toMatch(new RegExp(`applied +${file}`));
+      expect(clean.stdout).toContain('2 applied, 0 pending, 0 edited, 0 missing');
+
+      writeFileSync(path, `${good}-- edited after it was applied\n`);
+      const edited = await run('status', '--json');
+      expect(edited.code).toBe(1);
+      expect(JSON.parse(edited.stdout)).toMatchObject({ applied: 2, pending: 0, edited: 1 });
+      writeFileSync(path, good);
+
+      const down = await run('down', '--json');
+      expect(down.code).toBe(0);
+      expect(JSON.parse(down.stdout).steps).toMatchObject([{ file }]);
+      expect(down.stderr).toMatch(new RegExp(`rolled back ${file} \\(\\d+ ms\\)`));
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe.runIf(onRealPostgres)('chatdb CLI on a Postgres server', () => {
+  it('reports a refused connection in one line (the test server trusts every password, so: a database that does not exist)', async () => {
+    const url = new URL(process.env.TEST_DATABASE_URL as string);
+    url.pathname = '/chatdb_no_such_db';
+    url.password = 'wrong-password';
+    const r = await chatdb(['status', '--database-url', url.toString()], tempDir());
+    expect(r.code).toBe(1);
+    oneLine(r, /^chatdb: cannot connect to .*:\*\*\*@.*chatdb_no_such_db.*does not exist/);
+    expect(r.stderr).not.toContain('wrong-password');
+  });
+
+  it('eight `chatdb up` started at once apply each migration exactly once', async () => {
+    const scratch = await createScratchUrl();
+    try {
+      const cwd = tempDir();
+      const dir = join(cwd, 'migrations');
+      mkdirSync(dir);
+      for (let i = 1; i <= 3; i++) {
+        writeFileSync(
+          join(dir, `2026010100000${i}_step_${i}.sql`),
+          sql(
+            `CREATE TABLE IF NOT EXISTS applied_log (version text);\nINSERT INTO applied_log VALUES ('${i}');\nSELECT pg_sleep(0.2);`,
+            `DELETE FROM applied_log WHERE version = '${i}';`,
+          ),
+        );
+      }
+      const runs = await Promise.all(
+        Array.from({ length: 8 }, () => chatdb(['up', '--json', '--database-url', scratch.url], cwd)),
+      );
+      expect(runs.map((r) => r.code)).toEqual(Array(8).fill(0));
+      expect(runs.reduce((n, r) => n + JSON.parse(r.stdout).steps.length, 0)).toBe(3);
+      const db = await openDatabase({ url: scratch.url });
+      try {
+        const log = await db.query(
+          'SELECT version, count(*)::int AS n FROM applied_log GROUP BY 1 ORDER BY 1',
+        );
+        expect(log.rows).toEqual([
+          { version: '1', n: 1 },
+          { version: '2', n: 1 },
+          { version: '3', n: 1 },
+        ]);
+        expect((await db.query('SELECT count(*)::int AS n FROM schema_migrations')).rows).toEqual([{ n: 3 }]);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  });
+});

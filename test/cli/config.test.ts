@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_DATA_DIR,
+  DEFAULT_HOST,
+  DEFAULT_MIGRATIONS_DIR,
+  DEFAULT_PORT,
+  DEFAULT_TOKEN_TTL_SECONDS,
+  loadConfig,
+} from '../../src/config.js';
+import { isChatDbError } from '../../src/errors.js';
+
+const invalid = (env: NodeJS.ProcessEnv, flags = {}) => {
+  try {
+    loadConfig(env, flags);
+  } catch (e) {
+    expect(isChatDbError(e, 'config_invalid')).toBe(true);
+    return (e as Error).message;
+  }
+  return expect.unreachable('expected config_invalid');
+};
+
+describe('loadConfig', () => {
+  it('fills every field with its default from an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      databaseUrl: undefined,
+      migrationsUrl: undefined,
+      dataDir: DEFAULT_DATA_DIR,
+      migrationsDir: DEFAULT_MIGRATIONS_DIR,
+      port: DEFAULT_PORT,
+      host: DEFAULT_HOST,
+      corsOrigins: [],
+      bodyLimit: DEFAULT_BODY_LIMIT,
+      tokenTtlSeconds: DEFAULT_TOKEN_TTL_SECONDS,
+      logLevel: 'info',
+    });
+    expect([DEFAULT_PORT, DEFAULT_HOST, DEFAULT_BODY_LIMIT, DEFAULT_TOKEN_TTL_SECONDS]).toEqual([
+      8080,
+      '127.0.0.1',
+      1048576,
+      604800,
+    ]);
+    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const env = {
+      DATABASE_URL: 'postgres://app:secret@pooler.example/db',
+      CHATDB_MIGRATIONS_DIR: 'db/migrations',
+      CHATDB_DATA_DIR: '/var/chatdb',
+      PORT: '3000',
+      HOST: '0.0.0.0',
+      CHATDB_CORS_ORIGINS: ' https://docs.example.com , http://localhost:3000/ ',
+      CHATDB_BODY_LIMIT: '2048',
+      CHATDB_TOKEN_TTL_SECONDS: '3600',
+      LOG_LEVEL: 'DEBUG',
+    };
+    expect(loadConfig(env)).toMatchObject({
+      databaseUrl: env.DATABASE_URL,
+      migrationsDir: 'db/migrations',
+      dataDir: '/var/chatdb',
+      port: 3000,
+      host: '0.0.0.0',
+      corsOrigins: ['https://docs.example.com', 'http://localhost:3000'],
+      bodyLimit: 2048,
+      tokenTtlSeconds: 3600,
+      logLevel: 'debug',
+    });
+    const flagged = loadConfig(env, {
+      databaseUrl: 'memory://',
+      dir: 'm',
+      dataDir: 'd',
+      port: '9000',
+      host: '::1',
+    });
+    expect(flagged).toMatchObject({
+      databaseUrl: 'memory://',
+      migrationsUrl: 'memory://',
+      migrationsDir: 'm',
+    });
+    expect(flagged).toMatchObject({ dataDir: 'd', port: 9000, host: '::1' });
+    expect(loadConfig({ CHATDB_CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+  });
+
+  it('migrations prefer the direct URL: DATABASE_URL_UNPOOLED, then DIRECT_URL, then DATABASE_URL', () => {
+    const pooled = 'postgres://u:p@ep-x-pooler.neon.tech/db?sslmode=require';
+    const unpooled = 'postgres://u:p@ep-x.neon.tech/db?sslmode=require';
+    const direct = 'postgres://u:p@direct.example/db';
+    expect(loadConfig({ DATABASE_URL: pooled }).migrationsUrl).toBe(pooled);
+    expect(loadConfig({ DATABASE_URL: pooled, DIRECT_URL: direct }).migrationsUrl).toBe(direct);
+    const both = loadConfig({ DATABASE_URL: pooled, DIRECT_URL: direct, DATABASE_URL_UNPOOLED: unpooled });
+    expect([both.databaseUrl, both.migrationsUrl]).toEqual([pooled, unpooled]);
+    // an explicit --database-url names the one database to use
+    expect(
+      loadConfig({ DATABASE_URL: pooled, DIRECT_URL: direct }, { databaseUrl: unpooled }).migrationsUrl,
+    ).toBe(unpooled);
+    expect(loadConfig({ DATABASE_URL: '  ' }).databaseUrl).toBeUndefined();
+  });
+
+  it('rejects bad values with a message naming the variable, and never shows a password', () => {
+    expect(invalid({ PORT: '0' })).toBe('PORT must be a whole number from 1 to 65535, got "0"');
+    expect(invalid({ PORT: '80.5' })).toMatch(/^PORT must be a whole number/);
+    expect(invalid({ PORT: '8080abc' })).toMatch(/^PORT must be/);
+    expect(invalid({}, { port: '70000' })).toMatch(/^--port must be/);
+    expect(invalid({ CHATDB_BODY_LIMIT: '-1' })).toMatch(/^CHATDB_BODY_LIMIT must be/);
+    expect(invalid({ CHATDB_TOKEN_TTL_SECONDS: '5' })).toMatch(
+      /^CHATDB_TOKEN_TTL_SECONDS must be a whole number from 60/,
+    );
+    expect(invalid({ LOG_LEVEL: 'loud' })).toMatch(/^LOG_LEVEL must be one of fatal, error, warn, info/);
+    expect(invalid({ CHATDB_CORS_ORIGINS: 'docs.example.com' })).toMatch(
+      /^CHATDB_CORS_ORIGINS: "docs.example.com"/,
+    );
+    expect(invalid({ CHATDB_CORS_ORIGINS: 'https://a.example/path' })).toMatch(/is not an origin/);
+    const url = invalid({ DIRECT_URL: 'mysql://root:hunter2@db/x' });
+    expect(url).toMatch(/^DIRECT_URL: unsupported database URL mysql:\/\/root:\*\*\*@db\/x/);
+    expect(url).not.toContain('hunter2');
+    expect(invalid({ DATABASE_URL: 'sqlite://x' })).toMatch(/^DATABASE_URL: unsupported/);
+  });
+});

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, parseDatabaseUrl, redactUrl } from '../src/db/index.js';
+import { isChatDbError } from '../src/errors.js';
+import { freshDatabase, onRealPostgres, type ScratchDatabase } from './helpers/db.js';
+
+describe('parseDatabaseUrl', () => {
+  it('chooses the adapter from the URL', () => {
+    expect(parseDatabaseUrl(undefined, '/tmp/x')).toEqual({ kind: 'pglite', dataDir: '/tmp/x' });
+    expect(parseDatabaseUrl('', '/tmp/x')).toEqual({ kind: 'pglite', dataDir: '/tmp/x' });
+    expect(parseDatabaseUrl('memory://')).toEqual({ kind: 'pglite', dataDir: undefined });
+    expect(parseDatabaseUrl('postgresql://u:p@h/db').kind).toBe('postgres');
+    expect(parseDatabaseUrl('postgres://u:p@h/db?sslmode=require&channel_binding=require').kind).toBe(
+      'postgres',
+    );
+  });
+
+  it('rejects other schemes naming the accepted forms, without the password', () => {
+    try {
+      parseDatabaseUrl('mysql://root:hunter2@h/db');
+      expect.unreachable();
+    } catch (e) {
+      expect(isChatDbError(e, 'config_invalid')).toBe(true);
+      expect((e as Error).message).toContain('postgres://');
+      expect((e as Error).message).toContain('memory://');
+      expect((e as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('redacts passwords', () => {
+    expect(redactUrl('postgres://neondb_owner:s3cr3t@ep-x.neon.tech/neondb?sslmode=require')).toBe(
+      'postgres://neondb_owner:***@ep-x.neon.tech/neondb?sslmode=require',
+    );
+    expect(redactUrl('postgres://h/db?password=s3cr3t&x=1')).toBe('postgres://h/db?password=***&x=1');
+    expect(redactUrl('postgres://h/db')).toBe('postgres://h/db');
+  });
+});
+
+describe('database adapter', () => {
+  let s: ScratchDatabase;
+  beforeAll(async () => {
+    s = await freshDatabase('none');
+  });
+  afterAll(() => s.drop());
+
+  it('runs parameterized queries and parses int8 as a number', async () => {
+    const r = await s.db.query<{ n: number; t: string }>(
+      'SELECT count(*) AS n, $1::text AS t FROM generate_series(1, 3)',
+      ['x'],
+    );
+    expect(r.rows).toEqual([{ n: 3, t: 'x' }]);
+    expect(s.db.kind).toBe(onRealPostgres ? 'postgres' : 'pglite');
+  });
+
+  it('rolls back a failed transaction completely', async () => {
+    await s.db.exec('CREATE TABLE t (x int PRIMARY KEY)');
+    await expect(
+      s.db.transaction(async (tx) => {
+        await tx.query('INSERT INTO t VALUES (1)');
+        await tx.query('INSERT INTO t VALUES (1)');
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect((await s.db.query('SELECT * FROM t')).rows).toEqual([]);
+    await s.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO t VALUES (2)');
+    });
+    expect((await s.db.query('SELECT x FROM t')).rows).toEqual([{ x: 2 }]);
+  });
+
+  it('keeps session state within withSession', async () => {
+    const v = await s.db.withSession(async (ses) => {
+      await ses.exec("SET application_name = 'chatdb_test'");
+      return (await ses.query<{ a: string }>("SELECT current_setting('application_name') AS a")).rows[0]?.a;
+    });
+    expect(v).toBe('chatdb_test');
+  });
+});
+
+describe.runIf(onRealPostgres)('postgres connection failures', () => {
+  it('survives the server ending a checked-out connection, and the pool recovers', async () => {
+    const s = await freshDatabase('none');
+    try {
+      const pending = s.db.withSession(async (ses) => {
+        const pid = (await ses.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+        // Killed while checked out but between statements: the 'error' arrives with no query running.
+        await s.db.query('SELECT pg_terminate_backend($1)', [pid]);
+        await new Promise((r) => setTimeout(r, 300));
+        return ses.query('SELECT 1');
+      });
+      await expect(pending).rejects.toThrow();
+      expect((await s.db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await s.drop();
+    }
+  });
+
+  it('reports an unreachable server in one line, after bounded retries, without the password', async () => {
+    const logs: string[] = [];
+    const err = await openDatabase({
+      url: 'postgres://postgres:hunter2@127.0.0.1:1/nope',
+      connectRetries: 2,
+      logger: (m) => logs.push(m),
+    }).catch((e: unknown) => e);
+    expect(isChatDbError(err, 'db_unavailable')).toBe(true);
+    expect((err as Error).message).toMatch(
+      /cannot connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/nope/,
+    );
+    expect((err as Error).message).not.toContain('hunter2');
+    expect(logs).toHaveLength(2);
+    expect(logs[0]).toMatch(/retry 1\/2/);
+  });
+
+  it('names a missing database', async () => {
+    const url = new URL(process.env.TEST_DATABASE_URL as string);
+    url.pathname = '/chatdb_does_not_exist';
+    const err = await openDatabase({ url: url.toString(), connectRetries: 0 }).catch((e: unknown) => e);
+    expect(isChatDbError(err, 'db_unavailable')).toBe(true);
+    expect((err as Error).message).toContain('chatdb_does_not_exist');
+  });
+});

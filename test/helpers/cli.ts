@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPglite } from '../../src/db/pglite.js';
+import { createScratchUrl, onRealPostgres, pgliteTemplate } from './db.js';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+/** tsx's loader by absolute URL: the CLI runs in temporary directories with no node_modules. */
+const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the chatdb CLI from source in `cwd`; database variables are unset unless given in `env`. */
+export function chatdb(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const {
+      DATABASE_URL: _a,
+      TEST_DATABASE_URL: _b,
+      DATABASE_URL_UNPOOLED: _c,
+      DIRECT_URL: _d,
+      CHATDB_MIGRATIONS_DIR: _e,
+      CHATDB_DATA_DIR: _f,
+      ...base
+    } = process.env;
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+      cwd,
+      env: { ...base, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A new empty temporary directory. */
+export const tempDir = (prefix = 'chatdb-cli-'): string => mkdtempSync(join(tmpdir(), prefix));
+
+export interface CliDatabase {
+  /** Arguments that point the CLI at this database. */
+  readonly args: readonly string[];
+  drop(): Promise<void>;
+}
+
+/**
+ * An empty database for CLI runs that must share state between processes: a scratch database on
+ * the test server, or an embedded data directory seeded from the blank PGlite template (faster than
+ * the initdb the CLI would run in a new directory).
+ */
+export async function cliDatabase(): Promise<CliDatabase> {
+  if (onRealPostgres) {
+    const scratch = await createScratchUrl();
+    return { args: ['--database-url', scratch.url], drop: scratch.drop };
+  }
+  const dir = join(tempDir('chatdb-data-'), 'db');
+  const db = await openPglite(dir, { loadDataDir: await pgliteTemplate('none') });
+  await db.close();
+  return { args: ['--data-dir', dir], drop: async () => undefined };
+}

@@ -1,0 +1,181 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  down,
+  init,
+  PACKAGE_MIGRATIONS_DIR,
+  parseScope,
+  readHistory,
+  status,
+  up,
+} from '../../src/migrate/index.js';
+import { freshDatabase, type ScratchDatabase } from '../helpers/db.js';
+import { describeSchema, migrationsDir, sql, tables } from '../helpers/migrations.js';
+
+const AUTH = '20250101000001_chatdb_auth.sql';
+const CHAT = '20250101000002_chatdb_chat.sql';
+const LINK = '20250101000003_chatdb_link_chat_to_auth.sql';
+
+let s: ScratchDatabase;
+beforeEach(async () => {
+  s = await freshDatabase('none');
+});
+afterEach(() => s.drop());
+
+/** The schema `init --scope all` gives on a database of its own, described once per file. */
+let allSchema: Promise<string[]> | undefined;
+const schemaOfAll = () => {
+  allSchema ??= (async () => {
+    const other = await freshDatabase('none');
+    try {
+      await init(other.db, { dir: migrationsDir(), scope: 'all' });
+      return await describeSchema(other.db);
+    } finally {
+      await other.drop();
+    }
+  })();
+  return allSchema;
+};
+
+const versions = async () => (await readHistory(s.db)).map((h) => h.version);
+
+describe('init', () => {
+  it('writes the scope files into the migrations directory and applies them; a second run changes nothing', async () => {
+    const dir = migrationsDir();
+    const first = await init(s.db, { dir, scope: 'all' });
+    expect(first.written).toEqual([AUTH, CHAT, LINK]);
+    expect(first.applied.map((a) => a.file)).toEqual([AUTH, CHAT, LINK]);
+    expect(first.unchanged).toBe(false);
+    for (const f of [AUTH, CHAT, LINK])
+      expect(readFileSync(join(dir, f), 'utf8')).toBe(readFileSync(join(PACKAGE_MIGRATIONS_DIR, f), 'utf8'));
+    expect(await tables(s.db)).toEqual([
+      'auth_tokens',
+      'chat_sessions',
+      'message_citations',
+      'messages',
+      'schema_migrations',
+      'user_profiles',
+      'users',
+    ]);
+    const again = await init(s.db, { dir, scope: 'all' });
+    expect(again).toMatchObject({ unchanged: true, written: [], applied: [], differing: [] });
+    const st = await status(s.db, { dir });
+    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([3, 0, 0, 0]);
+  });
+
+  it('chat alone keeps user ids opaque (any string, no users table)', async () => {
+    const dir = migrationsDir();
+    await init(s.db, { dir, scope: 'chat' });
+    expect(readdirSync(dir)).toEqual([CHAT]);
+    expect(await tables(s.db)).not.toContain('users');
+    await s.db.query("INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee')");
+    expect((await s.db.query('SELECT user_id FROM chat_sessions')).rows).toEqual([
+      { user_id: 'auth0|65f1c0ffee' },
+    ]);
+  });
+
+  it.each([
+    ['chat', 'auth'],
+    ['auth', 'chat'],
+  ] as const)('%s then %s gives the same schema as all, with the link written and applied', async (a, b) => {
+    const dir = migrationsDir();
+    await init(s.db, { dir, scope: a });
+    expect(readdirSync(dir)).not.toContain(LINK);
+    const second = await init(s.db, { dir, scope: b });
+    expect(second.written.sort()).toEqual([a === 'chat' ? AUTH : CHAT, LINK].sort());
+    expect(second.applied.map((x) => x.file)).toEqual([a === 'chat' ? AUTH : CHAT, LINK]);
+    expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
+    expect(await versions()).toEqual(['20250101000001', '20250101000002', '20250101000003']);
+    expect((await init(s.db, { dir, scope: 'all' })).unchanged).toBe(true);
+  });
+
+  it('orders the baseline before later migrations without an out-of-order warning', async () => {
+    const dir = migrationsDir({
+      '20260101000000_pin.sql': sql(
+        'ALTER TABLE chat_sessions ADD pinned boolean;',
+        'ALTER TABLE chat_sessions DROP pinned;',
+      ),
+    });
+    await init(s.db, { dir, scope: 'chat' });
+    await up(s.db, { dir });
+    const warnings: string[] = [];
+    const r = await init(s.db, { dir, scope: 'auth', warn: (l) => warnings.push(l) });
+    expect(r.applied.map((x) => x.file)).toEqual([AUTH, LINK]);
+    expect(warnings).toEqual([]);
+    const st = await status(s.db, { dir });
+    expect(st.entries.map((e) => [e.version, e.state])).toEqual([
+      ['20250101000001', 'applied'],
+      ['20250101000002', 'applied'],
+      ['20250101000003', 'applied'],
+      ['20260101000000', 'applied'],
+    ]);
+  });
+
+  it("in the package's own migrations directory copies nothing and still installs by scope", async () => {
+    const before = readdirSync(PACKAGE_MIGRATIONS_DIR);
+    const chat = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'chat' });
+    expect(chat.written).toEqual([]);
+    expect(chat.applied.map((x) => x.file)).toEqual([CHAT]);
+    expect(await tables(s.db)).not.toContain('users');
+    const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
+    expect(auth.applied.map((x) => x.file)).toEqual([AUTH, LINK]);
+    expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
+    expect(readdirSync(PACKAGE_MIGRATIONS_DIR)).toEqual(before);
+  });
+
+  it('writes the link into a directory that holds both scopes, and applies it only when both are installed', async () => {
+    const dir = migrationsDir({ [AUTH]: readFileSync(join(PACKAGE_MIGRATIONS_DIR, AUTH), 'utf8') });
+    const r = await init(s.db, { dir, scope: 'chat' });
+    expect(r.written).toEqual([CHAT, LINK]);
+    expect(r.applied.map((x) => x.file)).toEqual([CHAT]);
+    expect((await status(s.db, { dir })).entries.map((e) => e.state)).toEqual([
+      'pending',
+      'applied',
+      'pending',
+    ]);
+    // `up` then gives the same schema as `all`
+    await up(s.db, { dir });
+    expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
+  });
+
+  it('keeps a baseline file the user edited, says so, and applies their version', async () => {
+    const edited = `${readFileSync(join(PACKAGE_MIGRATIONS_DIR, AUTH), 'utf8')}\n-- reviewed by us\n`;
+    const dir = migrationsDir({ [AUTH]: edited });
+    const warnings: string[] = [];
+    const r = await init(s.db, { dir, scope: 'auth', warn: (l) => warnings.push(l) });
+    expect(r.differing).toEqual([AUTH]);
+    expect(warnings.join('\n')).toMatch(
+      /kept .*20250101000001_chatdb_auth\.sql: it differs from chatdb's baseline/,
+    );
+    expect(readFileSync(join(dir, AUTH), 'utf8')).toBe(edited);
+    expect(r.applied).toHaveLength(1);
+    expect((await status(s.db, { dir })).edited).toBe(0);
+  });
+
+  it('fails on a malformed file in the directory before writing or applying anything', async () => {
+    const dir = migrationsDir({ 'add_index.sql': sql('SELECT 1;', 'SELECT 1;') });
+    await expect(init(s.db, { dir, scope: 'all' })).rejects.toThrow(/^add_index\.sql: file name must be/);
+    expect(readdirSync(dir)).toEqual(['add_index.sql']);
+    expect(await tables(s.db)).toEqual([]);
+  });
+
+  it('rejects an unknown scope', () => {
+    expect(() => parseScope('everything')).toThrow('unknown scope "everything": use all, chat or auth');
+    expect(parseScope('chat')).toBe('chat');
+  });
+});
+
+describe('the baseline files', () => {
+  it('round-trip: all scopes down and up again give the same schema', async () => {
+    const dir = migrationsDir();
+    await init(s.db, { dir, scope: 'all' });
+    await down(s.db, { dir, to: '0' });
+    expect(await tables(s.db)).toEqual(['schema_migrations']);
+    expect(await describeSchema(s.db)).toEqual([]);
+    await up(s.db, { dir });
+    expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
+    writeFileSync(join(dir, 'notes.md'), 'ignored');
+    expect((await status(s.db, { dir })).pending).toBe(0);
+  });
+});
