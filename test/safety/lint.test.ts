@@ -1,0 +1,152 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readHistory, up } from '../../src/migrate/index.js';
+import { type LintFinding, lintMigrations } from '../../src/safety/lint.js';
+import { freshDatabase, type ScratchDatabase } from '../helpers/db.js';
+import { migrationsDir, sql } from '../helpers/migrations.js';
+import { runCli } from './run-cli.js';
+
+const REPO_MIGRATIONS = new URL('../../migrations/', import.meta.url).pathname;
+
+const FILES = {
+  '20260101000001_concurrently.sql':
+    '-- migrate:up\nCREATE TABLE IF NOT EXISTS t1 (id bigint PRIMARY KEY);\n' +
+    '-- a comment mentioning CREATE INDEX CONCURRENTLY is no statement\n' +
+    'CREATE INDEX CONCURRENTLY t1_idx ON t1 (id);\n' +
+    "DO $$ BEGIN RAISE NOTICE 'VACUUM; CREATE INDEX CONCURRENTLY'; END $$;\n\n-- migrate:down\nDROP TABLE t1;\n",
+  '20260101000002_no_down.sql': '-- migrate:up\nCREATE TABLE t2 (id bigint PRIMARY KEY);\n',
+  '20260101000003_empty_down.sql': sql('CREATE TABLE t3 (id bigint PRIMARY KEY);', '-- nothing'),
+  '20260101000004_two_concurrently.sql':
+    '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a_idx ON t (a);\n' +
+    'CREATE INDEX CONCURRENTLY IF NOT EXISTS b_idx ON t (b);\n\n' +
+    '-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY IF EXISTS a_idx;\n',
+  '20260101000005_enum.sql': sql(
+    "CREATE TYPE mood AS ENUM ('sad');\nALTER TYPE mood ADD VALUE 'happy';\nCREATE TABLE m (x mood DEFAULT 'happy');",
+    'DROP TABLE m;\nDROP TYPE mood;',
+  ),
+  '20260101000006_required_column.sql': sql(
+    "SET lock_timeout = '1s';\nSET statement_timeout = '5s';\nALTER TABLE users ADD COLUMN tz text NOT NULL;",
+    'ALTER TABLE users DROP COLUMN tz;',
+  ),
+  'not_a_migration.sql': 'SELECT 1;\n',
+};
+
+/** No DATABASE_URL and an embedded data directory that does not exist: lint opens no database. */
+const NO_DB = { CHATDB_DATA_DIR: '/nonexistent/chatdb-data' };
+
+const find = (fs: readonly LintFinding[], file: string, rule: string): LintFinding | undefined =>
+  fs.find((f) => f.file.endsWith(file) && f.rule === rule);
+
+describe('chatdb lint', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = migrationsDir(FILES);
+  });
+
+  it("finds each of chatdb's own rules, with file lines and a fix", async () => {
+    const r = await lintMigrations({ dir, history: [] });
+    const at = (file: string, rule: string) => find(r.findings, file, rule)?.line;
+    expect(at('_concurrently.sql', 'non-transactional-statement')).toBe(4);
+    expect(r.findings.filter((f) => f.rule === 'non-transactional-statement')).toHaveLength(1);
+    expect(at('_no_down.sql', 'missing-down')).toBe(2);
+    expect(at('_empty_down.sql', 'empty-down')).toBe(4);
+    expect(at('_two_concurrently.sql', 'transaction-false-multiple-statements')).toBe(1);
+    expect(at('_enum.sql', 'enum-value-used-in-same-transaction')).toBe(4);
+    expect(at('not_a_migration.sql', 'invalid-file')).toBe(1);
+    for (const f of r.findings) expect(f.fix.length).toBeGreaterThan(10);
+    expect(r.ok).toBe(false);
+    expect(r.errors).toBe(r.findings.filter((f) => f.severity === 'error').length);
+  });
+
+  it("reports squawk's findings at the file's line (up section only)", async () => {
+    const r = await lintMigrations({ dir, history: [] });
+    expect(r.squawk).toBe('ran');
+    const f = find(r.findings, '_required_column.sql', 'adding-required-field');
+    expect(f).toMatchObject({ line: 4, source: 'squawk', severity: 'error' });
+    // The down section (DROP COLUMN) is not linted: no ban-drop-column finding.
+    expect(find(r.findings, '_required_column.sql', 'ban-drop-column')).toBeUndefined();
+  });
+
+  it('lints the repository baseline clean (its exceptions are squawk-ignore comments)', async () => {
+    const r = await lintMigrations({ dir: REPO_MIGRATIONS, history: [] });
+    expect(r.findings).toEqual([]);
+    expect(r.files).toHaveLength(3);
+    expect(r.squawk).toBe('ran');
+  });
+
+  it('without squawk: a one-line note, and chatdb rules still run', async () => {
+    const r = await lintMigrations({ dir, history: [], squawkPath: '/nonexistent/squawk' });
+    expect(r.squawk).toBe('unavailable');
+    expect(r.notes.filter((n) => n.includes('squawk'))).toEqual([
+      expect.stringMatching(/^squawk could not start \(\/nonexistent\/squawk\).*only chatdb rules ran$/),
+    ]);
+    expect(r.findings.some((f) => f.source === 'squawk')).toBe(false);
+    expect(find(r.findings, '_no_down.sql', 'missing-down')).toBeDefined();
+  });
+
+  it('says when the applied-file rule is skipped for want of a database', async () => {
+    const r = await lintMigrations({ dir: REPO_MIGRATIONS, historyNote: 'no database configured' });
+    expect(r.notes).toContain('no database configured: rule edited-applied-migration skipped');
+  });
+});
+
+describe('chatdb lint against a database', () => {
+  let s: ScratchDatabase;
+  beforeAll(async () => {
+    s = await freshDatabase('none');
+  });
+  afterAll(() => s.drop());
+
+  it('finds an applied file that was edited, and --pending skips applied files', async () => {
+    const dir = migrationsDir({
+      '20260101000001_a.sql': sql('CREATE TABLE a (id bigint PRIMARY KEY);', 'DROP TABLE a;'),
+      '20260101000002_b.sql': sql('CREATE TABLE b (id bigint PRIMARY KEY);', 'DROP TABLE b;'),
+    });
+    await up(s.db, { dir, to: '20260101000001' });
+    const clean = await lintMigrations({ dir, history: await readHistory(s.db) });
+    expect(clean.findings).toEqual([]);
+
+    writeFileSync(
+      join(dir, '20260101000001_a.sql'),
+      sql('CREATE TABLE a (id bigint PRIMARY KEY, x text);', 'DROP TABLE a;'),
+    );
+    const r = await lintMigrations({ dir, history: await readHistory(s.db) });
+    expect(r.findings).toEqual([
+      expect.objectContaining({
+        file: expect.stringMatching(/_a\.sql$/),
+        line: 1,
+        rule: 'edited-applied-migration',
+      }),
+    ]);
+    const pending = await lintMigrations({ dir, history: await readHistory(s.db), pendingOnly: true });
+    expect(pending.files).toEqual([expect.stringMatching(/20260101000002_b\.sql$/)]);
+    expect(pending.findings).toEqual([]);
+  });
+});
+
+describe('chatdb lint (command)', () => {
+  it('exits 1 with findings as JSON, and 0 on the baseline', async () => {
+    const dir = migrationsDir({ '20260101000002_no_down.sql': FILES['20260101000002_no_down.sql'] });
+    const bad = await runCli(['lint', '--dir', dir, '--json'], NO_DB);
+    expect(bad.code).toBe(1);
+    const report = JSON.parse(bad.stdout);
+    expect(report.findings).toContainEqual(expect.objectContaining({ rule: 'missing-down', line: 2 }));
+    const good = await runCli(['lint', '--dir', REPO_MIGRATIONS], NO_DB);
+    expect(good.stdout).toContain('3 files linted: 0 errors, 0 warnings');
+    expect(good.code).toBe(0);
+  });
+
+  it('warns in one line when squawk cannot start (CHATDB_SQUAWK_PATH) and still fails on own rules', async () => {
+    const dir = migrationsDir({ '20260101000002_no_down.sql': FILES['20260101000002_no_down.sql'] });
+    const r = await runCli(['lint', '--dir', dir, '--json'], {
+      ...NO_DB,
+      CHATDB_SQUAWK_PATH: '/nonexistent/squawk',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^chatdb: warning: squawk could not start/),
+    ]);
+    expect(JSON.parse(r.stdout).squawk).toBe('unavailable');
+  });
+});
