@@ -1,0 +1,112 @@
+import { type Database, type DbLogger, openDatabase } from '../db/index.js';
+import { type CitationsModule, createCitations } from './citations.js';
+import { createMessages } from './messages.js';
+import { createProfiles } from './profiles.js';
+import { createChatQueries } from './queries.js';
+import { createAuthQueries } from './queries-auth.js';
+import { createSessions } from './sessions.js';
+import { guard } from './sql-errors.js';
+import { createTokens, MAX_TOKEN_TTL_SECONDS } from './tokens.js';
+import type { MessagesModule, ProfilesModule, SessionsModule, TokensModule, UsersModule } from './types.js';
+import { createUsers } from './users.js';
+import { int } from './validate.js';
+
+/** Default bearer-token lifetime: 7 days. */
+export const DEFAULT_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+
+/** Options of `createChatDb`: settings of the modules themselves. */
+export interface ChatDbModuleOptions {
+  /** Lifetime of issued tokens in seconds. Default DEFAULT_TOKEN_TTL_SECONDS (7 days). */
+  readonly tokenTtlSeconds?: number;
+  /** Receives operational messages (connection retries, a failed password rehash). Default: stderr. */
+  readonly logger?: DbLogger;
+}
+
+/** Options of `openChatDb`. */
+export interface ChatDbOptions extends ChatDbModuleOptions {
+  /** `postgres://…` (Neon URLs as they are), `memory://`, or undefined for the embedded database in `dataDir`. */
+  readonly url?: string;
+  /** Data directory of the embedded database. Default DEFAULT_DATA_DIR (`.chatdb`). */
+  readonly dataDir?: string;
+  /** An already open database to use instead of `url`; `close()` then leaves it open. */
+  readonly db?: Database;
+}
+
+export type ChatQueries = ReturnType<typeof createChatQueries>;
+export type AuthQueries = ReturnType<typeof createAuthQueries>;
+/** Operator/dashboard reports (docs/queries.md). */
+export type QueriesModule = ChatQueries &
+  AuthQueries & {
+    /** Same as `citations.mostCited`. */
+    mostCitedDocuments: CitationsModule['mostCited'];
+    /** Same as `citations.messagesCiting`. */
+    messagesCitingDocument: CitationsModule['messagesCiting'];
+  };
+
+/** The typed modules over one database. */
+export interface ChatDb {
+  readonly db: Database;
+  readonly users: UsersModule;
+  readonly profiles: ProfilesModule;
+  readonly tokens: TokensModule;
+  readonly sessions: SessionsModule;
+  readonly messages: MessagesModule;
+  readonly citations: CitationsModule;
+  readonly queries: QueriesModule;
+  /** Closes the database if `openChatDb` opened it; a database passed in stays open. */
+  close(): Promise<void>;
+}
+
+const defaultLogger: DbLogger = (m) => process.stderr.write(`chatdb: ${m}\n`);
+
+/**
+ * Builds the modules on an open database (the schema must be installed: `chatdb init`).
+ * `close()` of the result does not close `db`.
+ */
+export function createChatDb(db: Database, options: ChatDbModuleOptions = {}): ChatDb {
+  const ttl = int(
+    'tokenTtlSeconds',
+    options.tokenTtlSeconds,
+    1,
+    MAX_TOKEN_TTL_SECONDS,
+    DEFAULT_TOKEN_TTL_SECONDS,
+  );
+  const sql = guard(db);
+  const citations = createCitations(sql);
+  return {
+    db,
+    users: createUsers(sql, options.logger ?? defaultLogger),
+    profiles: createProfiles(sql),
+    tokens: createTokens(sql, ttl),
+    sessions: createSessions(sql),
+    messages: createMessages(sql),
+    citations,
+    queries: {
+      ...createChatQueries(sql),
+      ...createAuthQueries(sql),
+      mostCitedDocuments: citations.mostCited,
+      messagesCitingDocument: citations.messagesCiting,
+    },
+    close: async () => undefined,
+  };
+}
+
+/**
+ * Opens the database and returns the typed modules.
+ * Example: `const chat = await openChatDb({ url: process.env.DATABASE_URL });`
+ * With no url the embedded database in `.chatdb/` is used (`memory://` keeps it in memory).
+ */
+export async function openChatDb(options: ChatDbOptions = {}): Promise<ChatDb> {
+  if (options.db) return createChatDb(options.db, options);
+  const db = await openDatabase({
+    url: options.url,
+    dataDir: options.dataDir,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  try {
+    return { ...createChatDb(db, options), close: () => db.close() };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}

@@ -1,0 +1,155 @@
+import { notFound } from '../errors.js';
+import {
+  CITATION_JSON,
+  CITATIONS_OF_M,
+  MESSAGE_COLUMNS,
+  qualify,
+  SESSION_COLUMNS,
+  toCitation,
+  toMessage,
+  toSession,
+  unprefix,
+} from './rows.js';
+import type { Sql } from './sql-errors.js';
+import type { Citation, Conversation, Message } from './types.js';
+import * as v from './validate.js';
+
+type Row = Record<string, unknown>;
+
+/** A document and how often it is cited. */
+export interface DocumentCitationCount {
+  readonly documentId: string;
+  readonly citations: number;
+  /** Distinct messages that cite it. */
+  readonly messages: number;
+  readonly avgScore: number | null;
+  readonly lastCitedAt: Date;
+}
+
+/** A message that cites a document, with where it lives. */
+export interface CitingMessage {
+  readonly userId: string;
+  readonly sessionId: string;
+  /** The message with all its citations. */
+  readonly message: Message;
+}
+
+export interface CitationsModule {
+  /** The citations of one of the user's messages, in citation_index order. `not_found` if not theirs. */
+  forMessage(userId: string, messageId: string): Promise<Citation[]>;
+  /** A session with every message and its citations, oldest first (one statement). */
+  conversation(userId: string, sessionId: string): Promise<Conversation>;
+  /** Most cited documents, optionally of one user's messages and/or since a time. limit 1..1000, default 20. */
+  mostCited(options?: { userId?: string; since?: Date; limit?: number }): Promise<DocumentCitationCount[]>;
+  /** Messages citing `documentId`, newest first; owner-scoped when `userId` is given. limit 1..1000, default 50. */
+  messagesCiting(documentId: string, options?: { userId?: string; limit?: number }): Promise<CitingMessage[]>;
+}
+
+const S_COLUMNS = SESSION_COLUMNS.replace(/(\w+)/g, 's.$1 AS s_$1');
+const M_COLUMNS = qualify(MESSAGE_COLUMNS, 'm');
+
+/**
+ * The conversation in one statement: the session's columns on every row (consistent with the
+ * messages by construction) and each message with `json_agg(...) FILTER (WHERE ...)` of its
+ * citations, so a message without citations gets `[]` rather than `[null]`.
+ */
+export const CONVERSATION_SQL = `
+  SELECT ${S_COLUMNS}, m.*
+  FROM chat_sessions s
+  LEFT JOIN LATERAL (
+    SELECT ${M_COLUMNS},
+      coalesce(json_agg(${CITATION_JSON} ORDER BY c.citation_index) FILTER (WHERE c.message_id IS NOT NULL),
+               '[]'::json) AS citations
+    FROM messages m LEFT JOIN message_citations c ON c.message_id = m.id
+    WHERE m.session_id = s.id
+    GROUP BY m.id
+  ) m ON true
+  WHERE s.id = $1::uuid AND s.user_id = $2
+  ORDER BY m.seq`;
+
+/**
+ * Messages citing a document ($1), newest first, at most $2; of one owner ($3) when scoped.
+ * message_citations_document_id_idx finds the citing rows; the rest are primary-key look-ups.
+ */
+export const citingSql = (ownerScoped: boolean): string => `
+  SELECT s.user_id AS owner_id, ${M_COLUMNS}, ${CITATIONS_OF_M} AS citations
+  FROM messages m JOIN chat_sessions s ON s.id = m.session_id
+  WHERE m.id IN (SELECT message_id FROM message_citations WHERE document_id = $1)
+    ${ownerScoped ? 'AND s.user_id = $3' : ''}
+  ORDER BY m.created_at DESC, m.id DESC
+  LIMIT $2`;
+
+/** Loads a conversation (shared by `sessions.conversation` and `citations.conversation`). */
+export async function loadConversation(sql: Sql, userId: string, sessionId: string): Promise<Conversation> {
+  const r = await sql.query<Row>(
+    CONVERSATION_SQL,
+    [v.uuid('session', sessionId), v.userId(userId)],
+    'session',
+  );
+  const first = r.rows[0];
+  if (!first) throw notFound('session');
+  return {
+    session: toSession(unprefix(first, 's_')),
+    messages: r.rows.filter((row) => row.id !== null).map(toMessage),
+  };
+}
+
+/** Citation reports and look-ups (chat scope). */
+export function createCitations(sql: Sql): CitationsModule {
+  return {
+    async forMessage(userId, messageId) {
+      const r = await sql.query<Row>(
+        `SELECT m.id, ${CITATIONS_OF_M} AS citations
+         FROM messages m JOIN chat_sessions s ON s.id = m.session_id
+         WHERE m.id = $1::uuid AND s.user_id = $2`,
+        [v.uuid('message', messageId), v.userId(userId)],
+        'message',
+      );
+      if (!r.rows[0]) throw notFound('message');
+      return (r.rows[0].citations as Row[]).map(toCitation);
+    },
+
+    conversation: (userId, sessionId) => loadConversation(sql, userId, sessionId),
+
+    async mostCited(options = {}) {
+      const limit = v.limit(options.limit, 1000, 20);
+      const since = options.since === undefined ? null : v.date('since', options.since);
+      const owner = options.userId === undefined ? null : v.userId(options.userId);
+      const r = await sql.query<Row>(
+        `SELECT c.document_id, count(*) AS citations, count(DISTINCT c.message_id) AS messages,
+                avg(c.score) AS avg_score, max(c.created_at) AS last_cited_at
+         FROM message_citations c
+         ${owner === null ? '' : 'JOIN messages m ON m.id = c.message_id JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = $3'}
+         WHERE ($2::timestamptz IS NULL OR c.created_at >= $2::timestamptz)
+         GROUP BY c.document_id
+         ORDER BY citations DESC, c.document_id
+         LIMIT $1`,
+        owner === null ? [limit, since] : [limit, since, owner],
+        'user',
+      );
+      return r.rows.map((row) => ({
+        documentId: String(row.document_id),
+        citations: Number(row.citations),
+        messages: Number(row.messages),
+        avgScore: row.avg_score === null ? null : Number(row.avg_score),
+        lastCitedAt: row.last_cited_at as Date,
+      }));
+    },
+
+    async messagesCiting(documentId, options = {}) {
+      const doc = v.text('document_id', documentId, v.LIMITS.documentId, 1);
+      const limit = v.limit(options.limit, 1000, 50);
+      const owner = options.userId === undefined ? null : v.userId(options.userId);
+      const r = await sql.query<Row>(
+        citingSql(owner !== null),
+        owner === null ? [doc, limit] : [doc, limit, owner],
+        'user',
+      );
+      return r.rows.map((row) => ({
+        userId: String(row.owner_id),
+        sessionId: String(row.session_id),
+        message: toMessage(row),
+      }));
+    },
+  };
+}

@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import { uuidv7 } from 'uuidv7';
+import { type PgError, pgCode } from '../db/errors.js';
+import { ChatDbError, invalidInput, notFound } from '../errors.js';
+import { CITATIONS_OF_M, MESSAGE_COLUMNS, qualify, toMessage } from './rows.js';
+import type { Sql } from './sql-errors.js';
+import type { AppendResult, MessageInput, MessagePage, MessagesModule } from './types.js';
+import * as v from './validate.js';
+
+type Row = Record<string, unknown>;
+
+export const DEFAULT_MESSAGE_PAGE = 50;
+export const MAX_MESSAGE_PAGE = 1000;
+
+/** What an append returns of the message row (request_hash: to compare a replayed request). */
+const RETURNED = 'id, session_id, seq, role, content, selected_text, metadata, request_hash, created_at';
+
+/**
+ * Append in one statement. `s` locks the caller's session row (FOR UPDATE: concurrent appends
+ * queue here, and each sees the count the previous one committed); `prior` finds an earlier
+ * message with the same idempotency key; `ins` takes seq = message_count + 1 unless `prior` exists;
+ * `cit` inserts the citations (a JSON array unpacked by jsonb_to_recordset); `bump` moves the
+ * counters. No row comes back when the session is not the caller's.
+ * $1 session, $2 user, $3 message id (UUIDv7), $4 role, $5 content, $6 selected_text, $7 metadata,
+ * $8 idempotency key, $9 request hash, $10 citations.
+ */
+export const APPEND_SQL = `
+WITH s AS (
+  SELECT id, message_count FROM chat_sessions WHERE id = $1::uuid AND user_id = $2 FOR UPDATE
+), prior AS (
+  SELECT ${qualify(RETURNED, 'm')} FROM messages m JOIN s ON m.session_id = s.id
+  WHERE m.idempotency_key = $8::text
+), ins AS (
+  INSERT INTO messages (id, session_id, seq, role, content, selected_text, metadata, idempotency_key, request_hash)
+  SELECT $3::uuid, s.id, s.message_count + 1, $4::text, $5::text, $6::text, $7::jsonb, $8::text, $9::text
+  FROM s WHERE NOT EXISTS (SELECT 1 FROM prior)
+  RETURNING ${RETURNED}
+), cit AS (
+  INSERT INTO message_citations (message_id, citation_index, document_id, chunk_id, score, excerpt, metadata)
+  SELECT ins.id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
+  FROM ins CROSS JOIN jsonb_to_recordset($10::jsonb)
+    AS x(citation_index integer, document_id text, chunk_id text, score double precision, excerpt text, metadata jsonb)
+  RETURNING citation_index, document_id, chunk_id, score, excerpt, metadata
+), bump AS (
+  UPDATE chat_sessions cs SET message_count = ins.seq, last_message_at = ins.created_at
+  FROM ins WHERE cs.id = ins.session_id
+)
+SELECT ins.*, true AS created,
+  (SELECT coalesce(json_agg(cit ORDER BY cit.citation_index), '[]'::json) FROM cit) AS citations
+FROM ins
+UNION ALL
+SELECT prior.*, false AS created,
+  (SELECT coalesce(json_agg(c ORDER BY c.citation_index), '[]'::json)
+   FROM (SELECT citation_index, document_id, chunk_id, score, excerpt, metadata
+         FROM message_citations WHERE message_id = prior.id) c) AS citations
+FROM prior`;
+
+/** The message a key already names (after losing a race on messages_idempotency_key_idx). */
+const BY_KEY_SQL = `
+SELECT ${qualify(MESSAGE_COLUMNS, 'm')}, m.request_hash, ${CITATIONS_OF_M} AS citations
+FROM messages m JOIN chat_sessions s ON s.id = m.session_id
+WHERE m.session_id = $1::uuid AND s.user_id = $2 AND m.idempotency_key = $3`;
+
+/**
+ * Full-text search over one user's messages. to_tsvector('english', content) is exactly
+ * messages_content_fts_idx's expression, so the GIN index finds the matches; numnode = 0 means the
+ * query was only stop words or punctuation, which matches nothing. Ties break on (created_at, id).
+ */
+export const SEARCH_SQL = `
+SELECT ${qualify(MESSAGE_COLUMNS, 'm')}, ${CITATIONS_OF_M} AS citations,
+       ts_rank(to_tsvector('english', m.content), websearch_to_tsquery('english', $2)) AS rank
+FROM messages m JOIN chat_sessions s ON s.id = m.session_id
+WHERE numnode(websearch_to_tsquery('english', $2)) > 0 AND s.user_id = $1
+  AND to_tsvector('english', m.content) @@ websearch_to_tsquery('english', $2)
+ORDER BY rank DESC, m.created_at DESC, m.id DESC
+LIMIT $3`;
+
+/** JSON with object keys sorted, so equal requests hash equally whatever their key order. */
+function canonical(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
+  if (x !== null && typeof x === 'object') {
+    const entries = Object.entries(x as Record<string, unknown>)
+      .filter(([, val]) => val !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, val]) => `${JSON.stringify(k)}:${canonical(val)}`).join(',')}}`;
+  }
+  return JSON.stringify(x);
+}
+
+/** SHA-256 (hex) of the canonical JSON of what an append stores. */
+export const requestHash = (body: unknown): string =>
+  createHash('sha256').update(canonical(body)).digest('hex');
+
+function replayed(row: Row, hash: string | null): AppendResult {
+  if (row.request_hash !== hash)
+    throw new ChatDbError('conflict', 'idempotency key already used for a different message');
+  return { message: toMessage(row), created: false };
+}
+
+/** Validates page options: limit 1..1000 (default 50), after_seq >= 0, before_seq >= 1. */
+function page(options: { limit?: number; afterSeq?: number; beforeSeq?: number }) {
+  const limit = v.limit(options.limit, MAX_MESSAGE_PAGE, DEFAULT_MESSAGE_PAGE);
+  const after = options.afterSeq === undefined ? 0 : v.int('after_seq', options.afterSeq, 0, 2 ** 31 - 1);
+  const before =
+    options.beforeSeq === undefined ? null : v.int('before_seq', options.beforeSeq, 1, 2 ** 31 - 1);
+  return { limit, after, before };
+}
+
+/**
+ * One page of a session's messages with citations, owner-checked in the same statement (zero rows
+ * = not the caller's session; one row of NULLs = an empty page). $1 session, $2 user, $3 after_seq,
+ * $4 limit, $5 before_seq. Served by messages_session_seq_key (session_id, seq), read backward
+ * (newest first) for before_seq and `last`, and reversed by the caller.
+ */
+export const pageSql = (backward: boolean, withBefore: boolean): string => `
+SELECT m.* FROM chat_sessions s
+LEFT JOIN LATERAL (
+  SELECT ${qualify(MESSAGE_COLUMNS, 'm')}, ${CITATIONS_OF_M} AS citations
+  FROM messages m
+  WHERE m.session_id = s.id AND m.seq > $3 ${withBefore ? 'AND m.seq < $5' : ''}
+  ORDER BY m.seq ${backward ? 'DESC' : 'ASC'} LIMIT $4
+) m ON true
+WHERE s.id = $1::uuid AND s.user_id = $2
+ORDER BY m.seq ${backward ? 'DESC' : 'ASC'}`;
+
+/** Reads one page (see pageSql); backward pages come back oldest first too. */
+async function readPage(
+  sql: Sql,
+  userId: string,
+  sessionId: string,
+  p: { limit: number; after: number; before: number | null; backward: boolean },
+): Promise<MessagePage> {
+  const params = [v.uuid('session', sessionId), v.userId(userId), p.after, p.limit + 1];
+  const r = await sql.query<Row>(
+    pageSql(p.backward, p.before !== null),
+    p.before === null ? params : [...params, p.before],
+    'session',
+  );
+  if (r.rows.length === 0) throw notFound('session');
+  const rows = r.rows.filter((row) => row.id !== null);
+  const data = rows.slice(0, p.limit).map(toMessage);
+  if (p.backward) data.reverse();
+  return { data, hasMore: rows.length > p.limit };
+}
+
+/** Messages: append (one round trip, idempotent with a key), pages, last N, full-text search. */
+export function createMessages(sql: Sql): MessagesModule {
+  return {
+    async append(userId, sessionId, input: MessageInput) {
+      const session = v.uuid('session', sessionId);
+      const owner = v.userId(userId);
+      if (input === null || typeof input !== 'object') throw invalidInput('message', 'must be an object');
+      const body = {
+        role: v.role(input.role),
+        content: v.text('content', input.content, v.LIMITS.content),
+        selected_text: v.optionalText('selected_text', input.selectedText, v.LIMITS.selectedText),
+        metadata: input.metadata === undefined ? {} : v.metadata('metadata', input.metadata),
+        citations: v.citations(input.citations),
+      };
+      const key = v.idempotencyKey(input.idempotencyKey);
+      const hash = key === null ? null : requestHash(body);
+      const params = [
+        session,
+        owner,
+        uuidv7(),
+        body.role,
+        body.content,
+        body.selected_text,
+        JSON.stringify(body.metadata),
+        key,
+        hash,
+        JSON.stringify(body.citations),
+      ];
+      let rows: Row[];
+      try {
+        rows = (await sql.query<Row>(APPEND_SQL, params, 'session')).rows;
+      } catch (e) {
+        const pe = (e as { cause?: unknown }).cause ?? e;
+        // Lost a race with a concurrent append of the same key: return the winner's message.
+        if (
+          key !== null &&
+          pgCode(pe) === '23505' &&
+          (pe as PgError).constraint === 'messages_idempotency_key_idx'
+        ) {
+          const again = await sql.query<Row>(BY_KEY_SQL, [session, owner, key], 'session');
+          if (again.rows[0]) return replayed(again.rows[0], hash);
+        }
+        throw e;
+      }
+      const row = rows[0];
+      if (!row) throw notFound('session');
+      return row.created === true ? { message: toMessage(row), created: true } : replayed(row, hash);
+    },
+
+    async list(userId, sessionId, options = {}) {
+      const p = page(options);
+      return readPage(sql, userId, sessionId, { ...p, backward: p.before !== null });
+    },
+
+    async last(userId, sessionId, n = 20) {
+      const limit = v.int('n', n, 1, MAX_MESSAGE_PAGE);
+      const res = await readPage(sql, userId, sessionId, { limit, after: 0, before: null, backward: true });
+      return res.data;
+    },
+
+    async search(userId, query, options = {}) {
+      const owner = v.userId(userId);
+      const q = v.text('q', query, v.LIMITS.searchQuery);
+      const limit = v.limit(options.limit, 100, 20);
+      if (q.trim() === '') return [];
+      const r = await sql.query<Row>(SEARCH_SQL, [owner, q, limit], 'user');
+      return r.rows.map((row) => ({
+        sessionId: String(row.session_id),
+        message: toMessage(row),
+        rank: Number(row.rank),
+      }));
+    },
+  };
+}

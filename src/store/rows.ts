@@ -1,0 +1,100 @@
+/**
+ * Row -> object mapping (snake_case columns to the camelCase types of types.ts), and the column
+ * lists the modules select, so every query returns the same shape.
+ */
+import type {
+  ChatSession,
+  Citation,
+  ExperienceLevel,
+  JsonObject,
+  Message,
+  Profile,
+  Role,
+  User,
+} from './types.js';
+
+export const USER_COLUMNS = 'id, email, is_active, created_at, updated_at';
+export const PROFILE_COLUMNS =
+  'user_id, software_background, hardware_background, experience_level, preferred_language, metadata, created_at, updated_at';
+export const SESSION_COLUMNS =
+  'id, user_id, title, metadata, message_count, created_at, updated_at, last_message_at';
+export const MESSAGE_COLUMNS = 'id, session_id, seq, role, content, selected_text, metadata, created_at';
+
+/** `a, b` -> `m.a, m.b`: a column list qualified with a table alias. */
+export const qualify = (columns: string, alias: string): string => columns.replace(/(\w+)/g, `${alias}.$1`);
+
+/** A citation as a JSON object (json_build_object), for json_agg over `c`. */
+export const CITATION_JSON = `json_build_object('citation_index', c.citation_index, 'document_id', c.document_id,
+  'chunk_id', c.chunk_id, 'score', c.score, 'excerpt', c.excerpt, 'metadata', c.metadata)`;
+
+/** A message's citations as a JSON array, in order (a correlated subquery on `m.id`). */
+export const CITATIONS_OF_M = `coalesce((SELECT json_agg(${CITATION_JSON} ORDER BY c.citation_index)
+  FROM message_citations c WHERE c.message_id = m.id), '[]'::json)`;
+
+type Row = Record<string, unknown>;
+
+// Timestamps are Date from both drivers; inside json_agg they are ISO strings.
+const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(v as string));
+const toDateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : toDate(v));
+const str = (v: unknown): string => String(v);
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const obj = (v: unknown): JsonObject => (v ?? {}) as JsonObject;
+
+export const toUser = (r: Row): User => ({
+  id: str(r.id),
+  email: str(r.email),
+  isActive: r.is_active === true,
+  createdAt: toDate(r.created_at),
+  updatedAt: toDate(r.updated_at),
+});
+
+export const toProfile = (r: Row): Profile => ({
+  userId: str(r.user_id),
+  softwareBackground: strOrNull(r.software_background),
+  hardwareBackground: strOrNull(r.hardware_background),
+  experienceLevel: strOrNull(r.experience_level) as ExperienceLevel | null,
+  preferredLanguage: str(r.preferred_language),
+  metadata: obj(r.metadata),
+  createdAt: toDate(r.created_at),
+  updatedAt: toDate(r.updated_at),
+});
+
+export const toSession = (r: Row): ChatSession => ({
+  id: str(r.id),
+  userId: str(r.user_id),
+  title: strOrNull(r.title),
+  metadata: obj(r.metadata),
+  messageCount: Number(r.message_count),
+  createdAt: toDate(r.created_at),
+  updatedAt: toDate(r.updated_at),
+  lastMessageAt: toDateOrNull(r.last_message_at),
+});
+
+export const toCitation = (r: Row): Citation => ({
+  citationIndex: Number(r.citation_index),
+  documentId: str(r.document_id),
+  chunkId: strOrNull(r.chunk_id),
+  score: r.score === null || r.score === undefined ? null : Number(r.score),
+  excerpt: strOrNull(r.excerpt),
+  metadata: obj(r.metadata),
+});
+
+/** A message row; `citations` is the JSON array column (absent = none). */
+export const toMessage = (r: Row): Message => ({
+  id: str(r.id),
+  sessionId: str(r.session_id),
+  seq: Number(r.seq),
+  role: str(r.role) as Role,
+  content: str(r.content),
+  selectedText: strOrNull(r.selected_text),
+  metadata: obj(r.metadata),
+  citations: ((r.citations ?? []) as Row[]).map(toCitation),
+  createdAt: toDate(r.created_at),
+});
+
+/** Picks the columns of a row that carry a prefix (`s_id` -> `id`), for joined rows. */
+export function unprefix(r: Row, prefix: string): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(r)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}

@@ -1,0 +1,117 @@
+/**
+ * The one place where SQL errors a caller can cause become ChatDbErrors. Everything else
+ * (connection loss, bugs) passes through unchanged for the caller to treat as a 5xx.
+ */
+import { type PgError, pgCode } from '../db/errors.js';
+import type { Database, Queryable, QueryResult } from '../db/types.js';
+import { ChatDbError, notFound } from '../errors.js';
+
+/** Which constraint means which field, for the messages of check and uniqueness violations. */
+const CONSTRAINT_FIELDS: Record<string, string> = {
+  users_email_check: 'email',
+  users_email_lower_key: 'email',
+  chat_sessions_title_check: 'title',
+  chat_sessions_user_id_check: 'user_id',
+  messages_role_check: 'role',
+  messages_idempotency_key_check: 'idempotency_key',
+  message_citations_score_check: 'score',
+  message_citations_document_id_check: 'document_id',
+  message_citations_citation_index_check: 'citation_index',
+  user_profiles_preferred_language_check: 'preferred_language',
+  user_profiles_experience_level_check: 'experience_level',
+  user_profiles_software_background_check: 'software_background',
+  user_profiles_hardware_background_check: 'hardware_background',
+};
+
+const invalid = (path: string, message: string, cause: unknown): ChatDbError =>
+  new ChatDbError('invalid_input', `${path}: ${message}`, { cause, details: [{ path, message }] });
+
+const field = (e: PgError): string =>
+  (e.constraint && CONSTRAINT_FIELDS[e.constraint]) || e.constraint?.replace(/_check$/, '') || 'input';
+
+/**
+ * Maps a driver error to a ChatDbError when the caller caused it:
+ * 42P01 (schema not installed) -> config_invalid; 22P02 (a malformed uuid) and 23503 (a missing
+ * referenced row) -> not_found(`what`); 23505 on the email index -> email_taken, other 23505 ->
+ * conflict; 23514, 22001, 22021, 22P05, 54000 -> invalid_input. Returns anything else unchanged.
+ */
+export function mapSqlError(e: unknown, what = 'record'): unknown {
+  const code = pgCode(e);
+  if (code === undefined || e instanceof ChatDbError) return e;
+  const pe = e as PgError;
+  switch (code) {
+    case '42P01':
+      return new ChatDbError(
+        'config_invalid',
+        `chatdb schema not installed (${pe.message}): run \`chatdb init --scope all\``,
+        { cause: e },
+      );
+    case '22P02':
+    case '23503':
+      return new ChatDbError('not_found', notFound(what).message, { cause: e });
+    case '23505':
+      if (pe.constraint === 'users_email_lower_key')
+        return new ChatDbError('email_taken', 'email already registered', { cause: e });
+      return new ChatDbError('conflict', `${field(pe)} already exists`, { cause: e });
+    case '23514':
+      return invalid(field(pe), 'violates a check constraint', e);
+    case '22001':
+      return invalid((pe as { column?: string }).column ?? 'input', 'value too long', e);
+    case '22021':
+    case '22P05':
+      return invalid('input', 'contains characters Postgres cannot store (NUL)', e);
+    case '54000':
+      // e.g. "string is too long for tsvector": the full-text index cannot take this content.
+      return invalid('content', pe.message, e);
+    default:
+      return e;
+  }
+}
+
+/** A Queryable whose errors go through `mapSqlError`; `what` names the thing a bad id points at. */
+export interface Sql {
+  query<R>(sql: string, params?: readonly unknown[], what?: string): Promise<QueryResult<R>>;
+  /** Runs `fn` in a transaction (optionally REPEATABLE READ, for a consistent multi-query read). */
+  transaction<T>(fn: (tx: Sql) => Promise<T>, isolation?: 'repeatable read'): Promise<T>;
+}
+
+/**
+ * PGlite attaches the statement's parameters to its errors: they hold password hashes, token
+ * hashes and message text, which must not reach a log through an error's `cause`.
+ */
+function scrub(e: unknown): unknown {
+  if (e !== null && typeof e === 'object' && 'params' in e) Reflect.deleteProperty(e, 'params');
+  return e;
+}
+
+const guardQueryable = (q: Queryable): Pick<Sql, 'query'> => ({
+  async query<R>(sql: string, params: readonly unknown[] = [], what?: string) {
+    try {
+      return await q.query<R>(sql, params);
+    } catch (e) {
+      throw mapSqlError(scrub(e), what);
+    }
+  },
+});
+
+/** Wraps the database so every module statement maps caller-caused SQL errors the same way. */
+export function guard(db: Database): Sql {
+  const base = guardQueryable(db);
+  return {
+    ...base,
+    async transaction<T>(fn: (tx: Sql) => Promise<T>, isolation?: 'repeatable read'): Promise<T> {
+      try {
+        return await db.transaction(async (tx) => {
+          if (isolation) await tx.exec(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`);
+          const inner: Sql = {
+            ...guardQueryable(tx),
+            transaction: () => Promise.reject(new Error('nested transactions are not supported')),
+          };
+          return fn(inner);
+        });
+      } catch (e) {
+        throw mapSqlError(e);
+      }
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { generateToken, hashToken, isTokenShaped } from '../auth/token.js';
+import { notFound } from '../errors.js';
+import { toUser } from './rows.js';
+import type { Sql } from './sql-errors.js';
+import type { TokensModule } from './types.js';
+import * as v from './validate.js';
+
+type Row = Record<string, unknown>;
+
+/** Longest lifetime `issue` accepts: one year. */
+export const MAX_TOKEN_TTL_SECONDS = 366 * 24 * 3600;
+
+/** Bearer tokens (auth scope): random, shown once, stored as SHA-256, expiring, revocable. */
+export function createTokens(sql: Sql, defaultTtlSeconds: number): TokensModule {
+  return {
+    async issue(userId, options) {
+      const id = v.uuid('user', userId);
+      const ttl = v.int('ttlSeconds', options?.ttlSeconds, 1, MAX_TOKEN_TTL_SECONDS, defaultTtlSeconds);
+      const token = generateToken();
+      // Only an active user gets a token: none is inserted for an inactive or unknown one.
+      const r = await sql.query<Row>(
+        `INSERT INTO auth_tokens (token_hash, user_id, expires_at)
+         SELECT $1, id, now() + make_interval(secs => $3) FROM users WHERE id = $2::uuid AND is_active
+         RETURNING expires_at`,
+        [hashToken(token), id, ttl],
+        'user',
+      );
+      const row = r.rows[0];
+      if (!row) throw notFound('user');
+      return { token, expiresAt: row.expires_at as Date, expiresIn: ttl };
+    },
+
+    async resolve(token) {
+      if (!isTokenShaped(token)) return null;
+      // last_used_at is written at most once a minute per token, in the same statement, so
+      // resolving a token on every request does not turn every request into a write.
+      const r = await sql.query<Row>(
+        `WITH t AS (
+           SELECT a.token_hash, a.last_used_at, u.id, u.email, u.is_active, u.created_at, u.updated_at
+           FROM auth_tokens a JOIN users u ON u.id = a.user_id
+           WHERE a.token_hash = $1 AND a.revoked_at IS NULL AND a.expires_at > now() AND u.is_active
+         ), touch AS (
+           UPDATE auth_tokens a SET last_used_at = now() FROM t
+           WHERE a.token_hash = t.token_hash
+             AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
+         )
+         SELECT id, email, is_active, created_at, updated_at FROM t`,
+        [hashToken(token)],
+      );
+      return r.rows[0] ? toUser(r.rows[0]) : null;
+    },
+
+    async revoke(token) {
+      if (!isTokenShaped(token)) return false;
+      const r = await sql.query(
+        `UPDATE auth_tokens SET revoked_at = now()
+         WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()`,
+        [hashToken(token)],
+      );
+      return r.rowCount > 0;
+    },
+
+    async revokeAll(userId) {
+      if (!v.isUuid(userId)) return 0;
+      const r = await sql.query(
+        `UPDATE auth_tokens SET revoked_at = now()
+         WHERE user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now()`,
+        [userId],
+      );
+      return r.rowCount;
+    },
+  };
+}

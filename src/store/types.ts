@@ -1,0 +1,214 @@
+/**
+ * The data-access library's public types: rows as typed objects (camelCase; timestamps as Date,
+ * millisecond precision as stored) and the module interfaces that `openChatDb` returns.
+ * The HTTP layer maps these to API.md's snake_case JSON.
+ */
+
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
+export type ExperienceLevel = 'beginner' | 'intermediate' | 'advanced';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface User {
+  readonly id: string;
+  readonly email: string;
+  readonly isActive: boolean;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface Profile {
+  readonly userId: string;
+  readonly softwareBackground: string | null;
+  readonly hardwareBackground: string | null;
+  readonly experienceLevel: ExperienceLevel | null;
+  readonly preferredLanguage: string;
+  readonly metadata: JsonObject;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** Fields of a profile upsert; an omitted field keeps its stored value (or the default on create). */
+export interface ProfileInput {
+  readonly softwareBackground?: string | null;
+  readonly hardwareBackground?: string | null;
+  readonly experienceLevel?: ExperienceLevel | null;
+  readonly preferredLanguage?: string;
+  readonly metadata?: JsonObject;
+}
+
+export interface IssuedToken {
+  /** The opaque bearer token: shown once, only its SHA-256 is stored. */
+  readonly token: string;
+  readonly expiresAt: Date;
+  /** Seconds until expiry. */
+  readonly expiresIn: number;
+}
+
+export interface ChatSession {
+  readonly id: string;
+  readonly userId: string;
+  readonly title: string | null;
+  readonly metadata: JsonObject;
+  readonly messageCount: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly lastMessageAt: Date | null;
+}
+
+export interface SessionInput {
+  readonly title?: string | null;
+  readonly metadata?: JsonObject;
+}
+
+/** A session update: `metadata` is merged into the stored object (top-level keys; null removes). */
+export interface SessionPatch {
+  readonly title?: string | null;
+  readonly metadata?: { [key: string]: JsonValue };
+}
+
+export interface Page<T> {
+  readonly data: T[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+export interface Citation {
+  readonly citationIndex: number;
+  readonly documentId: string;
+  readonly chunkId: string | null;
+  readonly score: number | null;
+  readonly excerpt: string | null;
+  readonly metadata: JsonObject;
+}
+
+export interface CitationInput {
+  readonly documentId: string;
+  readonly chunkId?: string | null;
+  readonly score?: number | null;
+  /** Defaults to the citation's position in the list, from 1. Unique per message. */
+  readonly citationIndex?: number;
+  readonly excerpt?: string | null;
+  readonly metadata?: JsonObject;
+}
+
+export interface Message {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly seq: number;
+  readonly role: Role;
+  readonly content: string;
+  readonly selectedText: string | null;
+  readonly metadata: JsonObject;
+  readonly citations: Citation[];
+  readonly createdAt: Date;
+}
+
+export interface MessageInput {
+  readonly role: Role;
+  readonly content: string;
+  readonly selectedText?: string | null;
+  readonly metadata?: JsonObject;
+  readonly citations?: readonly CitationInput[];
+  /** Makes retries safe: the same key on the same session returns the first message. 1..255 visible ASCII. */
+  readonly idempotencyKey?: string;
+}
+
+export interface AppendResult {
+  readonly message: Message;
+  /** false when an earlier append with the same idempotency key is returned instead. */
+  readonly created: boolean;
+}
+
+export interface MessagePageOptions {
+  /** 1..1000, default 50. */
+  readonly limit?: number;
+  /** Messages with seq > afterSeq, oldest first. */
+  readonly afterSeq?: number;
+  /** The newest `limit` messages with seq < beforeSeq, still returned oldest first. */
+  readonly beforeSeq?: number;
+}
+
+export interface MessagePage {
+  readonly data: Message[];
+  readonly hasMore: boolean;
+}
+
+export interface SearchHit {
+  readonly sessionId: string;
+  readonly message: Message;
+  readonly rank: number;
+}
+
+export interface Conversation {
+  readonly session: ChatSession;
+  readonly messages: Message[];
+}
+
+/** Everything one user owns, as one JSON-serializable document (GDPR-style export). */
+export interface UserExport {
+  readonly exportedAt: Date;
+  readonly user: User;
+  readonly profile: Profile | null;
+  readonly sessions: Conversation[];
+}
+
+/* ---------- module interfaces (what `openChatDb` returns) ---------- */
+
+/** Users (auth scope). Passwords are hashed with argon2id; legacy bcrypt hashes verify and are upgraded. */
+export interface UsersModule {
+  /** Registers a user; `email_taken` when the address exists (case-insensitively), `invalid_input` on a bad email/password (8..1024 chars). */
+  register(input: { email: string; password: string }): Promise<User>;
+  /** The user for these credentials, or null (unknown email, wrong password, inactive): constant work either way. */
+  authenticate(input: { email: string; password: string }): Promise<User | null>;
+  get(userId: string): Promise<User | null>;
+  /** Marks the user inactive and revokes their tokens. `not_found` if absent. */
+  deactivate(userId: string): Promise<void>;
+  /** Deletes the user and everything they own (cascade). `not_found` if absent. */
+  delete(userId: string): Promise<void>;
+  /** Everything the user owns as one JSON-serializable document. `not_found` if absent. */
+  export(userId: string): Promise<UserExport>;
+}
+
+export interface ProfilesModule {
+  get(userId: string): Promise<Profile | null>;
+  /** Creates or updates the onboarding profile; omitted fields keep their values. */
+  upsert(userId: string, input: ProfileInput): Promise<Profile>;
+}
+
+export interface TokensModule {
+  /** Issues an opaque bearer token (default lifetime from options, 7 days). */
+  issue(userId: string, options?: { ttlSeconds?: number }): Promise<IssuedToken>;
+  /** The active user a token belongs to, or null (unknown, expired, revoked, inactive user). */
+  resolve(token: string): Promise<User | null>;
+  /** Revokes one token; false when it was not active. */
+  revoke(token: string): Promise<boolean>;
+  /** Revokes all of a user's tokens; returns how many were active. */
+  revokeAll(userId: string): Promise<number>;
+}
+
+/** Sessions are always addressed with their owner's id: another user's session is `not_found`. */
+export interface SessionsModule {
+  create(userId: string, input?: SessionInput): Promise<ChatSession>;
+  get(userId: string, sessionId: string): Promise<ChatSession>;
+  /** Most recently active first; keyset pagination. limit 1..100, default 20. */
+  list(userId: string, options?: { limit?: number; cursor?: string | null }): Promise<Page<ChatSession>>;
+  /** Sets the title and/or merges metadata (top-level keys, null removes) in one statement. */
+  update(userId: string, sessionId: string, patch: SessionPatch): Promise<ChatSession>;
+  rename(userId: string, sessionId: string, title: string | null): Promise<ChatSession>;
+  mergeMetadata(userId: string, sessionId: string, patch: { [key: string]: JsonValue }): Promise<ChatSession>;
+  delete(userId: string, sessionId: string): Promise<void>;
+  /** The session and all its messages with citations, oldest first. */
+  conversation(userId: string, sessionId: string): Promise<Conversation>;
+}
+
+export interface MessagesModule {
+  /** Appends in one round trip (ownership, seq under the session's row lock, citations, counters). */
+  append(userId: string, sessionId: string, input: MessageInput): Promise<AppendResult>;
+  list(userId: string, sessionId: string, options?: MessagePageOptions): Promise<MessagePage>;
+  /** The last `n` messages (default 20), oldest first. */
+  last(userId: string, sessionId: string, n?: number): Promise<Message[]>;
+  /** Full-text search over one user's messages, best first. limit 1..100, default 20. */
+  search(userId: string, query: string, options?: { limit?: number }): Promise<SearchHit[]>;
+}

@@ -1,0 +1,229 @@
+/**
+ * Every check on caller input, in one place. A failure is `invalid_input` (one field, with its
+ * path), except malformed ids, which are `not_found`: an id that cannot exist is simply not there.
+ * Postgres cannot store NUL in text or jsonb, and a lone UTF-16 surrogate cannot round-trip through
+ * UTF-8 (it would come back as U+FFFD), so both are rejected rather than altered.
+ */
+import { invalidInput, notFound } from '../errors.js';
+import type { CitationInput, ExperienceLevel, JsonObject, Role } from './types.js';
+
+export const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
+export const EXPERIENCE_LEVELS: readonly ExperienceLevel[] = ['beginner', 'intermediate', 'advanced'];
+
+/** Length caps, in UTF-16 code units (never more than Postgres' char_length). */
+export const LIMITS = {
+  email: 320,
+  passwordMin: 8,
+  passwordMax: 1024,
+  title: 500,
+  content: 4 * 1024 * 1024,
+  selectedText: 100_000,
+  background: 2000,
+  language: 35,
+  documentId: 1000,
+  chunkId: 1000,
+  excerpt: 20_000,
+  metadataBytes: 64 * 1024,
+  metadataDepth: 32,
+  citationsPerMessage: 100,
+  searchQuery: 1000,
+  externalUserId: 255,
+} as const;
+
+// String.prototype.isWellFormed is ES2024 (Node >= 20); tsconfig's lib stops at ES2023.
+const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+/** A string Postgres stores and returns unchanged: no NUL, no lone surrogate, at most `max` units. */
+export function text(path: string, value: unknown, max: number, min = 0): string {
+  if (typeof value !== 'string') throw invalidInput(path, 'must be a string');
+  if (value.length < min)
+    throw invalidInput(path, min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
+  if (value.length > max) throw invalidInput(path, `must be at most ${max} characters`);
+  if (value.includes('\u0000')) throw invalidInput(path, 'must not contain NUL (\\u0000)');
+  if (!isWellFormed(value)) throw invalidInput(path, 'must be well-formed Unicode (lone surrogate)');
+  return value;
+}
+
+/** `text`, or null when the value is null or undefined. */
+export function optionalText(path: string, value: unknown, max: number): string | null {
+  return value === null || value === undefined ? null : text(path, value, max);
+}
+
+// Local part: RFC 5322 dot-atom (plus non-ASCII letters, RFC 6531); domain: LDH labels (or IDN letters).
+const LOCAL = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+const LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
+
+/** A practical RFC 5321 address: local@domain, local <= 64, domain <= 255 with a dot, total <= 320. */
+export function email(value: unknown): string {
+  const v = text('email', value, LIMITS.email, 1);
+  const at = v.lastIndexOf('@');
+  const local = v.slice(0, at);
+  const domain = v.slice(at + 1);
+  const labels = domain.split('.');
+  const ok =
+    at > 0 &&
+    local.length <= 64 &&
+    domain.length <= 255 &&
+    LOCAL.test(local) &&
+    labels.length >= 2 &&
+    labels.every((l) => LABEL.test(l)) &&
+    !/^\d+$/.test(labels.at(-1) ?? '');
+  if (!ok) throw invalidInput('email', 'must be a valid email address');
+  return v;
+}
+
+/** 8..1024 characters, no NUL, well-formed. */
+export function password(value: unknown): string {
+  return text('password', value, LIMITS.passwordMax, LIMITS.passwordMin);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for the canonical uuid text form. */
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
+/** An id that must be a uuid; anything else is `not_found` (a malformed id names nothing). */
+export function uuid(what: string, value: unknown): string {
+  if (!isUuid(value)) throw notFound(what);
+  return value;
+}
+
+/**
+ * A chat user id: a uuid in the `all` scope, an external provider's id (1..255 chars) in the `chat`
+ * scope. Postgres tells which (a non-uuid against a uuid column is mapped to not_found).
+ */
+export function userId(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > LIMITS.externalUserId)
+    throw notFound('user');
+  if (value.includes('\u0000') || !isWellFormed(value)) throw notFound('user');
+  return value;
+}
+
+export function role(value: unknown): Role {
+  if (!ROLES.includes(value as Role)) throw invalidInput('role', `must be one of ${ROLES.join(', ')}`);
+  return value as Role;
+}
+
+export function experienceLevel(value: unknown): ExperienceLevel | null {
+  if (value === null) return null;
+  if (!EXPERIENCE_LEVELS.includes(value as ExperienceLevel))
+    throw invalidInput('experience_level', `must be one of ${EXPERIENCE_LEVELS.join(', ')} or null`);
+  return value as ExperienceLevel;
+}
+
+/** A BCP 47-ish language tag as the schema accepts it: `en`, `pt-BR`, `zh-Hant`. */
+export function language(value: unknown): string {
+  const v = text('preferred_language', value, LIMITS.language, 2);
+  if (!/^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(v))
+    throw invalidInput('preferred_language', 'must be a language tag such as en or pt-BR');
+  return v;
+}
+
+function jsonValue(path: string, v: unknown, depth: number): void {
+  if (depth > LIMITS.metadataDepth) throw invalidInput(path, `nests deeper than ${LIMITS.metadataDepth}`);
+  if (v === null || typeof v === 'boolean') return;
+  if (typeof v === 'string') {
+    text(path, v, Number.MAX_SAFE_INTEGER);
+    return;
+  }
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw invalidInput(path, 'must be a finite number');
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) jsonValue(`${path}[${i}]`, x, depth + 1);
+    return;
+  }
+  const proto = typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
+  if (proto === Object.prototype || proto === null) {
+    for (const [k, x] of Object.entries(v as object)) {
+      text(`${path} key`, k, Number.MAX_SAFE_INTEGER);
+      if (x !== undefined) jsonValue(`${path}.${k}`, x, depth + 1);
+    }
+    return;
+  }
+  throw invalidInput(path, 'must be JSON (string, number, boolean, null, array or object)');
+}
+
+/**
+ * A metadata object: a plain JSON object (not an array), strings and keys free of NUL and lone
+ * surrogates (jsonb rejects \u0000), finite numbers, at most 64 KiB serialized.
+ */
+export function metadata(path: string, value: unknown): JsonObject {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw invalidInput(path, 'must be a JSON object');
+  jsonValue(path, value, 0);
+  const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (size > LIMITS.metadataBytes)
+    throw invalidInput(path, `must be at most ${LIMITS.metadataBytes} bytes as JSON`);
+  return value as JsonObject;
+}
+
+/** An integer in [min, max], or `fallback` when undefined. */
+export function int(path: string, value: unknown, min: number, max: number, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw invalidInput(path, `must be an integer from ${min} to ${max}`);
+  return value;
+}
+
+/** A page size: 1..max, default `fallback`. */
+export const limit = (value: unknown, max: number, fallback: number): number =>
+  int('limit', value, 1, max, fallback);
+
+/** A Date that is a real instant. */
+export function date(path: string, value: unknown): Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+    throw invalidInput(path, 'must be a valid Date');
+  return value;
+}
+
+/** `Idempotency-Key`: 1..255 visible ASCII characters. */
+export function idempotencyKey(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(value))
+    throw invalidInput('idempotency_key', 'must be 1..255 visible ASCII characters');
+  return value;
+}
+
+/** A citation with every default filled in: what is stored and hashed. */
+export interface NormalizedCitation {
+  readonly citation_index: number;
+  readonly document_id: string;
+  readonly chunk_id: string | null;
+  readonly score: number | null;
+  readonly excerpt: string | null;
+  readonly metadata: JsonObject;
+}
+
+/**
+ * Citations of one message: at most 100; document_id 1..1000 chars; score 0..1 or null;
+ * citation_index an integer >= 1, defaulting to the position (from 1), unique in the message.
+ */
+export function citations(value: unknown): NormalizedCitation[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalidInput('citations', 'must be an array');
+  if (value.length > LIMITS.citationsPerMessage)
+    throw invalidInput('citations', `at most ${LIMITS.citationsPerMessage} per message`);
+  const seen = new Set<number>();
+  return value.map((raw: unknown, i) => {
+    const p = `citations[${i}]`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      throw invalidInput(p, 'must be an object');
+    const c = raw as CitationInput;
+    const index = int(`${p}.citation_index`, c.citationIndex, 1, 1_000_000, i + 1);
+    if (seen.has(index)) throw invalidInput(`${p}.citation_index`, `duplicate citation_index ${index}`);
+    seen.add(index);
+    const score = c.score ?? null;
+    if (score !== null && (typeof score !== 'number' || !(score >= 0 && score <= 1)))
+      throw invalidInput(`${p}.score`, 'must be a number from 0 to 1, or null');
+    return {
+      citation_index: index,
+      document_id: text(`${p}.document_id`, c.documentId, LIMITS.documentId, 1),
+      chunk_id: optionalText(`${p}.chunk_id`, c.chunkId, LIMITS.chunkId),
+      score,
+      excerpt: optionalText(`${p}.excerpt`, c.excerpt, LIMITS.excerpt),
+      metadata: c.metadata === undefined ? {} : metadata(`${p}.metadata`, c.metadata),
+    };
+  });
+}

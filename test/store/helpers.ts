@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import type { Database } from '../../src/db/index.js';
+import { type ChatDb, createChatDb } from '../../src/store/chatdb.js';
+import { freshDatabase, type TestScope } from '../helpers/db.js';
+
+export interface Fixture {
+  chat: ChatDb;
+  db: Database;
+}
+
+/**
+ * A fresh database (scope `all` unless told) for the calling test file, with the modules on it.
+ * Use the returned object's fields inside tests (they are set in beforeAll).
+ */
+export function useChatDb(scope: TestScope = 'all'): Fixture {
+  const fx = {} as Fixture;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const fresh = await freshDatabase(scope);
+    drop = fresh.drop;
+    fx.db = fresh.db;
+    fx.chat = createChatDb(fresh.db, { logger: () => undefined });
+  });
+  afterAll(async () => {
+    await drop?.();
+  });
+  return fx;
+}
+
+/** A user inserted directly (no argon2 cost): for tests that only need an owner. */
+export async function makeUser(db: Database, email = `u-${randomUUID()}@example.com`): Promise<string> {
+  const r = await db.query<{ id: string }>(
+    `INSERT INTO users (email, hashed_password) VALUES ($1, 'x') RETURNING id`,
+    [email],
+  );
+  return r.rows[0]?.id as string;
+}
+
+/** Counts rows of a table matching a WHERE clause. */
+export async function count(
+  db: Database,
+  table: string,
+  where = 'true',
+  params: unknown[] = [],
+): Promise<number> {
+  const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, params);
+  return r.rows[0]?.n ?? -1;
+}

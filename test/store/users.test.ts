@@ -1,0 +1,163 @@
+import { hash as bcryptHash } from '@node-rs/bcrypt';
+import { describe, expect, it } from 'vitest';
+import { isChatDbError } from '../../src/errors.js';
+import { count, makeUser, useChatDb } from './helpers.js';
+
+const fx = useChatDb();
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
+  );
+const storedHash = async (id: string) =>
+  (await fx.db.query<{ h: string }>('SELECT hashed_password AS h FROM users WHERE id = $1', [id])).rows[0]?.h;
+
+describe('users', () => {
+  it('registers with an argon2id hash, email stored as given and unique case-insensitively', async () => {
+    const u = await fx.chat.users.register({
+      email: 'Ada.Lovelace@Example.com',
+      password: 'analytical-engine',
+    });
+    expect(u).toMatchObject({ email: 'Ada.Lovelace@Example.com', isActive: true });
+    expect(u.createdAt).toBeInstanceOf(Date);
+    expect(await storedHash(u.id)).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(Object.keys(u)).not.toContain('hashedPassword');
+    expect(
+      await code(fx.chat.users.register({ email: 'ada.lovelace@EXAMPLE.com', password: 'other-password' })),
+    ).toBe('email_taken');
+    expect(await fx.chat.users.get(u.id)).toEqual(u);
+
+    const ok = await fx.chat.users.authenticate({
+      email: 'ADA.LOVELACE@example.com',
+      password: 'analytical-engine',
+    });
+    expect(ok?.id).toBe(u.id);
+    expect(await fx.chat.users.authenticate({ email: u.email, password: 'analytical-enginf' })).toBeNull();
+  });
+
+  it('rejects bad registrations with invalid_input', async () => {
+    for (const input of [
+      { email: 'not-an-email', password: 'long-enough' },
+      { email: 'x@example.com', password: 'short' },
+      { email: 'x@example.com', password: 'p'.repeat(1025) },
+      { email: 'x\u0000@example.com', password: 'long-enough' },
+      { email: 'x@example.com', password: 'long-\ud800-enough' },
+    ])
+      expect(await code(fx.chat.users.register(input))).toBe('invalid_input');
+    expect(await count(fx.db, 'users', "email LIKE 'x%@example.com'")).toBe(0);
+  });
+
+  it('authenticate returns null for an unknown email or malformed input, never throws', async () => {
+    expect(
+      await fx.chat.users.authenticate({ email: 'nobody@example.com', password: 'whatever-pw' }),
+    ).toBeNull();
+    expect(
+      await fx.chat.users.authenticate({ email: 'bad\u0000@x.com', password: 'whatever-pw' }),
+    ).toBeNull();
+    expect(await fx.chat.users.authenticate({ email: 'a@b.co', password: 'x'.repeat(5000) })).toBeNull();
+  });
+
+  it('verifies a legacy bcrypt hash and rehashes it to argon2id on login', async () => {
+    const id = await makeUser(fx.db, 'legacy@example.com');
+    const legacy = (await bcryptHash('from-passlib', { cost: 4 })).replace(/^\$2b\$/, '$2a$');
+    await fx.db.query('UPDATE users SET hashed_password = $1 WHERE id = $2', [legacy, id]);
+    expect(
+      await fx.chat.users.authenticate({ email: 'legacy@example.com', password: 'wrong-password' }),
+    ).toBeNull();
+    expect(await storedHash(id)).toBe(legacy);
+    const u = await fx.chat.users.authenticate({ email: 'legacy@example.com', password: 'from-passlib' });
+    expect(u?.id).toBe(id);
+    expect(await storedHash(id)).toMatch(/^\$argon2id\$/);
+    expect(
+      (await fx.chat.users.authenticate({ email: 'legacy@example.com', password: 'from-passlib' }))?.id,
+    ).toBe(id);
+  });
+
+  it('deactivate: no login, tokens revoked; unknown ids are not_found', async () => {
+    const u = await fx.chat.users.register({ email: 'gone@example.com', password: 'pass-word-1' });
+    const t = await fx.chat.tokens.issue(u.id);
+    await fx.chat.users.deactivate(u.id);
+    expect((await fx.chat.users.get(u.id))?.isActive).toBe(false);
+    expect(
+      await fx.chat.users.authenticate({ email: 'gone@example.com', password: 'pass-word-1' }),
+    ).toBeNull();
+    expect(await fx.chat.tokens.resolve(t.token)).toBeNull();
+    expect(await count(fx.db, 'auth_tokens', 'user_id = $1 AND revoked_at IS NULL', [u.id])).toBe(0);
+    expect(await code(fx.chat.tokens.issue(u.id))).toBe('not_found');
+    expect(await code(fx.chat.users.deactivate('00000000-0000-4000-8000-000000000000'))).toBe('not_found');
+    expect(await code(fx.chat.users.deactivate('not-a-uuid'))).toBe('not_found');
+    expect(await fx.chat.users.get('not-a-uuid')).toBeNull();
+  });
+
+  it('delete leaves no row of the user in any table; other users untouched', async () => {
+    const tables = [
+      'users',
+      'user_profiles',
+      'auth_tokens',
+      'chat_sessions',
+      'messages',
+      'message_citations',
+    ];
+    const all = async () => Promise.all(tables.map((t) => count(fx.db, t)));
+    const populate = async () => {
+      const id = await makeUser(fx.db);
+      await fx.chat.profiles.upsert(id, { experienceLevel: 'beginner' });
+      await fx.chat.tokens.issue(id);
+      const s = await fx.chat.sessions.create(id, { title: 'x' });
+      await fx.chat.messages.append(id, s.id, { role: 'user', content: 'q' });
+      await fx.chat.messages.append(id, s.id, {
+        role: 'assistant',
+        content: 'a',
+        citations: [{ documentId: 'd' }],
+      });
+      return id;
+    };
+    const keep = await populate();
+    const before = await all();
+    const victim = await populate();
+    await fx.chat.users.delete(victim);
+    expect(await all()).toEqual(before);
+    const owned = [
+      ['users', 'id = $1'],
+      ['user_profiles', 'user_id = $1'],
+      ['auth_tokens', 'user_id = $1'],
+      ['chat_sessions', 'user_id = $1'],
+      ['messages', 'session_id IN (SELECT id FROM chat_sessions WHERE user_id = $1)'],
+    ] as const;
+    for (const [t, where] of owned) expect(await count(fx.db, t, where, [victim])).toBe(0);
+    expect(await count(fx.db, 'chat_sessions', 'user_id = $1', [keep])).toBe(1);
+    expect(await code(fx.chat.users.delete(victim))).toBe('not_found');
+  });
+
+  it('export has user, profile, sessions, messages and citations, never the hash or tokens', async () => {
+    const id = await makeUser(fx.db, 'export@example.com');
+    await fx.chat.profiles.upsert(id, { preferredLanguage: 'de', metadata: { a: 1 } });
+    const t = await fx.chat.tokens.issue(id);
+    const s1 = await fx.chat.sessions.create(id, { title: 'one' });
+    const s2 = await fx.chat.sessions.create(id, { title: 'two' });
+    await fx.chat.messages.append(id, s1.id, { role: 'user', content: 'q1' });
+    await fx.chat.messages.append(id, s1.id, {
+      role: 'assistant',
+      content: 'a1',
+      citations: [{ documentId: 'doc' }],
+    });
+    const other = await makeUser(fx.db);
+    const s3 = await fx.chat.sessions.create(other);
+    await fx.chat.messages.append(other, s3.id, { role: 'user', content: 'not mine' });
+
+    const ex = await fx.chat.users.export(id);
+    expect(ex.user.email).toBe('export@example.com');
+    expect(ex.profile?.preferredLanguage).toBe('de');
+    expect(ex.sessions.map((c) => c.session.title).sort()).toEqual(['one', 'two']);
+    const one = ex.sessions.find((c) => c.session.id === s1.id);
+    expect(one?.messages.map((m) => m.content)).toEqual(['q1', 'a1']);
+    expect(one?.messages[1]?.citations[0]?.documentId).toBe('doc');
+    expect(ex.sessions.find((c) => c.session.id === s2.id)?.messages).toEqual([]);
+    const json = JSON.stringify(ex);
+    expect(json).not.toContain('hashed_password');
+    expect(json).not.toContain('"x"');
+    expect(json).not.toContain(t.token);
+    expect(json).not.toContain('not mine');
+    expect(await code(fx.chat.users.export('00000000-0000-4000-8000-000000000000'))).toBe('not_found');
+  });
+});
