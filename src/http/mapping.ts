@@ -1,0 +1,44 @@
+import type { ChatSession, Message, Profile, User } from '../store/types.js';
+
+/** The library's camelCase objects as API.md's snake_case JSON, in one place. */
+export const userJson = (u: User) => ({ id: u.id, email: u.email, created_at: u.createdAt.toISOString() });
+
+export const profileJson = (p: Profile) => ({
+  software_background: p.softwareBackground,
+  hardware_background: p.hardwareBackground,
+  experience_level: p.experienceLevel,
+  preferred_language: p.preferredLanguage,
+  metadata: p.metadata,
+  created_at: p.createdAt.toISOString(),
+  updated_at: p.updatedAt.toISOString(),
+});
+
+export const sessionJson = (s: ChatSession) => ({
+  id: s.id,
+  user_id: s.userId,
+  title: s.title,
+  metadata: s.metadata,
+  message_count: s.messageCount,
+  created_at: s.createdAt.toISOString(),
+  updated_at: s.updatedAt.toISOString(),
+  last_message_at: s.lastMessageAt ? s.lastMessageAt.toISOString() : null,
+});
+
+export const messageJson = (m: Message) => ({
+  id: m.id,
+  session_id: m.sessionId,
+  seq: m.seq,
+  role: m.role,
+  content: m.content,
+  selected_text: m.selectedText,
+  metadata: m.metadata,
+  citations: m.citations.map((c) => ({
+    citation_index: c.citationIndex,
+    document_id: c.documentId,
+    chunk_id: c.chunkId,
+    score: c.score,
+    excerpt: c.excerpt,
+    metadata: c.metadata,
+  })),
+  created_at: m.createdAt.toISOString(),
+});

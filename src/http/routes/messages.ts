@@ -1,0 +1,100 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ChatDb } from '../../store/chatdb.js';
+import { requireUser } from '../auth.js';
+import { problem, sendProblem } from '../errors.js';
+import { messageJson } from '../mapping.js';
+import {
+  errors,
+  MessageInput,
+  MessageList,
+  MessageListQuery,
+  MessageSchema,
+  SearchQuery,
+  SearchResult,
+  SessionParams,
+} from '../schemas.js';
+
+const common = { tags: ['messages'], security: [{ bearer: [] }] };
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Appends (idempotent with Idempotency-Key), pages of a session's messages, search. */
+export const messagesRoutes =
+  (chat: ChatDb): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.addHook('preHandler', requireUser(chat));
+    app.post(
+      '/chat/sessions/:id/messages',
+      {
+        schema: {
+          ...common,
+          params: SessionParams,
+          body: MessageInput,
+          response: { 200: MessageSchema, 201: MessageSchema, ...errors(400, 401, 404, 409, 413, 415) },
+        },
+      },
+      async (req, reply) => {
+        const key = req.headers['idempotency-key'];
+        if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) {
+          return sendProblem(
+            reply,
+            problem(400, 'Idempotency-Key must be 1..255 visible ASCII characters', 'invalid_input', [
+              { path: 'headers.idempotency-key', message: 'must be 1..255 visible ASCII characters' },
+            ]),
+          );
+        }
+        const b = req.body;
+        const r = await chat.messages.append(req.user.id, req.params.id, {
+          role: b.role,
+          content: b.content,
+          ...(b.selected_text === undefined ? {} : { selectedText: b.selected_text }),
+          ...(b.metadata === undefined ? {} : { metadata: b.metadata as never }),
+          ...(b.citations === undefined
+            ? {}
+            : {
+                citations: b.citations.map((c) => ({
+                  documentId: c.document_id,
+                  ...(c.chunk_id === undefined ? {} : { chunkId: c.chunk_id }),
+                  ...(c.score === undefined ? {} : { score: c.score }),
+                  ...(c.citation_index === undefined ? {} : { citationIndex: c.citation_index }),
+                  ...(c.excerpt === undefined ? {} : { excerpt: c.excerpt }),
+                  ...(c.metadata === undefined ? {} : { metadata: c.metadata as never }),
+                })),
+              }),
+          ...(key === undefined ? {} : { idempotencyKey: key }),
+        });
+        return reply.code(r.created ? 201 : 200).send(messageJson(r.message));
+      },
+    );
+    app.get(
+      '/chat/sessions/:id/messages',
+      {
+        schema: {
+          ...common,
+          params: SessionParams,
+          querystring: MessageListQuery,
+          response: { 200: MessageList, ...errors(400, 401, 404) },
+        },
+      },
+      async (req) => {
+        const q = req.query;
+        const page = await chat.messages.list(req.user.id, req.params.id, {
+          ...(q.limit === undefined ? {} : { limit: q.limit }),
+          ...(q.after_seq === undefined ? {} : { afterSeq: q.after_seq }),
+          ...(q.before_seq === undefined ? {} : { beforeSeq: q.before_seq }),
+        });
+        return { data: page.data.map(messageJson), has_more: page.hasMore };
+      },
+    );
+    app.get(
+      '/chat/search',
+      {
+        schema: { ...common, querystring: SearchQuery, response: { 200: SearchResult, ...errors(400, 401) } },
+      },
+      async (req) => {
+        const hits = await chat.messages.search(req.user.id, req.query.q, { limit: req.query.limit ?? 20 });
+        return {
+          data: hits.map((h) => ({ session_id: h.sessionId, message: messageJson(h.message), rank: h.rank })),
+        };
+      },
+    );
+  };

@@ -1,0 +1,82 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ChatDb } from '../../store/chatdb.js';
+import { requireUser } from '../auth.js';
+import { sessionJson } from '../mapping.js';
+import {
+  errors,
+  SessionInput,
+  SessionList,
+  SessionListQuery,
+  SessionParams,
+  SessionSchema,
+} from '../schemas.js';
+
+const common = { tags: ['sessions'], security: [{ bearer: [] }] };
+
+/** /chat/sessions: create, list (keyset), get, patch (metadata merged), delete. */
+export const sessionsRoutes =
+  (chat: ChatDb): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.addHook('preHandler', requireUser(chat));
+    app.post(
+      '/chat/sessions',
+      { schema: { ...common, body: SessionInput, response: { 201: SessionSchema, ...errors(400, 401) } } },
+      async (req, reply) => {
+        const b = req.body ?? {};
+        const s = await chat.sessions.create(req.user.id, {
+          ...(b.title === undefined ? {} : { title: b.title }),
+          ...(b.metadata === undefined ? {} : { metadata: b.metadata as never }),
+        });
+        return reply.code(201).send(sessionJson(s));
+      },
+    );
+    app.get(
+      '/chat/sessions',
+      {
+        schema: {
+          ...common,
+          querystring: SessionListQuery,
+          response: { 200: SessionList, ...errors(400, 401) },
+        },
+      },
+      async (req) => {
+        const page = await chat.sessions.list(req.user.id, {
+          ...(req.query.limit === undefined ? {} : { limit: req.query.limit }),
+          cursor: req.query.cursor ?? null,
+        });
+        return { data: page.data.map(sessionJson), next_cursor: page.nextCursor };
+      },
+    );
+    app.get(
+      '/chat/sessions/:id',
+      { schema: { ...common, params: SessionParams, response: { 200: SessionSchema, ...errors(401, 404) } } },
+      async (req) => sessionJson(await chat.sessions.get(req.user.id, req.params.id)),
+    );
+    app.patch(
+      '/chat/sessions/:id',
+      {
+        schema: {
+          ...common,
+          params: SessionParams,
+          body: SessionInput,
+          response: { 200: SessionSchema, ...errors(400, 401, 404) },
+        },
+      },
+      async (req) => {
+        const b = req.body ?? {};
+        const s = await chat.sessions.update(req.user.id, req.params.id, {
+          ...(b.title === undefined ? {} : { title: b.title }),
+          ...(b.metadata === undefined ? {} : { metadata: b.metadata as never }),
+        });
+        return sessionJson(s);
+      },
+    );
+    app.delete(
+      '/chat/sessions/:id',
+      { schema: { ...common, params: SessionParams, response: errors(401, 404) } },
+      async (req, reply) => {
+        await chat.sessions.delete(req.user.id, req.params.id);
+        return reply.code(204).send();
+      },
+    );
+  };

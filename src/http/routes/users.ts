@@ -1,0 +1,68 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ChatDb } from '../../store/chatdb.js';
+import { requireUser } from '../auth.js';
+import { profileJson, userJson } from '../mapping.js';
+import { Credentials, errors, MeSchema, ProfileInput, ProfileSchema, UserSchema } from '../schemas.js';
+
+/** POST /users, GET /users/me, PUT /users/me/profile, DELETE /users/me. */
+export const usersRoutes =
+  (chat: ChatDb): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const auth = requireUser(chat);
+    app.post(
+      '/users',
+      {
+        schema: {
+          tags: ['users'],
+          body: Credentials,
+          response: { 201: UserSchema, ...errors(400, 409, 413, 415) },
+        },
+      },
+      async (req, reply) => reply.code(201).send(userJson(await chat.users.register(req.body))),
+    );
+    app.get(
+      '/users/me',
+      {
+        preHandler: auth,
+        schema: { tags: ['users'], security: [{ bearer: [] }], response: { 200: MeSchema, ...errors(401) } },
+      },
+      async (req) => {
+        const profile = await chat.profiles.get(req.user.id);
+        return { ...userJson(req.user), profile: profile ? profileJson(profile) : null };
+      },
+    );
+    app.put(
+      '/users/me/profile',
+      {
+        preHandler: auth,
+        schema: {
+          tags: ['users'],
+          security: [{ bearer: [] }],
+          body: ProfileInput,
+          response: { 200: ProfileSchema, ...errors(400, 401) },
+        },
+      },
+      async (req) => {
+        const b = req.body;
+        const p = await chat.profiles.upsert(req.user.id, {
+          ...(b.software_background === undefined ? {} : { softwareBackground: b.software_background }),
+          ...(b.hardware_background === undefined ? {} : { hardwareBackground: b.hardware_background }),
+          ...(b.experience_level === undefined ? {} : { experienceLevel: b.experience_level }),
+          ...(b.preferred_language === undefined ? {} : { preferredLanguage: b.preferred_language }),
+          ...(b.metadata === undefined ? {} : { metadata: b.metadata as never }),
+        });
+        return profileJson(p);
+      },
+    );
+    app.delete(
+      '/users/me',
+      {
+        preHandler: auth,
+        schema: { tags: ['users'], security: [{ bearer: [] }], response: { ...errors(401) } },
+      },
+      async (req, reply) => {
+        await chat.users.delete(req.user.id);
+        return reply.code(204).send();
+      },
+    );
+  };

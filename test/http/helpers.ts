@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/http/app.js';
+import { createChatDb } from '../../src/store/chatdb.js';
+import { freshDatabase, type ScratchDatabase } from '../helpers/db.js';
+
+export interface Api {
+  app: FastifyInstance;
+  s: ScratchDatabase;
+  close(): Promise<void>;
+}
+
+/** The app over a fresh database (baseline `all`), driven with app.inject(). */
+export async function api(
+  options: { loginLimit?: { perAddress?: number; perEmail?: number } } = {},
+): Promise<Api> {
+  const s = await freshDatabase('all');
+  const app = await buildApp({
+    chat: createChatDb(s.db),
+    ...(options.loginLimit ? { loginLimit: options.loginLimit } : {}),
+  });
+  return {
+    app,
+    s,
+    async close() {
+      await app.close();
+      await s.drop();
+    },
+  };
+}
+
+/** Registers a user and logs in; returns the user id and the Authorization header. */
+export async function login(app: FastifyInstance, email: string, password = 'correct horse battery') {
+  const reg = await app.inject({ method: 'POST', url: '/users', payload: { email, password } });
+  if (reg.statusCode !== 201) throw new Error(`register ${email}: ${reg.statusCode} ${reg.body}`);
+  const tok = await app.inject({ method: 'POST', url: '/auth/token', payload: { email, password } });
+  const token = tok.json().access_token as string;
+  return { id: reg.json().id as string, token, h: { authorization: `Bearer ${token}` } };
+}
+
+/** Row counts of every chatdb table. */
+export async function counts(s: ScratchDatabase): Promise<Record<string, number>> {
+  const r = await s.db.query<Record<string, number>>(`SELECT
+    (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM user_profiles) AS user_profiles,
+    (SELECT count(*) FROM auth_tokens) AS auth_tokens, (SELECT count(*) FROM chat_sessions) AS chat_sessions,
+    (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM message_citations) AS message_citations`);
+  return r.rows[0] as Record<string, number>;
+}

@@ -1,0 +1,150 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { prepareSchema } from '../../src/cli/commands/serve.js';
+import { loadConfig } from '../../src/config.js';
+import { isChatDbError } from '../../src/errors.js';
+import { buildApp } from '../../src/http/app.js';
+import { serve } from '../../src/http/serve.js';
+import { createChatDb } from '../../src/store/chatdb.js';
+import { createScratchUrl, freshDatabase, onRealPostgres } from '../helpers/db.js';
+import { migrationsDir, sql } from '../helpers/migrations.js';
+
+const quiet = () => undefined;
+
+describe('serve', () => {
+  it('serves over a real socket and keeps all data across a restart on the same embedded data directory', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chatdb-serve-'));
+    const dir = mkdtempSync(join(tmpdir(), 'chatdb-serve-m-'));
+    const config = { ...loadConfig({}, { dataDir, dir }), port: 0, logLevel: 'silent' as const };
+    const start = () =>
+      serve({ config, prepare: prepareSchema(config, false, quiet), print: quiet, handleSignals: false });
+
+    const first = await start();
+    const json = { 'content-type': 'application/json' };
+    const creds = JSON.stringify({ email: 'persist@example.com', password: 'correct horse battery' });
+    expect((await fetch(`${first.url}/users`, { method: 'POST', headers: json, body: creds })).status).toBe(
+      201,
+    );
+    const { access_token } = (await (
+      await fetch(`${first.url}/auth/token`, { method: 'POST', headers: json, body: creds })
+    ).json()) as {
+      access_token: string;
+    };
+    const h = { ...json, authorization: `Bearer ${access_token}` };
+    const session = (await (
+      await fetch(`${first.url}/chat/sessions`, { method: 'POST', headers: h, body: '{"title":"kept"}' })
+    ).json()) as {
+      id: string;
+    };
+    const msg = await fetch(`${first.url}/chat/sessions/${session.id}/messages`, {
+      method: 'POST',
+      headers: h,
+      body: JSON.stringify({
+        role: 'assistant',
+        content: 'survives restarts',
+        citations: [{ document_id: 'doc-1' }],
+      }),
+    });
+    expect(msg.status).toBe(201);
+    await first.close();
+
+    const second = await start();
+    try {
+      const list = await fetch(`${second.url}/chat/sessions/${session.id}/messages`, { headers: h });
+      expect(list.status).toBe(200);
+      const body = (await list.json()) as { data: { content: string; citations: unknown[] }[] };
+      expect(body.data).toHaveLength(1);
+      expect(body.data[0]).toMatchObject({
+        content: 'survives restarts',
+        citations: [{ document_id: 'doc-1' }],
+      });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('never logs passwords, tokens or the authorization header', async () => {
+    const s = await freshDatabase('all');
+    let logs = '';
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        logs += chunk;
+        cb();
+      },
+    });
+    const app = await buildApp({ chat: createChatDb(s.db), logger: { level: 'info', stream } });
+    try {
+      const password = 'super-secret-password-123';
+      await app.inject({ method: 'POST', url: '/users', payload: { email: 'log@example.com', password } });
+      const tok = await app.inject({
+        method: 'POST',
+        url: '/auth/token',
+        payload: { email: 'log@example.com', password },
+      });
+      const token = tok.json().access_token as string;
+      await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } });
+      await app.inject({
+        method: 'POST',
+        url: '/auth/token',
+        payload: { email: 'log@example.com', password: 'wrong-password-456' },
+      });
+      expect(logs).toContain('"statusCode":200');
+      expect(logs).not.toContain(password);
+      expect(logs).not.toContain('wrong-password-456');
+      expect(logs).not.toContain(token);
+    } finally {
+      await app.close();
+      await s.drop();
+    }
+  });
+
+  it('readyz answers 503 once the database is gone', async () => {
+    const s = await freshDatabase('all');
+    const app = await buildApp({ chat: createChatDb(s.db) });
+    await s.drop();
+    const r = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(r.statusCode).toBe(503);
+    expect(r.headers['content-type']).toMatch(/problem\+json/);
+    await app.close();
+  });
+});
+
+describe.runIf(onRealPostgres)('serve on a Postgres server', () => {
+  it('refuses to start while migrations are pending, and applies them with --migrate', async () => {
+    const scratch = await createScratchUrl();
+    try {
+      const dir = migrationsDir({
+        '20990101000000_extra.sql': sql('CREATE TABLE extra (id int);', 'DROP TABLE extra;'),
+      });
+      const config = {
+        ...loadConfig({}, { databaseUrl: scratch.url, dir }),
+        port: 0,
+        logLevel: 'silent' as const,
+      };
+      const refused = await serve({
+        config,
+        prepare: prepareSchema(config, false, quiet),
+        print: quiet,
+        handleSignals: false,
+      }).catch((e: unknown) => e);
+      expect(isChatDbError(refused, 'migration_pending')).toBe(true);
+      expect((refused as Error).message).toMatch(/1 migration\(s\) pending/);
+      const server = await serve({
+        config,
+        prepare: prepareSchema(config, true, quiet),
+        print: quiet,
+        handleSignals: false,
+      });
+      try {
+        expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  });
+});
