@@ -1,0 +1,205 @@
+/**
+ * Benchmark harness: timing and statistics, a table printer, JSON results, and the databases to
+ * run on (PGlite in memory always; real Postgres when a URL is set or 127.0.0.1:5432 answers,
+ * on a scratch database created for the run and dropped after it).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import pg from 'pg';
+import { type Database, openDatabase, redactUrl } from '../src/db/index.js';
+import { openPglite } from '../src/db/pglite.js';
+import { type ChatDb, createChatDb } from '../src/store/chatdb.js';
+import { applyBaselineScript } from '../test/helpers/db.js';
+
+export const RESULTS_DIR = new URL('./results/', import.meta.url);
+
+export interface BenchContext {
+  readonly db: Database;
+  readonly chat: ChatDb;
+  /** `pglite` or `postgres`: also the suffix of the results file. */
+  readonly kind: Database['kind'];
+  /** One line of progress on stderr (overwritten by the next). */
+  progress(message: string): void;
+}
+
+/** A benchmark file's default export. */
+export interface Bench {
+  readonly name: string;
+  readonly description: string;
+  run(ctx: BenchContext): Promise<Record<string, unknown>>;
+}
+
+export interface Stats {
+  readonly n: number;
+  readonly min: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly mean: number;
+  readonly max: number;
+}
+
+/** The q-quantile (0..1) of sorted samples, nearest rank. */
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+export const median = (samples: readonly number[]): number =>
+  percentile(
+    [...samples].sort((a, b) => a - b),
+    0.5,
+  );
+
+/** n, min, p50, p99, mean, max of samples in ms. */
+export function stats(samples: readonly number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
+  return {
+    n: s.length,
+    min: s[0] ?? Number.NaN,
+    p50: percentile(s, 0.5),
+    p99: percentile(s, 0.99),
+    mean,
+    max: s.at(-1) ?? Number.NaN,
+  };
+}
+
+/** Milliseconds `fn` takes (high-resolution clock). */
+export async function timeOnce(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+/** Runs `fn` `n` times in a row and returns each run's ms; `between` runs untimed after each. */
+export async function timeMany(
+  n: number,
+  fn: (i: number) => Promise<unknown>,
+  between?: (i: number) => Promise<unknown>,
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(await timeOnce(() => fn(i)));
+    if (between) await between(i);
+  }
+  return out;
+}
+
+/** A number for a table: integers as they are, ms with 3 significant-ish digits. */
+export const fmt = (x: number): string =>
+  Number.isInteger(x)
+    ? x.toLocaleString('en-US')
+    : x >= 100
+      ? x.toFixed(0)
+      : x >= 10
+        ? x.toFixed(1)
+        : x.toFixed(2);
+
+/** Prints rows as an aligned text table (columns from the first row's keys). */
+export function printTable(rows: readonly Record<string, string | number>[]): void {
+  const first = rows[0];
+  if (!first) return;
+  const cols = Object.keys(first);
+  const cell = (v: string | number | undefined) => (typeof v === 'number' ? fmt(v) : String(v ?? ''));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padStart(widths[i] ?? 0)).join('  ');
+  process.stdout.write(`${line(cols)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
+  for (const r of rows) process.stdout.write(`${line(cols.map((c) => cell(r[c])))}\n`);
+}
+
+/** Writes bench/results/<name>-<db>.json and returns its path. */
+export function writeResult(name: string, kind: string, data: Record<string, unknown>): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = new URL(`${name}-${kind}.json`, RESULTS_DIR);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file.pathname;
+}
+
+export function progress(message: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${message}`);
+  else process.stderr.write(`${message}\n`);
+}
+export const endProgress = (): void => {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+};
+
+const portAnswers = (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const s = connect({ host, port, timeout: 500 });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.on('connect', () => done(true))
+      .on('error', () => done(false))
+      .on('timeout', () => done(false));
+  });
+
+/** The server URL to make scratch databases on, or undefined to run on PGlite only. */
+export async function serverUrl(): Promise<string | undefined> {
+  const env = process.env.BENCH_DATABASE_URL?.trim() || process.env.TEST_DATABASE_URL?.trim();
+  if (env) return env;
+  return (await portAnswers('127.0.0.1', 5432)) ? 'postgres://postgres@127.0.0.1:5432/postgres' : undefined;
+}
+
+export interface Target {
+  readonly kind: Database['kind'];
+  /** Opens a fresh database with the `all` baseline; `drop` closes and removes it. */
+  open(): Promise<{ db: Database; label: string; drop(): Promise<void> }>;
+}
+
+const withAdmin = async (url: string, sql: string) => {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+};
+
+/** PGlite (in memory) and, when reachable, a scratch database on the server. */
+export async function targets(): Promise<Target[]> {
+  const list: Target[] = [
+    {
+      kind: 'pglite',
+      async open() {
+        const db = await openPglite(undefined);
+        await applyBaselineScript(db, 'all');
+        return { db, label: 'PGlite (in memory)', drop: () => db.close() };
+      },
+    },
+  ];
+  const admin = await serverUrl();
+  if (admin)
+    list.push({
+      kind: 'postgres',
+      async open() {
+        const name = `chatdb_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+        await withAdmin(admin, `CREATE DATABASE ${name}`);
+        const u = new URL(admin);
+        u.pathname = `/${name}`;
+        const db = await openDatabase({ url: u.toString(), connectRetries: 0, logger: () => undefined });
+        await applyBaselineScript(db, 'all');
+        return {
+          db,
+          label: redactUrl(u.toString()),
+          async drop() {
+            await db.close();
+            await withAdmin(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          },
+        };
+      },
+    });
+  return list;
+}
+
+/** Builds the context a bench runs with. */
+export const context = (db: Database): BenchContext => ({
+  db,
+  chat: createChatDb(db, { logger: () => undefined }),
+  kind: db.kind,
+  progress,
+});
