@@ -29,7 +29,7 @@ describe('password hashing', () => {
   });
 
   it('verifies legacy bcrypt $2a$/$2b$/$2y$ hashes and asks for a rehash', async () => {
-    const b = await bcryptHash('legacy-password', { cost: 4 });
+    const b = await bcryptHash('legacy-password', 4);
     expect(b.startsWith('$2b$')).toBe(true);
     for (const prefix of ['$2a$', '$2b$', '$2y$']) {
       const stored = prefix + b.slice(4);

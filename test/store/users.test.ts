@@ -59,7 +59,7 @@ describe('users', () => {
 
   it('verifies a legacy bcrypt hash and rehashes it to argon2id on login', async () => {
     const id = await makeUser(fx.db, 'legacy@example.com');
-    const legacy = (await bcryptHash('from-passlib', { cost: 4 })).replace(/^\$2b\$/, '$2a$');
+    const legacy = (await bcryptHash('from-passlib', 4)).replace(/^\$2b\$/, '$2a$');
     await fx.db.query('UPDATE users SET hashed_password = $1 WHERE id = $2', [legacy, id]);
     expect(
       await fx.chat.users.authenticate({ email: 'legacy@example.com', password: 'wrong-password' }),
