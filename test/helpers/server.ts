@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+const READY = /chatdb listening on (http:\/\/\S+)/;
+
+/** Variables the parent may have set that must not leak into a child server unless asked for. */
+const DATABASE_VARS = [
+  'DATABASE_URL',
+  'DATABASE_URL_UNPOOLED',
+  'DIRECT_URL',
+  'TEST_DATABASE_URL',
+  'CHATDB_DATA_DIR',
+  'CHATDB_MIGRATIONS_DIR',
+];
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Path of the file holding everything the process wrote to stdout and stderr. */
+  readonly logFile: string;
+  /** Everything the process has written so far. */
+  output(): string;
+  /** SIGTERM (graceful) and wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no shutdown code runs, as in a crash or an OOM kill. */
+  kill9(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Working directory (its ./migrations is the migrations directory unless CHATDB_MIGRATIONS_DIR). */
+  readonly cwd: string;
+  /** Environment of the server on top of the parent's (database variables removed first). */
+  readonly env?: Record<string, string>;
+  /** Extra arguments after `serve --port 0`. */
+  readonly args?: readonly string[];
+  /** How long to wait for the ready line. Default 60 s. */
+  readonly timeoutMs?: number;
+}
+
+const exited = (child: ChildProcess): Promise<number | null> =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+
+/**
+ * Starts `chatdb serve --port 0` from source in a child process, its output going to a file (a pipe
+ * nobody drains would stall it), and resolves once it prints the URL it listens on.
+ */
+export async function startServer(options: StartOptions): Promise<ServerProcess> {
+  const logFile = join(mkdtempSync(join(tmpdir(), 'chatdb-server-log-')), 'server.log');
+  const fd = openSync(logFile, 'a');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const v of DATABASE_VARS) delete env[v];
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX, MAIN, 'serve', '--port', '0', ...(options.args ?? [])],
+    {
+      cwd: options.cwd,
+      env: { ...env, LOG_LEVEL: 'info', ...options.env },
+      stdio: ['ignore', fd, fd],
+    },
+  );
+  closeSync(fd);
+  const output = () => readFileSync(logFile, 'utf8');
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let url: string | undefined;
+  while (!url) {
+    url = READY.exec(output())?.[1];
+    if (url) break;
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`chatdb serve did not start (exit ${child.exitCode}):\n${output()}`);
+    }
+    await sleep(50);
+  }
+  return {
+    url,
+    child,
+    logFile,
+    output,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited(child);
+    },
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+  };
+}

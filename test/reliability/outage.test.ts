@@ -1,0 +1,65 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { serve } from '../../src/http/serve.js';
+import { freshDatabase, onRealPostgres } from '../helpers/db.js';
+import { accountFor, appendLoad, makeClients } from '../helpers/load.js';
+import { startProxy } from '../helpers/proxy.js';
+
+/**
+ * The database goes away under load (every connection dropped, new ones refused, as during a
+ * restart or a Neon compute suspend) and comes back. A proxy stands in for the outage so other test
+ * files on the same server are not disturbed; `npm run soak` restarts the real server.
+ */
+describe.runIf(onRealPostgres)('database outage under load', () => {
+  it('answers 503 quickly while the database is away, recovers by itself, and loses no acknowledged message', async () => {
+    const s = await freshDatabase('all');
+    const target = new URL(s.url);
+    const proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(s.url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const config = {
+      ...loadConfig({ DATABASE_URL: viaProxy.toString() }),
+      port: 0,
+      logLevel: 'silent' as const,
+    };
+    const server = await serve({ config, print: () => undefined, handleSignals: false });
+    try {
+      const clients = await makeClients(server.url, 4, 5, 'outage');
+      const CUT_AT = 1500;
+      const RESTORE_AT = 3500;
+      const END = 7000;
+      const load = appendLoad(server.url, clients, { durationMs: END });
+      await sleep(CUT_AT);
+      await proxy.cut();
+      await sleep(RESTORE_AT - CUT_AT);
+      await proxy.restore();
+      const r = await load;
+
+      // Only successes and 503s, each failure a problem document; nothing hung.
+      expect(Object.keys(r.statuses).sort()).toEqual(['201', '503']);
+      for (const f of r.failures) {
+        expect(f.type).toMatch(/^application\/problem\+json/);
+        expect(JSON.parse(f.body)).toMatchObject({ status: 503, title: 'Service Unavailable' });
+      }
+      expect(r.maxMs).toBeLessThan(5000);
+      // Recovered by itself: every request started 2 s after the database came back succeeded.
+      expect(r.failures.filter((f) => f.at > RESTORE_AT + 2000)).toEqual([]);
+      expect(r.acked.some((a) => a.seq > 1)).toBe(true);
+
+      const acct = await accountFor(
+        s.db,
+        r.acked,
+        clients.map((c) => c.sessionId),
+      );
+      expect(acct.missing).toEqual([]);
+      expect(acct.broken).toEqual([]);
+      // A commit whose reply was cut off is stored without a 201; never the other way round.
+      expect(acct.stored).toBeGreaterThanOrEqual(r.acked.length);
+    } finally {
+      await server.close();
+      await proxy.close();
+      await s.drop();
+    }
+  });
+});

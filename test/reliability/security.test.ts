@@ -1,0 +1,240 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/http/app.js';
+import { createChatDb } from '../../src/store/chatdb.js';
+import { chatdb, tempDir } from '../helpers/cli.js';
+import { createScratchUrl, freshDatabase, onRealPostgres, type ScratchDatabase } from '../helpers/db.js';
+import { startServer } from '../helpers/server.js';
+
+/**
+ * Security, route by route: another user's ids get 404 and change nothing; a token stops working
+ * after logout and after its user is deleted; logins are rate limited; and no password, token or
+ * database password shows up in any log line or CLI output produced here.
+ */
+const PASSWORD_A = 'alpha-Secret-pw-1';
+const PASSWORD_B = 'bravo-Secret-pw-2';
+
+describe('security', () => {
+  let s: ScratchDatabase;
+  let app: FastifyInstance;
+  let logs = '';
+  const secrets: string[] = [PASSWORD_A, PASSWORD_B];
+
+  beforeAll(async () => {
+    s = await freshDatabase('all');
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        logs += chunk;
+        cb();
+      },
+    });
+    app = await buildApp({
+      chat: createChatDb(s.db),
+      logger: { level: 'info', stream },
+      loginLimit: { perAddress: 50, perEmail: 3 },
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await s.drop();
+  });
+
+  const json = (r: { body: string }) => JSON.parse(r.body);
+  async function user(email: string, password: string) {
+    const reg = await app.inject({ method: 'POST', url: '/users', payload: { email, password } });
+    expect(reg.statusCode).toBe(201);
+    const tok = await app.inject({ method: 'POST', url: '/auth/token', payload: { email, password } });
+    const token = json(tok).access_token as string;
+    secrets.push(token);
+    return { id: json(reg).id as string, h: { authorization: `Bearer ${token}` } };
+  }
+  /** Every row of one user's data, as text. */
+  const dataOf = async (userId: string) =>
+    (
+      await s.db.query<{ d: string }>(
+        `SELECT concat_ws('|',
+           (SELECT u::text FROM users u WHERE id = $1),
+           (SELECT p::text FROM user_profiles p WHERE user_id = $1),
+           (SELECT string_agg(cs::text, ';' ORDER BY id) FROM chat_sessions cs WHERE user_id = $1),
+           (SELECT string_agg(m::text, ';' ORDER BY m.id) FROM messages m JOIN chat_sessions cs ON cs.id = m.session_id WHERE cs.user_id = $1),
+           (SELECT string_agg(c::text, ';' ORDER BY c.message_id, c.citation_index) FROM message_citations c
+              JOIN messages m ON m.id = c.message_id JOIN chat_sessions cs ON cs.id = m.session_id WHERE cs.user_id = $1)) AS d`,
+        [userId],
+      )
+    ).rows[0]?.d;
+
+  /** Every route of API.md that takes a token, with a session id of the caller's choosing. */
+  const protectedRoutes = (sid: string): InjectOptions[] => [
+    { method: 'GET', url: '/users/me' },
+    { method: 'PUT', url: '/users/me/profile', payload: { experience_level: 'advanced' } },
+    { method: 'POST', url: '/chat/sessions', payload: { title: 'x' } },
+    { method: 'GET', url: '/chat/sessions' },
+    { method: 'GET', url: `/chat/sessions/${sid}` },
+    { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { title: 'taken', metadata: { k: null } } },
+    {
+      method: 'POST',
+      url: `/chat/sessions/${sid}/messages`,
+      payload: { role: 'user', content: 'intrusion' },
+    },
+    {
+      method: 'POST',
+      url: `/chat/sessions/${sid}/messages`,
+      headers: { 'idempotency-key': 'a-key-1' },
+      payload: { role: 'user', content: 'first words' },
+    },
+    { method: 'GET', url: `/chat/sessions/${sid}/messages?limit=100` },
+    { method: 'GET', url: `/chat/sessions/${sid}/messages?before_seq=5` },
+    { method: 'GET', url: '/chat/search?q=zebra' },
+    { method: 'DELETE', url: `/chat/sessions/${sid}` },
+    { method: 'POST', url: '/auth/logout' },
+    { method: 'DELETE', url: '/users/me' },
+  ];
+  const withAuth = (r: InjectOptions, h: Record<string, string>): InjectOptions => ({
+    ...r,
+    headers: { ...(r.headers as Record<string, string>), ...h },
+  });
+
+  it("another user's session ids: 404 on every session and message route, and nothing of theirs changes", async () => {
+    const a = await user('alice@example.com', PASSWORD_A);
+    const b = await user('bob@example.com', PASSWORD_B);
+    const sid = json(
+      await app.inject({
+        method: 'POST',
+        url: '/chat/sessions',
+        headers: a.h,
+        payload: { title: 'private', metadata: { k: 1 } },
+      }),
+    ).id as string;
+    const first = await app.inject(
+      withAuth(
+        {
+          method: 'POST',
+          url: `/chat/sessions/${sid}/messages`,
+          headers: { 'idempotency-key': 'a-key-1' },
+          payload: {
+            role: 'user',
+            content: 'first words about the zebra',
+            citations: [{ document_id: 'd1' }],
+          },
+        },
+        a.h,
+      ),
+    );
+    expect(first.statusCode).toBe(201);
+    const before = await dataOf(a.id);
+
+    for (const r of protectedRoutes(sid).filter((r) => String(r.url).includes(sid))) {
+      const res = await app.inject(withAuth(r, b.h));
+      expect(res.statusCode, `${r.method} ${r.url}`).toBe(404);
+      expect(res.headers['content-type']).toMatch(/problem\+json/);
+    }
+    const list = await app.inject({ method: 'GET', url: '/chat/sessions', headers: b.h });
+    expect(json(list).data).toEqual([]);
+    const search = await app.inject({ method: 'GET', url: '/chat/search?q=zebra', headers: b.h });
+    expect(json(search).data).toEqual([]);
+    expect(await dataOf(a.id)).toBe(before);
+  });
+
+  it('a token stops working after logout and after its user is deleted, on every route', async () => {
+    const c = await user('carol@example.com', 'carol-Secret-pw-3');
+    secrets.push('carol-Secret-pw-3');
+    const second = json(
+      await app.inject({
+        method: 'POST',
+        url: '/auth/token',
+        payload: { email: 'carol@example.com', password: 'carol-Secret-pw-3' },
+      }),
+    ).access_token as string;
+    secrets.push(second);
+    const sid = json(
+      await app.inject({ method: 'POST', url: '/chat/sessions', headers: c.h, payload: {} }),
+    ).id;
+
+    expect((await app.inject({ method: 'POST', url: '/auth/logout', headers: c.h })).statusCode).toBe(204);
+    for (const r of protectedRoutes(sid)) {
+      const res = await app.inject(withAuth(r, c.h));
+      expect(res.statusCode, `after logout: ${r.method} ${r.url}`).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer');
+    }
+    // The other token of the same user still works until the user is deleted.
+    const h2 = { authorization: `Bearer ${second}` };
+    expect((await app.inject({ method: 'GET', url: '/users/me', headers: h2 })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'DELETE', url: '/users/me', headers: h2 })).statusCode).toBe(204);
+    for (const r of protectedRoutes(sid)) {
+      const res = await app.inject(withAuth(r, h2));
+      expect(res.statusCode, `after deletion: ${r.method} ${r.url}`).toBe(401);
+    }
+    const left = await s.db.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM auth_tokens WHERE user_id = $1) + (SELECT count(*) FROM chat_sessions WHERE user_id = $1::text::uuid) AS n`,
+      [c.id],
+    );
+    expect(left.rows[0]?.n).toBe(0);
+  });
+
+  it('rate limits logins per email, whatever the password, with Retry-After', async () => {
+    await user('dave@example.com', 'dave-Secret-pw-4');
+    secrets.push('dave-Secret-pw-4', 'wrong-guess-0', 'wrong-guess-1', 'wrong-guess-2', 'wrong-guess-3');
+    const attempt = (password: string) =>
+      app.inject({ method: 'POST', url: '/auth/token', payload: { email: 'DAVE@example.com', password } });
+    // user() logged in once: with perEmail 3, two more attempts pass, the next is refused.
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await attempt(`wrong-guess-${i}`)).statusCode);
+    expect(statuses).toEqual([401, 401, 429, 429]);
+    const refused = await attempt('dave-Secret-pw-4');
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.headers['content-type']).toMatch(/problem\+json/);
+  });
+
+  it('no password or token appears in any log line written above', () => {
+    expect(logs.length).toBeGreaterThan(0);
+    for (const secret of secrets) expect(logs, secret.slice(0, 6)).not.toContain(secret);
+    expect(logs).not.toMatch(/bearer [a-z0-9_-]{20,}/i);
+  });
+});
+
+describe.runIf(onRealPostgres)('the database password', () => {
+  it('never appears in what chatdb serve or the CLI print', async () => {
+    const scratch = await createScratchUrl();
+    // The server here trusts local connections, so any password is accepted; it must still never be printed.
+    const password = 'Db-Pa55word-Never-Printed';
+    const u = new URL(scratch.url);
+    u.password = password;
+    const url = u.toString();
+    const cwd = tempDir('chatdb-secret-');
+    try {
+      const outputs: string[] = [];
+      for (const args of [
+        ['init', '--scope', 'all'],
+        ['status'],
+        ['status', '--json'],
+        ['up', '--dry-run'],
+      ]) {
+        const r = await chatdb(args, cwd, { DATABASE_URL: url });
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+        outputs.push(r.stdout, r.stderr);
+      }
+      const bad = await chatdb(['status'], cwd, { DATABASE_URL: url.replace(/@[^/]+\//, '@127.0.0.1:1/') });
+      expect(bad.code).not.toBe(0);
+      outputs.push(bad.stdout, bad.stderr);
+
+      const server = await startServer({ cwd, env: { DATABASE_URL: url } });
+      await fetch(`${server.url}/readyz`);
+      await fetch(`${server.url}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'eve@example.com', password: 'eve-Secret-pw-5' }),
+      });
+      expect(await server.stop()).toBe(0);
+      outputs.push(server.output());
+
+      const all = outputs.join('\n');
+      expect(all).toContain('***'); // the URL is shown, masked
+      expect(all).not.toContain(password);
+      expect(all).not.toContain('eve-Secret-pw-5');
+    } finally {
+      await scratch.drop();
+    }
+  });
+});
