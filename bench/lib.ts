@@ -9,8 +9,8 @@ import { connect } from 'node:net';
 import pg from 'pg';
 import { type Database, openDatabase, redactUrl } from '../src/db/index.js';
 import { openPglite } from '../src/db/pglite.js';
+import { init, PACKAGE_MIGRATIONS_DIR } from '../src/migrate/index.js';
 import { type ChatDb, createChatDb } from '../src/store/chatdb.js';
-import { applyBaselineScript } from '../test/helpers/db.js';
 
 export const RESULTS_DIR = new URL('./results/', import.meta.url);
 
@@ -19,6 +19,8 @@ export interface BenchContext {
   readonly chat: ChatDb;
   /** `pglite` or `postgres`: also the suffix of the results file. */
   readonly kind: Database['kind'];
+  /** The database's URL for other processes and pools (with its password): undefined for in-memory PGlite. */
+  readonly url: string | undefined;
   /** One line of progress on stderr (overwritten by the next). */
   progress(message: string): void;
 }
@@ -27,6 +29,8 @@ export interface BenchContext {
 export interface Bench {
   readonly name: string;
   readonly description: string;
+  /** The databases it runs on. Default both. */
+  readonly kinds?: readonly Database['kind'][];
   run(ctx: BenchContext): Promise<Record<string, unknown>>;
 }
 
@@ -146,9 +150,12 @@ export async function serverUrl(): Promise<string | undefined> {
 
 export interface Target {
   readonly kind: Database['kind'];
-  /** Opens a fresh database with the `all` baseline; `drop` closes and removes it. */
-  open(): Promise<{ db: Database; label: string; drop(): Promise<void> }>;
+  /** Opens a fresh database with the `all` baseline installed by `chatdb init`; `drop` closes and removes it. */
+  open(): Promise<{ db: Database; label: string; url: string | undefined; drop(): Promise<void> }>;
 }
+
+/** Installs the `all` baseline as `chatdb init --scope all` does (schema_migrations included). */
+const installBaseline = (db: Database) => init(db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'all' });
 
 const withAdmin = async (url: string, sql: string) => {
   const c = new pg.Client({ connectionString: url });
@@ -167,8 +174,8 @@ export async function targets(): Promise<Target[]> {
       kind: 'pglite',
       async open() {
         const db = await openPglite(undefined);
-        await applyBaselineScript(db, 'all');
-        return { db, label: 'PGlite (in memory)', drop: () => db.close() };
+        await installBaseline(db);
+        return { db, label: 'PGlite (in memory)', url: undefined, drop: () => db.close() };
       },
     },
   ];
@@ -182,10 +189,11 @@ export async function targets(): Promise<Target[]> {
         const u = new URL(admin);
         u.pathname = `/${name}`;
         const db = await openDatabase({ url: u.toString(), connectRetries: 0, logger: () => undefined });
-        await applyBaselineScript(db, 'all');
+        await installBaseline(db);
         return {
           db,
           label: redactUrl(u.toString()),
+          url: u.toString(),
           async drop() {
             await db.close();
             await withAdmin(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -197,9 +205,10 @@ export async function targets(): Promise<Target[]> {
 }
 
 /** Builds the context a bench runs with. */
-export const context = (db: Database): BenchContext => ({
+export const context = (db: Database, url: string | undefined): BenchContext => ({
   db,
   chat: createChatDb(db, { logger: () => undefined }),
   kind: db.kind,
+  url,
   progress,
 });

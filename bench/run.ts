@@ -21,13 +21,13 @@ const where = await targets();
 let failed = false;
 for (const file of files) {
   const bench = ((await import(new URL(file, dir).href)) as { default: Bench }).default;
-  for (const target of where) {
+  for (const target of where.filter((t) => !bench.kinds || bench.kinds.includes(t.kind))) {
     process.stdout.write(`\n== ${bench.name} on ${target.kind}: ${bench.description}\n`);
     const opened = await target.open();
     try {
       const started = Date.now();
       const server = (await opened.db.query<{ v: string }>('SELECT version() AS v')).rows[0]?.v ?? '';
-      const result = await bench.run(context(opened.db));
+      const result = await bench.run(context(opened.db, opened.url));
       endProgress();
       const path = writeResult(bench.name, target.kind, {
         bench: bench.name,
