@@ -1,7 +1,13 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCK_FILE } from '../src/db/dir-lock.js';
 import { openDatabase, parseDatabaseUrl, redactUrl } from '../src/db/index.js';
+import { openPglite } from '../src/db/pglite.js';
 import { isChatDbError } from '../src/errors.js';
-import { freshDatabase, onRealPostgres, type ScratchDatabase } from './helpers/db.js';
+import { freshDatabase, onRealPostgres, pgliteTemplate, type ScratchDatabase } from './helpers/db.js';
 
 describe('parseDatabaseUrl', () => {
   it('chooses the adapter from the URL', () => {
@@ -115,5 +121,76 @@ describe.runIf(onRealPostgres)('postgres connection failures', () => {
     const err = await openDatabase({ url: url.toString(), connectRetries: 0 }).catch((e: unknown) => e);
     expect(isChatDbError(err, 'db_unavailable')).toBe(true);
     expect((err as Error).message).toContain('chatdb_does_not_exist');
+  });
+});
+
+describe('the embedded data directory lock', () => {
+  /** A data directory seeded from the blank template (no initdb). */
+  const dataDir = async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'chatdb-lock-')), 'db');
+    await (await openPglite(dir, { loadDataDir: await pgliteTemplate('none') })).close();
+    return dir;
+  };
+  const rejection = (p: Promise<unknown>) =>
+    p.then(
+      () => expect.unreachable('expected the open to be refused'),
+      (e: unknown) => e as Error,
+    );
+
+  it('refuses a second open in this process while the first is open; close releases it', async () => {
+    const dir = await dataDir();
+    const lock = join(dir, LOCK_FILE);
+    const first = await openPglite(dir);
+    expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.pid));
+    const e = await rejection(openDatabase({ dataDir: dir }));
+    expect(isChatDbError(e, 'db_unavailable')).toBe(true);
+    expect(e.message).toBe(
+      `embedded database in ${dir} is already open in this process: close it first (it serves one connection), or use DATABASE_URL=postgres://… for several`,
+    );
+    expect((await first.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]); // the first is unharmed
+    await first.close();
+    expect(existsSync(lock)).toBe(false);
+    const again = await openPglite(dir);
+    await again.close();
+  });
+
+  it('refuses while another process holds it, and takes the lock over once that process is killed', async () => {
+    const dir = await dataDir();
+    const pglite = new URL('../src/db/pglite.ts', import.meta.url).href;
+    const tsx = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+    const script = `const { openPglite } = await import(${JSON.stringify(pglite)});
+      await openPglite(process.argv[1]);
+      process.stdout.write('open\\n');
+      setInterval(() => undefined, 1000);`;
+    const holder = spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script, dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((r) => holder.once('exit', r));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d) => String(d).includes('open') && resolve());
+        holder.once('exit', (code) => reject(new Error(`the holder exited early (${code})`)));
+      });
+      const e = await rejection(openPglite(dir));
+      expect(isChatDbError(e, 'db_unavailable')).toBe(true);
+      expect(e.message).toBe(
+        `embedded database in ${dir} is in use by process ${holder.pid} (chatdb serve?): stop it first, or use DATABASE_URL=postgres://… for several processes`,
+      );
+    } finally {
+      holder.kill('SIGKILL');
+      await exited;
+    }
+    // kill -9 left its lock behind: the holder is gone, so the next opener takes over and says so
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8').trim()).toBe(String(holder.pid));
+    const logs: string[] = [];
+    const db = await openPglite(dir, { logger: (m) => logs.push(m) });
+    try {
+      expect(logs).toEqual([`took over ${join(dir, LOCK_FILE)}: process ${holder.pid} that held it is gone`]);
+      expect(readFileSync(join(dir, LOCK_FILE), 'utf8').trim()).toBe(String(process.pid));
+      expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
 });

@@ -1,7 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { connectionFailure, isConnectionError } from './errors.js';
-import type { Database, DbLogger, Queryable, QueryResult, Session } from './types.js';
+import {
+  type Database,
+  type DbLogger,
+  defaultLogger,
+  type Queryable,
+  type QueryResult,
+  type Session,
+} from './types.js';
 import { redactUrl } from './url.js';
 
 export interface PostgresOptions {
@@ -14,8 +21,6 @@ export interface PostgresOptions {
   readonly max?: number;
   readonly logger?: DbLogger;
 }
-
-const defaultLogger: DbLogger = (m) => process.stderr.write(`chatdb: ${m}\n`);
 
 /**
  * Prepares a URL for node-postgres. `sslmode=require` is sent as `verify-full`, which is what pg 8
