@@ -38,6 +38,54 @@ describe('parseDatabaseUrl', () => {
     );
     expect(redactUrl('postgres://h/db?password=s3cr3t&x=1')).toBe('postgres://h/db?password=***&x=1');
     expect(redactUrl('postgres://h/db')).toBe('postgres://h/db');
+    expect(redactUrl('postgres://postgres@/test?host=/var/run/postgresql')).toBe(
+      'postgres://postgres@/test?host=/var/run/postgresql',
+    );
+  });
+
+  it.each([
+    // an unescaped '@' in the password: everything up to the LAST '@' is masked
+    ['postgres://postgres:my@secret@127.0.0.1:5432/test', 'postgres://postgres:***@127.0.0.1:5432/test'],
+    ['postgres://u:my secret@h/x', 'postgres://u:***@h/x'],
+    ['postgres://u:ab/c?d#e@h/x', 'postgres://u:***@h/x'],
+    // malformed scheme parts
+    ['postgres:postgres:secret@127.0.0.1:1/x', 'postgres:postgres:***@127.0.0.1:1/x'],
+    ['postgres//postgres:secret@h/x', 'postgres//postgres:***@h/x'],
+    ['postgres:/postgres:secret@h/x', 'postgres:/postgres:***@h/x'],
+    ['postgres:secret@h/x', 'postgres:***@h/x'],
+    ['postgres:secret:@h/x', 'postgres:secret:***@h/x'],
+    ['  postgres:secret@h/x', '  postgres:***@h/x'],
+    // password parameters, in a query or as libpq keyword/value pairs
+    [
+      'postgres://h/db?sslmode=require&password=my secret&x=1',
+      'postgres://h/db?sslmode=require&password=***&x=1',
+    ],
+    ['postgres://h/db?sslpassword=keypass', 'postgres://h/db?sslpassword=***'],
+    ["host=h user=u password='my secret' dbname=x", 'host=h user=u password=*** dbname=x'],
+    ['host=h password = secret dbname=x', 'host=h password = *** dbname=x'],
+  ])('redacts %s', (url, redacted) => {
+    expect(redactUrl(url)).toBe(redacted);
+  });
+
+  it('never shows the password of a URL it rejects', () => {
+    for (const url of [
+      'postgres:postgres:secret@127.0.0.1:1/x',
+      'postgres//postgres:secret@h/x',
+      'postgresq://u:my secret@h/x',
+      "host=h password='secret'",
+    ]) {
+      const e = (() => {
+        try {
+          parseDatabaseUrl(url);
+        } catch (err) {
+          return err as Error;
+        }
+        return expect.unreachable(url);
+      })();
+      expect(isChatDbError(e, 'config_invalid')).toBe(true);
+      expect(e.message).toMatch(/^unsupported database URL /);
+      expect(e.message).not.toContain('secret');
+    }
   });
 });
 
