@@ -1,6 +1,6 @@
 import type { Database, Session } from '../db/index.js';
 import { ChatDbError } from '../errors.js';
-import { runSection } from './apply.js';
+import { checkTransactionControl, runSection } from './apply.js';
 import { loadMigrations, type Migration } from './files.js';
 import {
   type AppliedMigration,
@@ -198,6 +198,7 @@ export async function upOn(
         `${m.file} has no down section: add SQL after "-- migrate:down" that undoes it, or pass --allow-irreversible`,
       );
     }
+    checkTransactionControl(m, 'up');
   }
   for (const m of pending) {
     if (m.version >= newest || options.only !== undefined) continue;
@@ -254,6 +255,7 @@ async function downOn(
       );
     if (!m.down)
       throw new ChatDbError('migration_irreversible', `cannot roll back ${m.file}: it has no down section`);
+    checkTransactionControl(m, 'down');
   }
   const steps: StepResult[] = [];
   for (const h of targets) {

@@ -2,7 +2,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isChatDbError } from '../../src/errors.js';
-import { down, MIGRATION_LOCK_KEY, readHistory, redo, status, up } from '../../src/migrate/index.js';
+import { checkTransactionControl } from '../../src/migrate/apply.js';
+import {
+  down,
+  MIGRATION_LOCK_KEY,
+  parseMigration,
+  readHistory,
+  redo,
+  status,
+  up,
+} from '../../src/migrate/index.js';
 import { freshDatabase, type ScratchDatabase } from '../helpers/db.js';
 import { migrationsDir, sql, tables } from '../helpers/migrations.js';
 
@@ -169,5 +178,98 @@ describe('the advisory lock', () => {
     await up(s.db, { dir });
     expect((await s.db.query('SELECT n FROM probe')).rows).toEqual([{ n: 1 }]);
     expect(await advisoryLocks()).toBe(0);
+  });
+});
+
+describe('transaction control in a migration', () => {
+  const control = (up: string, options = '') => {
+    try {
+      checkTransactionControl(parseMigration('20260101000001_x.sql', sql(up, 'SELECT 1;', options)), 'up');
+    } catch (e) {
+      expect(isChatDbError(e, 'migration_invalid')).toBe(true);
+      return (e as Error).message;
+    }
+    return undefined;
+  };
+
+  it.each([
+    ['BEGIN;', 'BEGIN'],
+    ['begin transaction isolation level serializable;', 'BEGIN'],
+    ['START  TRANSACTION;', 'START TRANSACTION'],
+    ['COMMIT;', 'COMMIT'],
+    ['commit and chain;', 'COMMIT'],
+    ['END;', 'END'],
+    ['ROLLBACK;', 'ROLLBACK'],
+    ['rollback work;', 'ROLLBACK'],
+    ['ABORT;', 'ABORT'],
+    ["PREPARE TRANSACTION 'x';", 'PREPARE TRANSACTION'],
+  ])('refuses %s at the top level, naming file and line', (statement, name) => {
+    expect(
+      control(`CREATE TABLE a (id int);\n  /* a comment */ ${statement}\nCREATE TABLE b (id int);`),
+    ).toBe(
+      `20260101000001_x.sql (up) at line 3: ${name} is not allowed here: each migration already runs in its own transaction, and ending it early would leave the migration half applied when a later statement fails. Remove it, or write "-- migrate:up transaction:false" to manage transactions yourself`,
+    );
+  });
+
+  it('is not fooled by strings, comments, dollar-quoted bodies, BEGIN ATOMIC or savepoints', async () => {
+    const body = [
+      "SELECT 'COMMIT;', E'\\' ROLLBACK;', $q$ BEGIN; $q$;",
+      '-- COMMIT;',
+      '/* BEGIN; /* nested */ END; */',
+      'DO $$ BEGIN PERFORM 1; END $$;',
+      'CREATE PROCEDURE p() LANGUAGE plpgsql AS $body$ BEGIN COMMIT; END $body$;',
+      'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;',
+      'SAVEPOINT s;',
+      'ROLLBACK TO SAVEPOINT s;',
+      'rollback transaction to s;',
+      'RELEASE s;',
+      'CREATE TABLE "commit" (id int);',
+    ].join('\n');
+    expect(control(body)).toBeUndefined();
+    await up(s.db, { dir: migrationsDir({ '20260101000001_x.sql': sql(body, 'DROP TABLE "commit";') }) });
+    expect(await tables(s.db)).toEqual(['commit', 'schema_migrations']);
+    expect(
+      control('BEGIN;\nCREATE INDEX CONCURRENTLY i ON t (x);\nCOMMIT;', 'transaction:false'),
+    ).toBeUndefined();
+  });
+
+  it('is refused before anything is applied, with no schema_migrations row', async () => {
+    const dir = migrationsDir({
+      '20260101000001_a.sql': A,
+      '20260101000002_commit.sql': sql(
+        'CREATE TABLE half (id int);\nCOMMIT;\nCREATE TABLE other (id int);\nSELECT * FROM nope;',
+        'DROP TABLE other;\nDROP TABLE half;',
+      ),
+    });
+    const e = await error(up(s.db, { dir }));
+    expect(isChatDbError(e, 'migration_invalid')).toBe(true);
+    expect(e.message).toMatch(/^20260101000002_commit\.sql \(up\) at line 3: COMMIT is not allowed here/);
+    expect(await tables(s.db)).toEqual(['schema_migrations']);
+    expect(await readHistory(s.db)).toEqual([]);
+    expect(await advisoryLocks()).toBe(0);
+  });
+
+  it('refuses a down section that commits, keeping the migration applied', async () => {
+    const dir = migrationsDir({
+      '20260101000001_a.sql': sql('CREATE TABLE a (id int);', 'DROP TABLE a;\nEND;\nSELECT 1 / 0;'),
+    });
+    await up(s.db, { dir });
+    const e = await error(down(s.db, { dir }));
+    expect(e.message).toMatch(/^20260101000001_a\.sql \(down\) at line 6: END is not allowed here/);
+    expect(await tables(s.db)).toEqual(['a', 'schema_migrations']);
+    expect(await readHistory(s.db)).toHaveLength(1);
+  });
+
+  it('lets a transaction:false section manage its own transaction', async () => {
+    const dir = migrationsDir({
+      '20260101000001_a.sql': sql(
+        'BEGIN;\nCREATE TABLE a (id int);\nCREATE TABLE b (id int);\nCOMMIT;',
+        'DROP TABLE b;\nDROP TABLE a;',
+        'transaction:false',
+      ),
+    });
+    await up(s.db, { dir });
+    expect(await tables(s.db)).toEqual(['a', 'b', 'schema_migrations']);
+    expect(await readHistory(s.db)).toHaveLength(1);
   });
 });
