@@ -10,6 +10,7 @@ import {
   recordApplied,
   recordRolledBack,
 } from './history.js';
+import { checkBeforeApply } from './preflight.js';
 
 /** Where a run reports progress and warnings, one line at a time. Default: nothing. */
 export type MigrationLog = (line: string) => void;
@@ -212,6 +213,7 @@ export async function upOn(
   }
   const steps: StepResult[] = [];
   for (const m of pending) {
+    await checkBeforeApply(s, m);
     log(`applying ${m.file} ...`);
     const ms = await runSection(s, m, 'up', (q, dur) => recordApplied(q, m, dur));
     steps.push(stepOf(m, ms));
