@@ -6,8 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../src/db/dir-lock.js';
 import { openDatabase, parseDatabaseUrl, redactUrl } from '../src/db/index.js';
 import { openPglite } from '../src/db/pglite.js';
+import { poolConfig } from '../src/db/postgres.js';
 import { isChatDbError } from '../src/errors.js';
-import { freshDatabase, onRealPostgres, pgliteTemplate, type ScratchDatabase } from './helpers/db.js';
+import {
+  createScratchUrl,
+  freshDatabase,
+  onRealPostgres,
+  pgliteTemplate,
+  type ScratchDatabase,
+  TEST_DATABASE_URL,
+} from './helpers/db.js';
 
 describe('parseDatabaseUrl', () => {
   it('chooses the adapter from the URL', () => {
@@ -129,6 +137,90 @@ describe('database adapter', () => {
   });
 });
 
+describe('poolConfig', () => {
+  const NEON =
+    'postgres://neondb_owner:npg_Ab1@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb';
+
+  it('sends sslmode=require as verify-full and turns channel_binding=require into enableChannelBinding', () => {
+    // verify-full is what pg 8 does for require anyway (docs/design.md, Connections)
+    const c = poolConfig(`${NEON}?sslmode=require&channel_binding=require`);
+    expect(c.connectionString).toBe(`${NEON}?sslmode=verify-full`);
+    expect(c.enableChannelBinding).toBe(true);
+    const reversed = poolConfig(`${NEON}?channel_binding=require&sslmode=require`);
+    expect([reversed.connectionString, reversed.enableChannelBinding]).toEqual([
+      `${NEON}?sslmode=verify-full`,
+      true,
+    ]);
+    expect(poolConfig(`${NEON}?sslmode=prefer`).connectionString).toBe(`${NEON}?sslmode=verify-full`);
+    const disabled = poolConfig(`${NEON}?channel_binding=disable`);
+    expect([disabled.connectionString, disabled.enableChannelBinding]).toEqual([NEON, false]);
+  });
+
+  it.each([
+    `${NEON}?sslmode=verify-full&application_name=my%20app&options=endpoint%3Dep-cool`,
+    'postgres://u:p%40ss%2Fw@h:5433/db?sslmode=disable',
+    'postgres://postgres@/test?host=/var/run/postgresql',
+    'postgres://postgres:my@secret@127.0.0.1:5432/test',
+    'postgresql://h/db',
+  ])('leaves everything else as written: %s', (url) => {
+    expect(poolConfig(url)).toMatchObject({ connectionString: url, enableChannelBinding: false });
+  });
+
+  it('makes a URL node-postgres cannot parse a config_invalid error, without the password', async () => {
+    for (const url of ['postgres://u:pa/ss@h/db', 'postgres://u:pass@h:99999/db']) {
+      const e = (await openDatabase({ url, connectRetries: 3 }).catch((err: unknown) => err)) as Error;
+      expect(isChatDbError(e, 'config_invalid')).toBe(true);
+      expect(e.message).toMatch(
+        /^cannot parse the database URL postgres:\/\/u:\*\*\*@h[:/].*: use postgres:\/\/user:password@host:5432\/db .*unix socket$/,
+      );
+      expect(e.message).not.toMatch(/pa\/ss|pass@/);
+    }
+  });
+});
+
+describe('connecting to a server', () => {
+  it('reports an unreachable server in one line, after bounded retries logged as they happen', async () => {
+    const logs: string[] = [];
+    const err = await openDatabase({
+      url: 'postgres://postgres:hunter2@127.0.0.1:1/nope',
+      connectRetries: 2,
+      logger: (m) => logs.push(m),
+    }).catch((e: unknown) => e);
+    expect(isChatDbError(err, 'db_unavailable')).toBe(true);
+    expect((err as Error).message).toBe(
+      'cannot connect to postgres://postgres:***@127.0.0.1:1/nope: connection refused (is the server running?); gave up after 3 attempts',
+    );
+    expect(logs).toEqual([
+      'cannot connect to postgres://postgres:***@127.0.0.1:1/nope: connection refused (is the server running?); retry 1/2 in 250 ms',
+      'cannot connect to postgres://postgres:***@127.0.0.1:1/nope: connection refused (is the server running?); retry 2/2 in 500 ms',
+    ]);
+  });
+
+  it.runIf(onRealPostgres && existsSync('/var/run/postgresql'))(
+    'connects through the unix socket form postgres://user@/db?host=/var/run/postgresql',
+    async () => {
+      const scratch = await createScratchUrl();
+      try {
+        const tcp = new URL(TEST_DATABASE_URL as string);
+        const name = new URL(scratch.url).pathname.slice(1);
+        const url = `postgres://${tcp.username}@/${name}?host=/var/run/postgresql&port=${tcp.port || 5432}`;
+        const db = await openDatabase({ url, connectRetries: 0 });
+        try {
+          const r = await db.query<{ d: string; a: string | null }>(
+            'SELECT current_database() AS d, inet_server_addr()::text AS a',
+          );
+          expect(r.rows).toEqual([{ d: name, a: null }]); // no server address: a unix socket
+          expect(db.target).toBe(url);
+        } finally {
+          await db.close();
+        }
+      } finally {
+        await scratch.drop();
+      }
+    },
+  );
+});
+
 describe.runIf(onRealPostgres)('postgres connection failures', () => {
   it('survives the server ending a checked-out connection, and the pool recovers', async () => {
     const s = await freshDatabase('none');
@@ -145,22 +237,6 @@ describe.runIf(onRealPostgres)('postgres connection failures', () => {
     } finally {
       await s.drop();
     }
-  });
-
-  it('reports an unreachable server in one line, after bounded retries, without the password', async () => {
-    const logs: string[] = [];
-    const err = await openDatabase({
-      url: 'postgres://postgres:hunter2@127.0.0.1:1/nope',
-      connectRetries: 2,
-      logger: (m) => logs.push(m),
-    }).catch((e: unknown) => e);
-    expect(isChatDbError(err, 'db_unavailable')).toBe(true);
-    expect((err as Error).message).toMatch(
-      /cannot connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/nope/,
-    );
-    expect((err as Error).message).not.toContain('hunter2');
-    expect(logs).toHaveLength(2);
-    expect(logs[0]).toMatch(/retry 1\/2/);
   });
 
   it('names a missing database', async () => {
