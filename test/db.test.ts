@@ -278,17 +278,35 @@ describe('the embedded data directory lock', () => {
     await again.close();
   });
 
-  it('refuses while another process holds it, and takes the lock over once that process is killed', async () => {
-    const dir = await dataDir();
+  /** A node process that opens `dir`, says 'open', then waits (or, with `exit`, exits without closing). */
+  const holderOf = (dir: string, then: 'wait' | 'exit') => {
     const pglite = new URL('../src/db/pglite.ts', import.meta.url).href;
     const tsx = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
     const script = `const { openPglite } = await import(${JSON.stringify(pglite)});
       await openPglite(process.argv[1]);
       process.stdout.write('open\\n');
+      if (process.argv[2] === 'exit') process.exit(0);
       setInterval(() => undefined, 1000);`;
-    const holder = spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script, dir], {
+    return spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script, dir, then], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+  };
+
+  it('is released when the process exits without closing', async () => {
+    const dir = await dataDir();
+    const holder = holderOf(dir, 'exit');
+    let said = '';
+    holder.stdout.on('data', (d) => {
+      said += d;
+    });
+    const code = await new Promise((r) => holder.once('close', r));
+    expect([code, said]).toEqual([0, 'open\n']);
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+  });
+
+  it('refuses while another process holds it, and takes the lock over once that process is killed', async () => {
+    const dir = await dataDir();
+    const holder = holderOf(dir, 'wait');
     const exited = new Promise((r) => holder.once('exit', r));
     try {
       await new Promise<void>((resolve, reject) => {
