@@ -169,6 +169,7 @@ describe('chatdb CLI', () => {
     expect(JSON.parse(fromEnv.stdout).path).toMatch(/\/from-env\/\d{14}_b\.sql$/);
   });
 
+  // Ten CLI processes one after another, each starting PGlite: over a minute on a loaded 2-core machine.
   it('init, new, up (refused, failing, then fixed), status and down, end to end', async () => {
     const cwd = tempDir();
     const db = await cliDatabase();
@@ -237,7 +238,7 @@ describe('chatdb CLI', () => {
     } finally {
       await db.drop();
     }
-  });
+  }, 180_000);
 });
 
 describe.runIf(onRealPostgres)('chatdb CLI on a Postgres server', () => {
