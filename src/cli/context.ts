@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../config.js';
 import { type Database, openDatabase } from '../db/index.js';
-import { ChatDbError, isChatDbError } from '../errors.js';
 
 /** Options every command accepts (declared on the program). */
 export interface GlobalFlags {
@@ -49,32 +48,15 @@ export const output = (cmd: Command): Output => {
 
 /**
  * Opens the migrations database (the direct URL when one is configured), runs fn, closes it.
- * Connection retries are reported as one line: "connected after N retries", or, when every attempt
- * failed, the adapter's one-line error with the number of attempts.
+ * Connection retries are reported on stderr as they happen, one line each; when every attempt
+ * failed, the adapter's one-line error says how many there were.
  */
 export async function withMigrationDb<T>(
   config: Config,
   fn: (db: Database) => Promise<T>,
   out: Pick<Output, 'warn'> = { warn: (line) => process.stderr.write(`chatdb: ${line}\n`) },
 ): Promise<T> {
-  const retries: string[] = [];
-  let open = false;
-  let db: Database;
-  try {
-    db = await openDatabase({
-      url: config.migrationsUrl,
-      dataDir: config.dataDir,
-      logger: (m) => (open ? out.warn(m) : retries.push(m)),
-    });
-  } catch (e) {
-    if (isChatDbError(e, 'db_unavailable') && retries.length > 0)
-      throw new ChatDbError('db_unavailable', `${e.message}; gave up after ${retries.length + 1} attempts`, {
-        cause: e,
-      });
-    throw e;
-  }
-  open = true;
-  if (retries.length > 0) out.warn(`connected after ${retries.length} retries: ${retries[0]}`);
+  const db = await openDatabase({ url: config.migrationsUrl, dataDir: config.dataDir, logger: out.warn });
   try {
     return await fn(db);
   } finally {

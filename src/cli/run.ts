@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { CommanderError } from 'commander';
-import { isChatDbError } from '../errors.js';
+import { ChatDbError, isChatDbError } from '../errors.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -14,10 +14,27 @@ export function describeError(e: unknown, debug = false): string {
   return debug && e instanceof Error && e.stack ? `${line}${e.stack}\n` : line;
 }
 
+/** Reads `.env` in the working directory (variables already set win); a `.env` it cannot read is a clear error. */
+function loadDotEnv(): void {
+  if (!existsSync('.env')) return;
+  const unreadable = (reason: string, cause?: unknown) =>
+    new ChatDbError(
+      'config_invalid',
+      `cannot read .env in ${process.cwd()} (${reason}): make it a file of NAME=value lines, or remove it`,
+      { cause },
+    );
+  if (!statSync('.env').isFile()) throw unreadable('it is not a file');
+  try {
+    process.loadEnvFile('.env');
+  } catch (e) {
+    throw unreadable((e as Error).message, e);
+  }
+}
+
 /** Runs the CLI on `argv` (as process.argv: node, script, args…); resolves to the exit code. */
 export async function run(argv: readonly string[]): Promise<number> {
   try {
-    if (existsSync('.env')) process.loadEnvFile('.env'); // variables already set win
+    loadDotEnv();
     await buildProgram().parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {

@@ -41,13 +41,33 @@ export function isConnectionError(e: unknown): boolean {
   );
 }
 
-/** Turns a failure to connect into one clear line (no stack, no password). */
-export function connectionFailure(target: string, e: unknown): ChatDbError {
+/** Why a connection attempt failed, in words (no stack, no password). */
+export function connectionReason(e: unknown): string {
   const code = (e as { code?: string }).code;
-  let reason = e instanceof Error ? e.message : String(e);
-  if (code === '28P01' || code === '28000') reason = 'authentication failed (wrong user or password?)';
-  else if (code === '3D000') reason = reason.replace(/^error: /, '');
-  else if (code === 'ENOTFOUND') reason = 'host not found';
-  else if (code === 'ECONNREFUSED') reason = 'connection refused (is the server running?)';
-  return new ChatDbError('db_unavailable', `cannot connect to ${target}: ${reason}`, { cause: e });
+  const message = e instanceof Error ? e.message : String(e);
+  if (code === '28P01' || code === '28000') return 'authentication failed (wrong user or password?)';
+  if (code === '3D000') return message.replace(/^error: /, '');
+  if (code === 'ENOTFOUND') return 'host not found';
+  if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
+  return message;
+}
+
+/**
+ * Turns a failure to connect into one clear line (no stack, no password): `db_unavailable`, or
+ * `config_invalid` for a URL node-postgres cannot parse. `attempts` > 1 is said at the end.
+ */
+export function connectionFailure(target: string, e: unknown, attempts = 1): ChatDbError {
+  if ((e as { code?: string }).code === 'ERR_INVALID_URL') {
+    return new ChatDbError(
+      'config_invalid',
+      `cannot parse the database URL ${target}: use postgres://user:password@host:5432/db (percent-encode ` +
+        '@ : / ? # and spaces in the user name or password, e.g. @ as %40), or ' +
+        'postgres://user@/db?host=/var/run/postgresql for a unix socket',
+      { cause: e },
+    );
+  }
+  const gaveUp = attempts > 1 ? `; gave up after ${attempts} attempts` : '';
+  return new ChatDbError('db_unavailable', `cannot connect to ${target}: ${connectionReason(e)}${gaveUp}`, {
+    cause: e,
+  });
 }

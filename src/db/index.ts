@@ -19,7 +19,8 @@ export interface OpenDatabaseOptions {
 /** Opens the database a URL names (see `parseDatabaseUrl`). */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   const target = parseDatabaseUrl(options.url, options.dataDir ?? DEFAULT_DATA_DIR);
-  if (target.kind === 'pglite') return openPglite(target.dataDir);
+  if (target.kind === 'pglite')
+    return openPglite(target.dataDir, options.logger === undefined ? {} : { logger: options.logger });
   return openPostgres({
     connectionString: target.connectionString,
     ...(options.connectRetries === undefined ? {} : { connectRetries: options.connectRetries }),

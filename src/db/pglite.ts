@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { isChatDbError } from '../errors.js';
+import { lockDataDir } from './dir-lock.js';
 import { connectionFailure } from './errors.js';
-import type { Database, Queryable, QueryResult, Session } from './types.js';
+import {
+  type Database,
+  type DbLogger,
+  defaultLogger,
+  type Queryable,
+  type QueryResult,
+  type Session,
+} from './types.js';
 
 /** Postgres type OIDs whose text form we parse the same way in both adapters. */
 export const PARSERS = { 20: Number } as const; // int8 (count(*)) -> number; counts here never pass 2^53
@@ -44,18 +53,26 @@ class Mutex {
  * Opens embedded Postgres (PGlite). `dataDir` undefined keeps everything in memory; otherwise the
  * directory is created and the data persists there. `loadDataDir` starts from a `dumpDataDir()`
  * tarball (much faster than initdb: the test helper uses it for per-test databases).
+ * A data directory serves one process, and one open database in it: a lock file (`LOCK_FILE`)
+ * refuses a second opener while the first is alive, and is released by `close()` or on exit.
  */
 export async function openPglite(
   dataDir: string | undefined,
-  options: { loadDataDir?: Blob } = {},
+  options: { loadDataDir?: Blob; logger?: DbLogger } = {},
 ): Promise<PgliteDatabase> {
   const target = dataDir === undefined ? 'memory:// (embedded)' : `embedded database in ${dataDir}`;
+  const { logger = defaultLogger, ...pgliteOptions } = options;
+  let unlock = (): void => undefined;
   let pg: PGlite;
   try {
-    if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
-    pg = await PGlite.create(dataDir, { parsers: PARSERS, ...options });
+    if (dataDir !== undefined) {
+      mkdirSync(dataDir, { recursive: true });
+      unlock = lockDataDir(dataDir, logger);
+    }
+    pg = await PGlite.create(dataDir, { parsers: PARSERS, ...pgliteOptions });
   } catch (e) {
-    throw connectionFailure(target, e);
+    unlock();
+    throw isChatDbError(e) ? e : connectionFailure(target, e);
   }
   const base = wrap(pg);
   const sessions = new Mutex();
@@ -69,7 +86,11 @@ export async function openPglite(
     withSession: (fn) => sessions.run(() => fn(session)),
     dumpDataDir: () => pg.dumpDataDir('none'),
     close: async () => {
-      if (!pg.closed) await pg.close();
+      try {
+        if (!pg.closed) await pg.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

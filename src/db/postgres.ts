@@ -1,7 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { connectionFailure, isConnectionError } from './errors.js';
-import type { Database, DbLogger, Queryable, QueryResult, Session } from './types.js';
+import { connectionFailure, connectionReason, isConnectionError } from './errors.js';
+import {
+  type Database,
+  type DbLogger,
+  defaultLogger,
+  type Queryable,
+  type QueryResult,
+  type Session,
+} from './types.js';
 import { redactUrl } from './url.js';
 
 export interface PostgresOptions {
@@ -15,22 +22,48 @@ export interface PostgresOptions {
   readonly logger?: DbLogger;
 }
 
-const defaultLogger: DbLogger = (m) => process.stderr.write(`chatdb: ${m}\n`);
+const decode = (s: string): string => {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+};
 
 /**
- * Prepares a URL for node-postgres. `sslmode=require` is sent as `verify-full`, which is what pg 8
- * already does for `require` (it only warns that this will change); `channel_binding=require`
- * turns on SCRAM-SHA-256-PLUS. Neon URLs therefore work as they are.
+ * Prepares a URL for node-postgres. `sslmode=require` (and `prefer`, `verify-ca`) is sent as
+ * `verify-full`, which is what pg 8 already does for them (it only warns that this will change);
+ * `channel_binding=require` (or `prefer`) turns on SCRAM-SHA-256-PLUS and is removed. Everything
+ * else stays as written: only the query part is looked at, as text, so every form pg accepts
+ * (`postgres://u@/db?host=/var/run/postgresql`, unescaped characters it copes with) still works.
+ * Neon URLs therefore work as they are.
  */
 export function poolConfig(connectionString: string): pg.PoolConfig {
-  const url = new URL(connectionString);
-  const channelBinding = url.searchParams.get('channel_binding');
-  url.searchParams.delete('channel_binding');
-  const sslmode = url.searchParams.get('sslmode');
-  if (sslmode === 'require' || sslmode === 'prefer' || sslmode === 'verify-ca')
-    url.searchParams.set('sslmode', 'verify-full');
+  const hash = connectionString.indexOf('#');
+  const end = hash === -1 ? connectionString.length : hash;
+  const q = connectionString.indexOf('?'); // a '?' after '#' is part of the fragment
+  let rewritten = connectionString;
+  let channelBinding: string | undefined;
+  if (q !== -1 && q < end) {
+    const params = connectionString
+      .slice(q + 1, end)
+      .split('&')
+      .flatMap((p) => {
+        const eq = p.indexOf('=');
+        const key = decode(eq === -1 ? p : p.slice(0, eq));
+        const value = eq === -1 ? '' : decode(p.slice(eq + 1));
+        if (key === 'channel_binding') {
+          channelBinding = value;
+          return [];
+        }
+        if (key === 'sslmode' && (value === 'require' || value === 'prefer' || value === 'verify-ca'))
+          return ['sslmode=verify-full'];
+        return [p];
+      });
+    rewritten = `${connectionString.slice(0, q)}${params.length > 0 ? `?${params.join('&')}` : ''}${connectionString.slice(end)}`;
+  }
   return {
-    connectionString: url.toString(),
+    connectionString: rewritten,
     enableChannelBinding: channelBinding === 'require' || channelBinding === 'prefer',
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -55,12 +88,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const log = options.logger ?? defaultLogger;
   const retries = options.connectRetries ?? 4;
   const firstDelay = options.retryDelayMs ?? 250;
-  let config: pg.PoolConfig;
-  try {
-    config = poolConfig(options.connectionString);
-  } catch (e) {
-    throw connectionFailure(target, e);
-  }
+  const config = poolConfig(options.connectionString);
   const pool = new pg.Pool({ ...config, max: options.max ?? 10, connectionTimeoutMillis: 10_000 });
   // An idle client whose server went away emits 'error' on the pool; without a listener Node exits.
   pool.on('error', (e) => log(`idle connection lost: ${e.message}`));
@@ -68,12 +96,16 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const connect = async (): Promise<pg.PoolClient> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await pool.connect();
+        const client = await pool.connect();
+        if (attempt > 0)
+          log(`connected to ${target} after ${attempt} ${attempt === 1 ? 'retry' : 'retries'}`);
+        return client;
       } catch (e) {
-        if (!isConnectionError(e) || attempt >= retries) throw connectionFailure(target, e);
+        // An invalid URL, a wrong password or a missing database will not get better by waiting.
+        if (!isConnectionError(e) || attempt >= retries) throw connectionFailure(target, e, attempt + 1);
         const delay = firstDelay * 2 ** attempt;
         log(
-          `database not reachable (${(e as Error).message}); retry ${attempt + 1}/${retries} in ${delay} ms`,
+          `cannot connect to ${target}: ${connectionReason(e)}; retry ${attempt + 1}/${retries} in ${delay} ms`,
         );
         await sleep(delay);
       }

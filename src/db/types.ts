@@ -30,5 +30,8 @@ export interface Database extends Session {
   close(): Promise<void>;
 }
 
-/** Receives the adapters' operational messages (retries); defaults to stderr. */
+/** Receives the adapters' operational messages (retries, a stale lock taken over). */
 export type DbLogger = (message: string) => void;
+
+/** The default DbLogger: one `chatdb: …` line on stderr. */
+export const defaultLogger: DbLogger = (m) => process.stderr.write(`chatdb: ${m}\n`);

@@ -25,11 +25,32 @@ export function parseDatabaseUrl(url: string | undefined, dataDir = DEFAULT_DATA
   );
 }
 
-/** Masks the password of a connection URL (`postgres://u:***@h/db`); never throws. */
+/** `scheme://`, `scheme:`, `scheme//`: whatever form the start of a (maybe malformed) URL has. */
+const SCHEME_PREFIX = /^\s*[A-Za-z][A-Za-z0-9+.-]*(?::\/*|\/\/+)/;
+/** `password=` (and `sslpassword=`) as a URL query parameter, up to the next `&` or `#`. */
+const QUERY_PASSWORD = /([?&](?:ssl)?password=)[^&#]*/gi;
+/** The same as a libpq keyword/value pair (`host=h password=secret`): quoted, or up to a space. */
+const KEYWORD_PASSWORD = /((?:^|\s)(?:ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^\s']*)/gi;
+
+/**
+ * Masks the password of a connection URL (`postgres://u:***@h/db`); never throws. Made for
+ * malformed input too, where leaking is easiest: everything between the user name (up to the
+ * first `:`) and the LAST `@` is masked (a password may hold unescaped `@`, `/`, `?` or spaces),
+ * whatever the scheme looks like (`postgres:u:pw@h`, `postgres//u:pw@h`); in `postgres:pw@h` the
+ * part after the scheme is masked whole. `password=` parameters are masked as well.
+ */
 export function redactUrl(url: string): string {
-  return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i, '$1:***@')
-    .replace(/([?&]password=)[^&\s]*/gi, '$1***');
+  let out = url;
+  const at = url.lastIndexOf('@');
+  if (at !== -1) {
+    const head = url.slice(0, at);
+    const prefix = SCHEME_PREFIX.exec(head)?.[0] ?? '';
+    const userinfo = head.slice(prefix.length);
+    const colon = userinfo.indexOf(':');
+    if (colon !== -1) out = `${prefix}${userinfo.slice(0, colon)}:***${url.slice(at)}`;
+    else if (/:$/.test(prefix)) out = `${prefix}***${url.slice(at)}`;
+  }
+  return out.replace(QUERY_PASSWORD, '$1***').replace(KEYWORD_PASSWORD, '$1***');
 }
 
 /** Describes a target for messages: the masked URL, or where the embedded database is. */

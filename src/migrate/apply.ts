@@ -8,6 +8,37 @@ import { indexOfPosition, lineAt, type Statement, splitStatements } from './spli
 export type Section = 'up' | 'down';
 
 /**
+ * Statements that start or end a transaction (ROLLBACK TO a savepoint does not). At the top level
+ * of a section that runs in a transaction, a COMMIT applies what came before it for good, so a
+ * later failure leaves half the migration behind.
+ */
+const TRANSACTION_CONTROL =
+  /^(?:begin|start\s+transaction|commit|end|abort|rollback(?!\s+(?:(?:work|transaction)\s+)?to\b)|prepare\s+transaction)\b/i;
+
+/**
+ * Refuses a transactional section with top-level transaction control (BEGIN, COMMIT, ROLLBACK,
+ * END, START TRANSACTION, ...), naming the file and line; statements inside strings, dollar-quoted
+ * bodies or comments do not count (the splitter skips them). `transaction:false` sections may
+ * manage their own transactions.
+ */
+export function checkTransactionControl(m: Migration, section: Section): void {
+  if (!(section === 'up' ? m.transaction : m.downTransaction)) return;
+  const sectionLine = section === 'up' ? m.upLine : m.downLine;
+  for (const st of splitStatements(section === 'up' ? m.up : m.down)) {
+    const found = TRANSACTION_CONTROL.exec(st.sql)?.[0];
+    if (found === undefined) continue;
+    const statement = found.replace(/\s+/g, ' ').toUpperCase();
+    throw new ChatDbError(
+      'migration_invalid',
+      `${m.file} (${section}) at line ${sectionLine + st.line - 1}: ${statement} is not allowed here: each ` +
+        'migration already runs in its own transaction, and ending it early would leave the migration half ' +
+        `applied when a later statement fails. Remove it, or write "-- migrate:${section} transaction:false" ` +
+        'to manage transactions yourself',
+    );
+  }
+}
+
+/**
  * Runs one section of a migration and `record`s it; returns how long it took (ms).
  * Transactional (the default): the section is sent as one script and `record` runs in the same
  * transaction, so a failure leaves nothing behind. `transaction:false`: the statements are sent one
@@ -20,6 +51,7 @@ export async function runSection(
   section: Section,
   record: (q: Queryable, durationMs: number) => Promise<void>,
 ): Promise<number> {
+  checkTransactionControl(m, section);
   const sql = section === 'up' ? m.up : m.down;
   const transactional = section === 'up' ? m.transaction : m.downTransaction;
   const t0 = performance.now();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ChatDbError } from '../errors.js';
+import { uncommentLegacyDown } from './legacy.js';
 
 /** Default migrations directory, relative to the working directory. */
 export const DEFAULT_MIGRATIONS_DIR = './migrations';
@@ -63,8 +64,8 @@ export const checksumOf = (text: string): string =>
 /**
  * Parses a migration file. Sections: `-- migrate:up [transaction:false]` and `-- migrate:down`
  * (dbmate), or the older `-- UP` / `-- DOWN` layout whose down statements are commented out with
- * `-- ` (they are uncommented; a `DELETE FROM schema_migrations …` line there is dropped, since
- * the runner keeps that table itself).
+ * `-- ` (see `uncommentLegacyDown`). A second marker of either section is an error: one file, one
+ * migration.
  */
 export function parseMigration(file: string, text: string, path = file): Migration {
   const m = MIGRATION_FILE.exec(file);
@@ -76,6 +77,12 @@ export function parseMigration(file: string, text: string, path = file): Migrati
   let legacy = false;
   let options = '';
   let downOptions = '';
+  const second = (i: number, marker: string, first: number) =>
+    fail(
+      file,
+      `line ${i + 1}: a second "${marker}" line (the first is line ${first + 1}): a file holds one migration; ` +
+        'put the next one in a file of its own (chatdb new)',
+    );
   lines.forEach((raw, i) => {
     const line = raw.trim();
     if (upAt === -1) {
@@ -87,12 +94,15 @@ export function parseMigration(file: string, text: string, path = file): Migrati
         upAt = i;
         legacy = true;
       }
-    } else if (downAt === -1) {
-      const down = legacy ? LEGACY_DOWN.exec(line) : DOWN.exec(line);
-      if (down) {
-        downAt = i;
-        downOptions = legacy ? '' : (down[1] ?? '');
-      }
+      return;
+    }
+    if (legacy ? LEGACY_UP.test(line) : UP.test(line))
+      throw second(i, legacy ? '-- UP' : '-- migrate:up', upAt);
+    const down = legacy ? LEGACY_DOWN.exec(line) : DOWN.exec(line);
+    if (down && downAt !== -1) throw second(i, legacy ? '-- DOWN' : '-- migrate:down', downAt);
+    if (down) {
+      downAt = i;
+      downOptions = legacy ? '' : (down[1] ?? '');
     }
   });
   if (upAt === -1) throw fail(file, 'no "-- migrate:up" section');
@@ -103,11 +113,7 @@ export function parseMigration(file: string, text: string, path = file): Migrati
 
   const upLines = lines.slice(upAt + 1, downAt === -1 ? undefined : downAt);
   let downLines = downAt === -1 ? [] : lines.slice(downAt + 1);
-  if (legacy) {
-    downLines = downLines
-      .map((l) => l.replace(/^\s*--\s?/, ''))
-      .map((l) => (/^\s*DELETE\s+FROM\s+schema_migrations\b/i.test(l) ? '' : l));
-  }
+  if (legacy) downLines = uncommentLegacyDown(downLines);
   const up = upLines.join('\n');
   const down = downLines.join('\n');
   return {

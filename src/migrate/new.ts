@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { invalidInput } from '../errors.js';
+import { ChatDbError, invalidInput } from '../errors.js';
 
 /** Turns "Add user timezone!" into "add_user_timezone" (ASCII letters, digits, `_`; at most 100). */
 export function slugify(name: string): string {
@@ -34,12 +34,29 @@ export function newMigration(dir: string, name: string, now: Date = new Date()):
   if (!slug)
     throw invalidInput('name', 'give the migration a name with letters or digits, e.g. "add user timezone"');
   const abs = resolve(dir);
-  mkdirSync(abs, { recursive: true });
-  const taken = new Set(readdirSync(abs).map((f) => f.slice(0, 14)));
+  let names: string[];
+  try {
+    mkdirSync(abs, { recursive: true });
+    names = readdirSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ChatDbError(
+      'config_invalid',
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? `migrations directory ${dir} is not a directory (it, or a folder above it, is a file): give a directory with --dir or CHATDB_MIGRATIONS_DIR`
+        : `cannot use migrations directory ${dir}: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  const taken = new Set(names.map((f) => f.slice(0, 14)));
   let t = now.getTime();
   while (taken.has(versionOf(new Date(t)))) t += 1000;
   const path = join(abs, `${versionOf(new Date(t))}_${slug}.sql`);
   if (existsSync(path)) throw invalidInput('name', `${path} exists`);
-  writeFileSync(path, TEMPLATE);
+  try {
+    writeFileSync(path, TEMPLATE, { flag: 'wx' });
+  } catch (e) {
+    throw new ChatDbError('config_invalid', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
   return path;
 }

@@ -1,6 +1,6 @@
 import type { Database, Session } from '../db/index.js';
 import { ChatDbError } from '../errors.js';
-import { runSection } from './apply.js';
+import { checkTransactionControl, runSection } from './apply.js';
 import { loadMigrations, type Migration } from './files.js';
 import {
   type AppliedMigration,
@@ -10,6 +10,7 @@ import {
   recordApplied,
   recordRolledBack,
 } from './history.js';
+import { checkBeforeApply } from './preflight.js';
 
 /** Where a run reports progress and warnings, one line at a time. Default: nothing. */
 export type MigrationLog = (line: string) => void;
@@ -198,6 +199,7 @@ export async function upOn(
         `${m.file} has no down section: add SQL after "-- migrate:down" that undoes it, or pass --allow-irreversible`,
       );
     }
+    checkTransactionControl(m, 'up');
   }
   for (const m of pending) {
     if (m.version >= newest || options.only !== undefined) continue;
@@ -211,6 +213,7 @@ export async function upOn(
   }
   const steps: StepResult[] = [];
   for (const m of pending) {
+    await checkBeforeApply(s, m);
     log(`applying ${m.file} ...`);
     const ms = await runSection(s, m, 'up', (q, dur) => recordApplied(q, m, dur));
     steps.push(stepOf(m, ms));
@@ -254,6 +257,7 @@ async function downOn(
       );
     if (!m.down)
       throw new ChatDbError('migration_irreversible', `cannot roll back ${m.file}: it has no down section`);
+    checkTransactionControl(m, 'down');
   }
   const steps: StepResult[] = [];
   for (const h of targets) {

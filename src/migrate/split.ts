@@ -150,3 +150,13 @@ export function indexOfPosition(text: string, position: number): number {
   }
   return index;
 }
+
+/**
+ * True when nothing is left open at the end of a script: its last statement, if any, is closed by
+ * a top-level `;` (not one inside a string, dollar quote, comment or parentheses).
+ * Example: `endsStatement('DO $$ BEGIN PERFORM 1;')` -> false.
+ */
+export function endsStatement(script: string): boolean {
+  // A word appended on a new line is a statement of its own only if the script ended outside one.
+  return splitStatements(`${script}\nx`).at(-1)?.sql === 'x';
+}

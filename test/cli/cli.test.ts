@@ -2,9 +2,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
+import { openPglite } from '../../src/db/pglite.js';
 import { type CliRun, chatdb, cliDatabase, tempDir } from '../helpers/cli.js';
-import { createScratchUrl, onRealPostgres } from '../helpers/db.js';
+import { createScratchUrl, onRealPostgres, pgliteTemplate } from '../helpers/db.js';
 import { migrationsDir, sql } from '../helpers/migrations.js';
+import { fakePostgres } from './fake-postgres.js';
 
 /** stderr is exactly one `chatdb: …` line (no stack trace), matching `pattern`. */
 const oneLine = (r: CliRun, pattern: RegExp) => {
@@ -32,19 +34,41 @@ describe('chatdb CLI', () => {
       '20260101000000_a.sql': sql('SELECT 1;', 'SELECT 1;'),
       '20260101000000_b.sql': sql('SELECT 1;', 'SELECT 1;'),
     });
-    const [scope, url, name, duplicate, steps, conflict, unknown, option, empty, logLevel] =
-      await Promise.all([
-        chatdb(['init', '--scope', 'everything', ...data], cwd),
-        chatdb(['status', '--database-url', 'mysql://root:hunter2@db/x'], cwd),
-        chatdb(['status', '--dir', badName, ...data], cwd),
-        chatdb(['up', '--dir', dup, ...data], cwd),
-        chatdb(['down', '--steps', 'two', ...data], cwd),
-        chatdb(['down', '--steps', '1', '--to', '0', ...data], cwd),
-        chatdb(['upp'], cwd),
-        chatdb(['up', '--bogus', ...data], cwd),
-        chatdb(['new', '!!!'], cwd),
-        chatdb(['status', ...data], cwd, { LOG_LEVEL: 'loud' }),
-      ]);
+    const dotenvDir = tempDir();
+    mkdirSync(join(dotenvDir, '.env'));
+    const aFile = join(cwd, 'a-file');
+    writeFileSync(aFile, 'x');
+    const [
+      scope,
+      url,
+      name,
+      duplicate,
+      steps,
+      conflict,
+      unknown,
+      option,
+      empty,
+      logLevel,
+      flagUrl,
+      envUrl,
+      dotenv,
+      fileDir,
+    ] = await Promise.all([
+      chatdb(['init', '--scope', 'everything', ...data], cwd),
+      chatdb(['status', '--database-url', 'mysql://root:hunter2@db/x'], cwd),
+      chatdb(['status', '--dir', badName, ...data], cwd),
+      chatdb(['up', '--dir', dup, ...data], cwd),
+      chatdb(['down', '--steps', 'two', ...data], cwd),
+      chatdb(['down', '--steps', '1', '--to', '0', ...data], cwd),
+      chatdb(['upp'], cwd),
+      chatdb(['up', '--bogus', ...data], cwd),
+      chatdb(['new', '!!!'], cwd),
+      chatdb(['status', ...data], cwd, { LOG_LEVEL: 'loud' }),
+      chatdb(['status', '--database-url', 'postgres:postgres:secret@127.0.0.1:1/x'], cwd),
+      chatdb(['up', ...data], cwd, { DATABASE_URL: 'postgres//postgres:my secret@h/x' }),
+      chatdb(['status', ...data], dotenvDir),
+      chatdb(['new', 'x', '--dir', aFile], cwd),
+    ]);
     // usage errors (commander): exit 2
     expect([scope, steps, conflict, unknown, option].map((r) => r.code)).toEqual([2, 2, 2, 2, 2]);
     oneLine(
@@ -56,7 +80,9 @@ describe('chatdb CLI', () => {
     oneLine(unknown, /unknown command 'upp' \(Did you mean up\?\)/);
     oneLine(option, /unknown option '--bogus'/);
     // errors chatdb finds: exit 1
-    expect([url, name, duplicate, empty, logLevel].map((r) => r.code)).toEqual([1, 1, 1, 1, 1]);
+    expect(
+      [url, name, duplicate, empty, logLevel, flagUrl, envUrl, dotenv, fileDir].map((r) => r.code),
+    ).toEqual(Array(9).fill(1));
     oneLine(url, /^chatdb: --database-url: unsupported database URL mysql:\/\/root:\*\*\*@db\/x/);
     expect(url.stderr).not.toContain('hunter2');
     oneLine(name, /^chatdb: add index\.sql: file name must be YYYYMMDDHHMMSS_name\.sql/);
@@ -66,21 +92,72 @@ describe('chatdb CLI', () => {
     );
     oneLine(empty, /give the migration a name/);
     oneLine(logLevel, /^chatdb: LOG_LEVEL must be one of/);
+    oneLine(
+      flagUrl,
+      /^chatdb: --database-url: unsupported database URL postgres:postgres:\*\*\*@127\.0\.0\.1:1\/x: use postgres:\/\//,
+    );
+    oneLine(envUrl, /^chatdb: DATABASE_URL: unsupported database URL postgres\/\/postgres:\*\*\*@h\/x: use /);
+    for (const r of [flagUrl, envUrl]) expect(r.stderr + r.stdout).not.toContain('secret');
+    oneLine(
+      dotenv,
+      /^chatdb: cannot read \.env in .* \(it is not a file\): make it a file of NAME=value lines, or remove it\n$/,
+    );
+    oneLine(
+      fileDir,
+      /^chatdb: migrations directory .*a-file is not a directory \(it, or a folder above it, is a file\)/,
+    );
     expect(existsSync(join(cwd, 'db'))).toBe(false);
     expect(existsSync(join(cwd, 'migrations'))).toBe(false);
   });
 
-  it('reports an unreachable database in one line, without the password', async () => {
-    const r = await chatdb(
-      ['status', '--database-url', 'postgres://postgres:hunter2@127.0.0.1:1/x'],
-      tempDir(),
-    );
+  it('says each connection retry as it happens, then fails in one line, never showing the password', async () => {
+    const r = await chatdb(['status'], tempDir(), {
+      DATABASE_URL: 'postgres://postgres:my@secret@127.0.0.1:1/x',
+    });
     expect(r.code).toBe(1);
-    oneLine(
-      r,
-      /^chatdb: cannot connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/x: connection refused .*gave up after 5 attempts/,
-    );
+    const target = 'postgres://postgres:***@127.0.0.1:1/x';
+    const refused = `cannot connect to ${target}: connection refused (is the server running?)`;
+    expect(r.stderr.split('\n')).toEqual([
+      `chatdb: ${refused}; retry 1/4 in 250 ms`,
+      `chatdb: ${refused}; retry 2/4 in 500 ms`,
+      `chatdb: ${refused}; retry 3/4 in 1000 ms`,
+      `chatdb: ${refused}; retry 4/4 in 2000 ms`,
+      `chatdb: ${refused}; gave up after 5 attempts`,
+      '',
+    ]);
     expect(r.stdout).toBe('');
+  });
+
+  it('reports a wrong password in one line, without retrying (a fake server refuses the login)', async () => {
+    const server = await fakePostgres('28P01');
+    try {
+      const r = await chatdb(
+        ['status', '--database-url', `postgres://u:s3cret-pw@127.0.0.1:${server.port}/x`],
+        tempDir(),
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `chatdb: cannot connect to postgres://u:***@127.0.0.1:${server.port}/x: authentication failed (wrong user or password?)\n`,
+      );
+      expect(r.stdout).toBe('');
+      expect(server.connections()).toBe(1); // auth errors are not transient: no retry
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses an embedded database another process has open, in one line naming it', async () => {
+    const dir = join(tempDir('chatdb-data-'), 'db');
+    const db = await openPglite(dir, { loadDataDir: await pgliteTemplate('none') });
+    try {
+      const r = await chatdb(['up', '--data-dir', dir], tempDir());
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `chatdb: embedded database in ${dir} is in use by process ${process.pid} (chatdb serve?): stop it first, or use DATABASE_URL=postgres://… for several processes\n`,
+      );
+    } finally {
+      await db.close();
+    }
   });
 
   it('reads .env in the working directory; variables already set win', async () => {
@@ -92,6 +169,7 @@ describe('chatdb CLI', () => {
     expect(JSON.parse(fromEnv.stdout).path).toMatch(/\/from-env\/\d{14}_b\.sql$/);
   });
 
+  // Ten CLI processes one after another, each starting PGlite: over a minute on a loaded 2-core machine.
   it('init, new, up (refused, failing, then fixed), status and down, end to end', async () => {
     const cwd = tempDir();
     const db = await cliDatabase();
@@ -160,7 +238,7 @@ describe('chatdb CLI', () => {
     } finally {
       await db.drop();
     }
-  });
+  }, 180_000);
 });
 
 describe.runIf(onRealPostgres)('chatdb CLI on a Postgres server', () => {

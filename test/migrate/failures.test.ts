@@ -171,3 +171,57 @@ describe('the advisory lock', () => {
     expect(await advisoryLocks()).toBe(0);
   });
 });
+
+describe('transaction control in a migration', () => {
+  it('applies a migration whose strings, comments and bodies mention COMMIT', async () => {
+    const body = [
+      "SELECT 'COMMIT;', $q$ BEGIN; $q$; -- COMMIT;",
+      'CREATE PROCEDURE p() LANGUAGE plpgsql AS $body$ BEGIN COMMIT; END $body$;',
+      'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;',
+      'SAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\nRELEASE s;',
+      'CREATE TABLE "commit" (id int);',
+    ].join('\n');
+    await up(s.db, { dir: migrationsDir({ '20260101000001_x.sql': sql(body, 'DROP TABLE "commit";') }) });
+    expect(await tables(s.db)).toEqual(['commit', 'schema_migrations']);
+  });
+
+  it('is refused before anything is applied, with no schema_migrations row', async () => {
+    const dir = migrationsDir({
+      '20260101000001_a.sql': A,
+      '20260101000002_commit.sql': sql(
+        'CREATE TABLE half (id int);\nCOMMIT;\nCREATE TABLE other (id int);\nSELECT * FROM nope;',
+        'DROP TABLE other;\nDROP TABLE half;',
+      ),
+    });
+    const e = await error(up(s.db, { dir }));
+    expect(isChatDbError(e, 'migration_invalid')).toBe(true);
+    expect(e.message).toMatch(/^20260101000002_commit\.sql \(up\) at line 3: COMMIT is not allowed here/);
+    expect(await tables(s.db)).toEqual(['schema_migrations']);
+    expect(await readHistory(s.db)).toEqual([]);
+    expect(await advisoryLocks()).toBe(0);
+  });
+
+  it('refuses a down section that commits, keeping the migration applied', async () => {
+    const dir = migrationsDir({
+      '20260101000001_a.sql': sql('CREATE TABLE a (id int);', 'DROP TABLE a;\nEND;\nSELECT 1 / 0;'),
+    });
+    await up(s.db, { dir });
+    const e = await error(down(s.db, { dir }));
+    expect(e.message).toMatch(/^20260101000001_a\.sql \(down\) at line 6: END is not allowed here/);
+    expect(await tables(s.db)).toEqual(['a', 'schema_migrations']);
+    expect(await readHistory(s.db)).toHaveLength(1);
+  });
+
+  it('lets a transaction:false section manage its own transaction', async () => {
+    const dir = migrationsDir({
+      '20260101000001_a.sql': sql(
+        'BEGIN;\nCREATE TABLE a (id int);\nCREATE TABLE b (id int);\nCOMMIT;',
+        'DROP TABLE b;\nDROP TABLE a;',
+        'transaction:false',
+      ),
+    });
+    await up(s.db, { dir });
+    expect(await tables(s.db)).toEqual(['a', 'b', 'schema_migrations']);
+    expect(await readHistory(s.db)).toHaveLength(1);
+  });
+});

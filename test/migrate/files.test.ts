@@ -52,6 +52,61 @@ describe('parseMigration', () => {
     expect([m.upLine, m.downLine]).toEqual([2, 5]);
   });
 
+  it('uncomments only commented-out SQL in the old layout: prose stays a comment', () => {
+    const m = parseMigration(
+      '20250129103000_add_phone.sql',
+      [
+        '-- UP',
+        'ALTER TABLE users ADD COLUMN phone VARCHAR(20);',
+        '',
+        '-- DOWN (in comments)',
+        '-- Rollback: drop the column',
+        '-- Drop the column added above; run it before 2025-02-01.',
+        '-- ALTER TABLE users',
+        '--   DROP COLUMN phone;',
+        '-- Update the docs too.',
+        "-- UPDATE users SET note = 'x;y'",
+        '--  WHERE note IS NULL;',
+        '-- DO $$',
+        '-- BEGIN',
+        '--   PERFORM 1;',
+        '-- END $$;',
+        '-- Then forget the version:',
+        '-- DELETE FROM schema_migrations',
+        "--  WHERE version = '20250129103000';",
+        '-- Done.',
+        '',
+      ].join('\n'),
+    );
+    expect(m.down.split('\n')).toEqual([
+      '-- Rollback: drop the column',
+      '-- Drop the column added above; run it before 2025-02-01.',
+      'ALTER TABLE users',
+      '  DROP COLUMN phone;',
+      '-- Update the docs too.',
+      "UPDATE users SET note = 'x;y'",
+      ' WHERE note IS NULL;',
+      'DO $$',
+      'BEGIN',
+      '  PERFORM 1;',
+      'END $$;',
+      '-- Then forget the version:',
+      '',
+      '',
+      '-- Done.',
+      '',
+    ]);
+    expect(m.downLine).toBe(5);
+  });
+
+  it('ends an uncommented statement that never gets its semicolon at a blank line', () => {
+    const m = parseMigration(
+      '20250129103000_a.sql',
+      '-- UP\nCREATE TABLE a (id int);\n-- DOWN\n-- DROP TABLE a\n\n-- Rollback notes: none\n',
+    );
+    expect(m.down).toBe('DROP TABLE a\n\n-- Rollback notes: none\n');
+  });
+
   it('marks a missing or empty down section as irreversible (empty down)', () => {
     expect(parseMigration('20260101120000_a.sql', '-- migrate:up\nSELECT 1;\n').down).toBe('');
     expect(parseMigration('20260101120000_a.sql', sql('SELECT 1;', '-- nothing here')).down).toBe('');
@@ -75,6 +130,23 @@ describe('parseMigration', () => {
     expect(() =>
       parseMigration('20260101120000_a.sql', sql('SELECT 1;', 'SELECT 1;', 'transaction:maybe')),
     ).toThrow(/unknown option "transaction:maybe"/);
+  });
+
+  it.each([
+    [`${sql('SELECT 1;', 'SELECT 2;')}-- migrate:up\nSELECT 3;\n`, 6, '-- migrate:up', 1],
+    [`-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;\n`, 3, '-- migrate:up', 1],
+    [`${sql('SELECT 1;', 'SELECT 2;')}-- migrate:down\nSELECT 3;\n`, 6, '-- migrate:down', 4],
+    ['-- UP\nSELECT 1;\n-- DOWN\n-- SELECT 2;\n-- UP\nSELECT 3;\n', 5, '-- UP', 1],
+  ])('rejects a second section marker, naming its line (%#)', (text, line, marker, first) => {
+    try {
+      parseMigration('20260101120000_a.sql', text);
+      expect.unreachable();
+    } catch (e) {
+      expect(isChatDbError(e, 'migration_invalid')).toBe(true);
+      expect((e as Error).message).toBe(
+        `20260101120000_a.sql: line ${line}: a second "${marker}" line (the first is line ${first}): a file holds one migration; put the next one in a file of its own (chatdb new)`,
+      );
+    }
   });
 });
 

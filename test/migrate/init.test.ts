@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isChatDbError } from '../../src/errors.js';
 import {
   down,
   init,
@@ -88,6 +89,34 @@ describe('init', () => {
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect(await versions()).toEqual(['20250101000001', '20250101000002', '20250101000003']);
     expect((await init(s.db, { dir, scope: 'all' })).unchanged).toBe(true);
+  });
+
+  it('auth after chat whose sessions hold other ids: says why the link cannot be applied and what to do', async () => {
+    const dir = migrationsDir();
+    await init(s.db, { dir, scope: 'chat' });
+    const stranger = '0b7c4f1e-3d2a-4c5b-9e8f-1a2b3c4d5e6f';
+    await s.db.query(
+      "INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee'), ('google-oauth2|1234'), ($1)",
+      [stranger],
+    );
+    const e = await init(s.db, { dir, scope: 'auth' }).then(
+      () => expect.unreachable('expected the link to be refused'),
+      (err: unknown) => err as Error,
+    );
+    expect(isChatDbError(e, 'migration_failed')).toBe(true);
+    expect(e.message).toBe(
+      `${LINK}: cannot link chat sessions to users: the migration makes chat_sessions.user_id a uuid foreign key to users(id), but of the existing chat sessions 2 have a user_id that is not a UUID (an id from another auth provider?) and 1 has a UUID that is no row of users. Set their user_id to the id of a chatdb user (UPDATE chat_sessions SET user_id = …) or delete them, then run chatdb up again; or, to keep your own auth provider, install only the chat scope`,
+    );
+    // auth is installed, the link is pending and nothing of it ran
+    expect(await versions()).toEqual(['20250101000001', '20250101000002']);
+    expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
+    // doing what it says lets `up` finish the job
+    await s.db.query("INSERT INTO users (id, email, hashed_password) VALUES ($1, 'a@example.com', 'x')", [
+      stranger,
+    ]);
+    await s.db.query('UPDATE chat_sessions SET user_id = $1', [stranger.toUpperCase()]);
+    expect((await up(s.db, { dir })).steps.map((x) => x.file)).toEqual([LINK]);
+    expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
   });
 
   it('orders the baseline before later migrations without an out-of-order warning', async () => {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isChatDbError } from '../../src/errors.js';
@@ -40,6 +40,23 @@ describe('newMigration', () => {
       expect((e as Error).message).toMatch(/give the migration a name/);
     }
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a migrations directory that is a file, in one clear line', () => {
+    const file = `${migrationsDir()}/not-a-dir`;
+    writeFileSync(file, 'x');
+    for (const dir of [file, `${file}/sub`]) {
+      try {
+        newMigration(dir, 'a', NOW);
+        expect.unreachable();
+      } catch (e) {
+        expect(isChatDbError(e, 'config_invalid')).toBe(true);
+        expect((e as Error).message).toBe(
+          `migrations directory ${dir} is not a directory (it, or a folder above it, is a file): give a directory with --dir or CHATDB_MIGRATIONS_DIR`,
+        );
+      }
+    }
+    expect(readFileSync(file, 'utf8')).toBe('x');
   });
 
   it('slugifies and formats versions in UTC', () => {

@@ -136,6 +136,26 @@ describe('up / down / redo / status', () => {
     expect(await readHistory(s.db)).toEqual([]);
   });
 
+  it('runs an old-layout down section with prose comments as SQL only where it is SQL', async () => {
+    const file = [
+      '-- UP',
+      'ALTER TABLE users ADD COLUMN phone VARCHAR(20);',
+      '-- DOWN',
+      '-- Rollback: drop the column',
+      '-- ALTER TABLE users',
+      '--   DROP COLUMN phone;',
+      '-- Drop the column first; then the version row:',
+      "-- DELETE FROM schema_migrations WHERE version = '20250129103000';",
+    ].join('\n');
+    const dir = migrationsDir({ '20250129103000_add_phone.sql': file });
+    await s.db.exec('CREATE TABLE users (id int)');
+    await up(s.db, { dir });
+    await down(s.db, { dir });
+    const phone = await s.db.query("SELECT 1 FROM information_schema.columns WHERE column_name = 'phone'");
+    expect(phone.rowCount).toBe(0);
+    expect(await readHistory(s.db)).toEqual([]);
+  });
+
   it('adopts a schema_migrations table created by dbmate (version column only)', async () => {
     await s.db.exec('CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY)');
     await s.db.exec("INSERT INTO schema_migrations VALUES ('20260101000001')");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { splitStatements } from '../../src/migrate/index.js';
-import { indexOfPosition, lineAt } from '../../src/migrate/split.js';
+import { endsStatement, indexOfPosition, lineAt } from '../../src/migrate/split.js';
 
 const sqls = (script: string) => splitStatements(script).map((s) => s.sql);
 
@@ -124,5 +124,21 @@ describe('positions', () => {
     expect(indexOfPosition(text, position)).toBe(22);
     expect(lineAt(text, indexOfPosition(text, position))).toBe(2);
     expect(indexOfPosition('abc', 1)).toBe(0);
+  });
+});
+
+describe('endsStatement', () => {
+  it('is true only when the last statement is closed by a top-level semicolon', () => {
+    expect(endsStatement('')).toBe(true);
+    expect(endsStatement('-- only a comment')).toBe(true);
+    expect(endsStatement('ALTER TABLE a DROP COLUMN b;\n')).toBe(true);
+    expect(endsStatement('ALTER TABLE a DROP COLUMN b; -- done')).toBe(true);
+    expect(endsStatement('ALTER TABLE a')).toBe(false);
+    expect(endsStatement("UPDATE a SET b = 'x;")).toBe(false);
+    expect(endsStatement('DO $$ BEGIN PERFORM 1;')).toBe(false);
+    expect(endsStatement('DO $$ BEGIN PERFORM 1; END $$;')).toBe(true);
+    expect(endsStatement('SELECT 1 -- ;')).toBe(false);
+    expect(endsStatement('SELECT 1 /* ; */')).toBe(false);
+    expect(endsStatement('SELECT (1;')).toBe(false);
   });
 });

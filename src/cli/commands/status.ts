@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadMigrations, type StatusEntry, status } from '../../migrate/index.js';
+import { loadMigrations, type StatusEntry, type StatusReport, status } from '../../migrate/index.js';
 import { configOf, output, withMigrationDb } from '../context.js';
 
 const describe = (e: StatusEntry): string => {
@@ -12,6 +12,36 @@ const describe = (e: StatusEntry): string => {
   const when = e.appliedAt ? e.appliedAt.toISOString() : '';
   return `  ${e.state.padEnd(8)} ${e.file ?? `${e.version} (no file)`}  ${when}${notes ? `  (${notes})` : ''}`.trimEnd();
 };
+
+/** What to do about what the report found, one `hint:` line each (none when all is applied). */
+export function statusHints(report: StatusReport): string[] {
+  const hints: string[] = [];
+  if (report.edited > 0)
+    hints.push(
+      'hint: edited = changed after it was applied, so databases that applied it differ from the file: ' +
+        'restore it (e.g. git checkout -- <file>) and put the change in a new migration (chatdb new); ' +
+        'or, where nobody else applied it, restore it, roll it back (chatdb down), then edit and apply it',
+    );
+  if (report.missing > 0)
+    hints.push(
+      'hint: missing = applied, but its file is gone from the migrations directory: restore it from ' +
+        'version control (chatdb down needs its down section), or check --dir / CHATDB_MIGRATIONS_DIR',
+    );
+  if (report.pending > 0)
+    hints.push('hint: chatdb up applies the pending migrations (chatdb up --dry-run lists them)');
+  return hints;
+}
+
+/** The human text of `chatdb status`: where, one line per migration, the counts, then hints. */
+export function statusText(report: StatusReport, target: string, migrationsDir: string): string {
+  const lines = [`database:   ${target}`, `migrations: ${migrationsDir}`];
+  for (const e of report.entries) lines.push(describe(e));
+  lines.push(
+    `${report.applied} applied, ${report.pending} pending, ${report.edited} edited, ${report.missing} missing`,
+    ...statusHints(report),
+  );
+  return lines.join('\n');
+}
 
 /** `chatdb status`: compare the migration files with the database; exit 1 when pending or edited. */
 export function register(program: Command): void {
@@ -38,12 +68,11 @@ export function register(program: Command): void {
         }),
         out,
       );
-      const lines = [`database:   ${target}`, `migrations: ${config.migrationsDir}`];
-      for (const e of report.entries) lines.push(describe(e));
-      lines.push(
-        `${report.applied} applied, ${report.pending} pending, ${report.edited} edited, ${report.missing} missing`,
-      );
-      out.result(lines.join('\n'), { database: target, migrationsDir: config.migrationsDir, ...report });
+      out.result(statusText(report, target, config.migrationsDir), {
+        database: target,
+        migrationsDir: config.migrationsDir,
+        ...report,
+      });
       if (report.pending > 0 || report.edited > 0) process.exitCode = 1;
     });
 }
