@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { type Extensions, PGlite, type Transaction } from '@electric-sql/pglite';
 import { connectionFailure } from './errors.js';
 import type { Database, Queryable, QueryResult, Session } from './types.js';
 
@@ -43,11 +43,13 @@ class Mutex {
 /**
  * Opens embedded Postgres (PGlite). `dataDir` undefined keeps everything in memory; otherwise the
  * directory is created and the data persists there. `loadDataDir` starts from a `dumpDataDir()`
- * tarball (much faster than initdb: the test helper uses it for per-test databases).
+ * tarball (much faster than initdb: the test helper uses it for per-test databases). `extensions`
+ * loads PGlite extension bundles (`@electric-sql/pglite/contrib/pg_trgm`, ...) so that
+ * CREATE EXTENSION finds them.
  */
 export async function openPglite(
   dataDir: string | undefined,
-  options: { loadDataDir?: Blob } = {},
+  options: { loadDataDir?: Blob; extensions?: Extensions } = {},
 ): Promise<PgliteDatabase> {
   const target = dataDir === undefined ? 'memory:// (embedded)' : `embedded database in ${dataDir}`;
   let pg: PGlite;
