@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { type Extensions, PGlite, type Transaction } from '@electric-sql/pglite';
 import { isChatDbError } from '../errors.js';
 import { lockDataDir } from './dir-lock.js';
 import { connectionFailure } from './errors.js';
@@ -52,13 +52,15 @@ class Mutex {
 /**
  * Opens embedded Postgres (PGlite). `dataDir` undefined keeps everything in memory; otherwise the
  * directory is created and the data persists there. `loadDataDir` starts from a `dumpDataDir()`
- * tarball (much faster than initdb: the test helper uses it for per-test databases).
+ * tarball (much faster than initdb: the test helper uses it for per-test databases). `extensions`
+ * loads PGlite extension bundles (`@electric-sql/pglite/contrib/pg_trgm`, ...) so that
+ * CREATE EXTENSION finds them.
  * A data directory serves one process, and one open database in it: a lock file (`LOCK_FILE`)
  * refuses a second opener while the first is alive, and is released by `close()` or on exit.
  */
 export async function openPglite(
   dataDir: string | undefined,
-  options: { loadDataDir?: Blob; logger?: DbLogger } = {},
+  options: { loadDataDir?: Blob; logger?: DbLogger; extensions?: Extensions } = {},
 ): Promise<PgliteDatabase> {
   const target = dataDir === undefined ? 'memory:// (embedded)' : `embedded database in ${dataDir}`;
   const { logger = defaultLogger, ...pgliteOptions } = options;

@@ -16,7 +16,8 @@ import {
 } from '../migrate/index.js';
 import { schemaDiff } from './diff.js';
 import { type DumpObject, dumpObjects } from './dump.js';
-import { type ScratchKind, withScratch } from './scratch.js';
+import { extensionsCreatedBy, loadPgliteExtensions } from './pglite-extensions.js';
+import { type ScratchKind, scratchKindFor, withScratch } from './scratch.js';
 
 export interface AdoptOptions {
   readonly dir: string;
@@ -30,6 +31,8 @@ export interface AdoptOptions {
   readonly scratch?: ScratchKind | undefined;
   /** Also refuse objects the migrations do not create (default: listed, allowed). */
   readonly strict?: boolean;
+  /** Remove the scratch copy on SIGINT/SIGTERM/SIGHUP too (the CLI sets this). */
+  readonly handleSignals?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -149,10 +152,15 @@ export async function adoptBaseline(options: AdoptOptions): Promise<AdoptReport>
   // The expected schema: what is recorded already plus the chosen migrations, built from files.
   const expectedVersions = new Set([...recordedBefore, ...chosen.map((m) => m.version)]);
   const actual = await dumpObjects(options.target);
+  const kind = scratchKindFor({ targetUrl: options.targetUrl, kind: options.scratch });
+  const toRun = loadMigrations(dir).filter((m) => expectedVersions.has(m.version));
+  const pgliteExtensions = kind === 'pglite' ? await loadPgliteExtensions(extensionsCreatedBy(toRun)) : {};
   const expected = await withScratch(
     {
       targetUrl: options.targetUrl,
-      kind: options.scratch,
+      kind,
+      pgliteExtensions,
+      handleSignals: options.handleSignals === true,
       onCreated: (c) => log(`scratch copy: ${c.where}`),
     },
     async (copy) => {

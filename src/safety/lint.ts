@@ -2,9 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { isChatDbError } from '../errors.js';
 import { type AppliedMigration, type Migration, parseMigration } from '../migrate/index.js';
+import { requireMigrationsDir } from './migrations-dir.js';
 import { checkMigrationFile, type LintFinding } from './rules.js';
 import { locate, upSectionOnly } from './sections.js';
-import { resolveSquawkPath, runSquawk } from './squawk.js';
+import { resolveSquawkPath, runSquawk, squawkTimeoutMs } from './squawk.js';
 
 export type { LintFinding, Severity } from './rules.js';
 
@@ -22,8 +23,14 @@ export interface LintOptions {
   readonly history?: readonly AppliedMigration[] | undefined;
   /** Why `history` is missing, for the note. */
   readonly historyNote?: string;
-  /** squawk binary; default `resolveSquawkPath()` (CHATDB_SQUAWK_PATH, else the squawk-cli package). */
+  /** squawk binary; default `resolveSquawk()`. */
   readonly squawkPath?: string | undefined;
+  /** Finds squawk when `squawkPath` is not given. Default `resolveSquawkPath` (CHATDB_SQUAWK_PATH, else the squawk-cli package). */
+  readonly resolveSquawk?: () => string | undefined;
+  /** How long one squawk run may take. Default `squawkTimeoutMs()` (CHATDB_SQUAWK_TIMEOUT seconds, else 60 s). */
+  readonly squawkTimeoutMs?: number;
+  /** Fail (ok false) when squawk did not run: CI must not lose it silently. Default false. */
+  readonly requireSquawk?: boolean;
   /** Postgres version squawk assumes. Default 14, or the project's `.squawk.toml`. */
   readonly pgVersion?: string | undefined;
   /** Paths in findings are relative to this directory, which is also squawk's. Default cwd. */
@@ -46,14 +53,9 @@ const SQUAWK_DOCS = 'https://squawkhq.com/docs/';
 
 function filesToLint(options: LintOptions): string[] {
   if (options.files && options.files.length > 0) return options.files.map((f) => resolve(f));
+  requireMigrationsDir(options.dir);
   const dir = resolve(options.dir);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
+  return readdirSync(dir)
     .filter((f) => f.toLowerCase().endsWith('.sql'))
     .sort()
     .map((f) => join(dir, f));
@@ -78,8 +80,10 @@ function editedFinding(file: string, m: Migration, history: readonly AppliedMigr
 
 /**
  * Lints migration files: chatdb's own rules (see `checkMigrationFile`), the edited-applied rule
- * when `history` is given, and squawk over each up section (in a transaction unless the file says
- * `transaction:false`). A missing or broken squawk is a note, never a failure: the own rules run.
+ * when `history` is given (for applied files too with `pendingOnly`), and squawk over each up
+ * section (in a transaction unless the file says `transaction:false`). A missing, broken or hung
+ * squawk is a note and chatdb's rules still run; it fails the lint only with `requireSquawk`.
+ * Throws when the migrations directory does not exist (and no files are given).
  */
 export async function lintMigrations(options: LintOptions): Promise<LintReport> {
   const cwd = options.cwd ?? process.cwd();
@@ -87,7 +91,8 @@ export async function lintMigrations(options: LintOptions): Promise<LintReport> 
   const findings: LintFinding[] = [];
   const history = options.history;
   if (!history) notes.push(`${options.historyNote ?? 'no database'}: rule edited-applied-migration skipped`);
-  let squawkBin = options.squawkPath ?? resolveSquawkPath();
+  let squawkBin = options.squawkPath ?? (options.resolveSquawk ?? resolveSquawkPath)();
+  const timeoutMs = options.squawkTimeoutMs ?? squawkTimeoutMs();
   let squawk: LintReport['squawk'] = 'ran';
   if (!squawkBin) {
     squawk = 'unavailable';
@@ -116,11 +121,12 @@ export async function lintMigrations(options: LintOptions): Promise<LintReport> 
       });
       continue;
     }
+    // An applied file that was edited is the most dangerous finding: checked even with pendingOnly.
+    if (history) findings.push(...editedFinding(file, m, history));
     if (options.pendingOnly && applied.has(m.version)) continue;
     linted.push(file);
     const located = locate(m, text);
     findings.push(...checkMigrationFile(file, located));
-    if (history) findings.push(...editedFinding(file, m, history));
     if (squawkBin && m.up) {
       const r = await runSquawk(upSectionOnly(text, located), {
         binPath: squawkBin,
@@ -128,6 +134,7 @@ export async function lintMigrations(options: LintOptions): Promise<LintReport> 
         inTransaction: m.transaction,
         pgVersion: options.pgVersion,
         cwd,
+        timeoutMs,
       });
       if (!r.ok) {
         squawk = 'unavailable';
@@ -152,7 +159,9 @@ export async function lintMigrations(options: LintOptions): Promise<LintReport> 
   findings.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
-  return { files: linted, findings, notes, squawk, errors, warnings, ok: errors === 0 };
+  const squawkMissing = options.requireSquawk === true && squawk !== 'ran';
+  if (squawkMissing) notes.push('squawk did not run and it is required (--require-squawk): lint fails');
+  return { files: linted, findings, notes, squawk, errors, warnings, ok: errors === 0 && !squawkMissing };
 }
 
 /** The report as lines for a terminal: `file:line: severity rule: message` and its fix. */

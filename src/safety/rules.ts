@@ -24,6 +24,7 @@ export type ChatdbRule =
   | 'non-transactional-statement'
   | 'transaction-false-multiple-statements'
   | 'enum-value-used-in-same-transaction'
+  | 'cluster-wide-statement'
   | 'edited-applied-migration';
 
 const NON_TRANSACTIONAL: readonly [RegExp, string][] = [
@@ -36,6 +37,22 @@ const NON_TRANSACTIONAL: readonly [RegExp, string][] = [
   [/^(CREATE|DROP)\s+TABLESPACE\b/, 'CREATE/DROP TABLESPACE'],
   [/^ALTER\s+SYSTEM\b/, 'ALTER SYSTEM'],
 ];
+
+/**
+ * Statements that change the cluster rather than the database (roles, databases, tablespaces,
+ * role membership): verify's scratch database on the same server runs them for real, its down
+ * step does not bring them back, and the schema dump does not show them.
+ */
+const CLUSTER_WIDE: readonly [RegExp, string][] = [
+  [/^(CREATE|ALTER|DROP)\s+(ROLE|USER|GROUP)\b(?!\s+MAPPING\b)/, 'roles'],
+  [/^(CREATE|ALTER|DROP)\s+DATABASE\b/, 'databases'],
+  [/^(CREATE|ALTER|DROP)\s+TABLESPACE\b/, 'tablespaces'],
+  [/^(GRANT|REVOKE)\b(?![^;]*\bON\b)/, 'role membership'],
+  [/^(GRANT|REVOKE)\b[^;]*\bON\s+(DATABASE|TABLESPACE)\b/, 'database privileges'],
+];
+
+/** SET and RESET change only the session: they do not count as statements of a non-transactional section. */
+const SESSION_SETTING = /^(SET|RESET)\b/;
 
 const ADD_VALUE = /^ALTER\s+TYPE\s+\S+\s+ADD\s+VALUE\s+(?:IF\s+NOT\s+EXISTS\s+)?('(?:[^']|'')*')/i;
 
@@ -75,16 +92,31 @@ function sectionRules(file: string, name: 'up' | 'down', sec: LocatedSection): L
       const m = ADD_VALUE.exec(st.code);
       if (m?.[1]) added.push({ label: m[1], line: st.line });
     }
-  } else if (sec.statements.length > 1) {
-    out.push({
-      file,
-      line: sec.markerLine,
-      rule: 'transaction-false-multiple-statements',
-      severity: 'error',
-      message: `transaction:false ${name} section has ${sec.statements.length} statements: if one fails, the ones before it stay applied and the migration is not recorded`,
-      fix: 'give each non-transactional statement its own migration (one statement per transaction:false file)',
-      source: 'chatdb',
-    });
+  } else {
+    const real = sec.statements.filter((st) => !SESSION_SETTING.test(words(st)));
+    if (real.length > 1)
+      out.push({
+        file,
+        line: sec.markerLine,
+        rule: 'transaction-false-multiple-statements',
+        severity: 'error',
+        message: `transaction:false ${name} section has ${real.length} statements (SET and RESET aside): if one fails, the ones before it stay applied and the migration is not recorded`,
+        fix: 'give each non-transactional statement its own migration (one statement per transaction:false file, plus its SET lock_timeout / statement_timeout lines)',
+        source: 'chatdb',
+      });
+  }
+  for (const st of sec.statements) {
+    const hit = CLUSTER_WIDE.find(([re]) => re.test(words(st)));
+    if (hit)
+      out.push({
+        file,
+        line: st.line,
+        rule: 'cluster-wide-statement',
+        severity: 'warning',
+        message: `changes ${hit[1]}, which belong to the whole server, not to this database: chatdb verify runs it for real on the same server (its scratch copy is only a database), does not undo it, and the schema dump does not show it`,
+        fix: 'manage roles, databases and tablespaces outside the migrations (or add `-- chatdb-lint-ignore cluster-wide-statement` with a reason and verify with --scratch pglite)',
+        source: 'chatdb',
+      });
   }
   return out;
 }
@@ -92,7 +124,8 @@ function sectionRules(file: string, name: 'up' | 'down', sec: LocatedSection): L
 /**
  * chatdb's own file rules: an up and a down section that exist and are not empty, statements that
  * cannot run in a transaction outside `transaction:false`, one statement per `transaction:false`
- * section, and no use of an enum value in the transaction that adds it. Rules named in a
+ * section (SET/RESET aside), no use of an enum value in the transaction that adds it, and a warning
+ * for statements that change the cluster (roles, databases, tablespaces). Rules named in a
  * `-- chatdb-lint-ignore rule` comment are skipped for that file.
  */
 export function checkMigrationFile(file: string, located: LocatedMigration): LintFinding[] {

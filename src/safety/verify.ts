@@ -1,9 +1,12 @@
 import { performance } from 'node:perf_hooks';
+import type { Extensions } from '@electric-sql/pglite';
 import type { Database, Session } from '../db/index.js';
-import { compare, down, loadMigrations, type Migration, readHistory, up } from '../migrate/index.js';
+import { compare, down, type Migration, readHistory, up } from '../migrate/index.js';
 import { schemaDiff } from './diff.js';
 import { dumpSchema, renderDump } from './dump.js';
-import { type ScratchCopy, type ScratchKind, withScratch } from './scratch.js';
+import { loadMigrationsDir } from './migrations-dir.js';
+import { extensionsCreatedBy, loadPgliteExtensions } from './pglite-extensions.js';
+import { type ScratchCopy, type ScratchKind, scratchKindFor, withScratch } from './scratch.js';
 
 export type VerifyStepName = 'copy' | 'up' | 'down' | 'up again';
 
@@ -32,7 +35,10 @@ export interface VerifyReport {
   readonly scratchName?: string;
   /** Applied migrations replayed from files to bring the copy to the target's state. */
   readonly replayed: number;
-  /** Diff of the target's schema and the copy's after the replay ('' when equal): drift. */
+  /**
+   * Diff of the target's schema and the copy's after the replay ('' when equal): drift. Fails
+   * verification unless `allowDrift`.
+   */
   readonly drift: string;
   readonly migrations: VerifiedMigration[];
   readonly notes: string[];
@@ -50,7 +56,12 @@ export interface VerifyOptions {
   readonly scratch?: ScratchKind | undefined;
   /** Accept pending migrations without a down section (their down and up-again steps are skipped). */
   readonly allowIrreversible?: boolean;
-  /** Remove the copy on SIGINT/SIGTERM too (the CLI sets this). */
+  /**
+   * Go on when the target's schema differs from what its applied migrations give (drift): the copy
+   * is then not the target's schema, so a pass means less. Default false: drift fails verify.
+   */
+  readonly allowDrift?: boolean;
+  /** Remove the copy on SIGINT/SIGTERM/SIGHUP too (the CLI sets this). */
   readonly handleSignals?: boolean;
   /** Progress, one line at a time. */
   readonly log?: (line: string) => void;
@@ -141,6 +152,8 @@ async function checkOne(
   return steps;
 }
 
+const DRIFT = "the target's schema differs from what its applied migrations give (drift)";
+
 const describe = (m: Migration, steps: readonly VerifyStep[]): string =>
   `${m.file}: ${steps
     .map((s) => `${s.step} ${s.ok ? 'ok' : 'FAILED'} (${s.durationMs} ms)`)
@@ -148,14 +161,16 @@ const describe = (m: Migration, steps: readonly VerifyStep[]): string =>
 
 /**
  * `chatdb verify`: on a throwaway copy (a scratch database on the target's server, or an in-memory
- * PGlite), replays the migrations the target has applied, then takes each pending one up, down and
- * up again, comparing schema dumps: a down that does not restore the schema, or an up that is not
- * repeatable, fails with a diff. The target is only read; the copy is always removed.
+ * PGlite that loads the extensions the migrations create), replays the migrations the target has
+ * applied and checks that the copy's schema dump is the target's (else it fails with the drift,
+ * unless `allowDrift`). Then it takes each pending one up, down and up again, comparing schema
+ * dumps: a down that does not restore the schema, or an up that is not repeatable, fails with a
+ * diff. The target is only read; the copy is always removed. Throws when `dir` does not exist.
  */
 export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const log = options.log ?? (() => undefined);
   const notes: string[] = [];
-  const migrations = loadMigrations(options.dir);
+  const migrations = loadMigrationsDir(options.dir);
   const history = options.target ? await readHistory(options.target) : [];
   const status = compare(migrations, history);
   const missing = status.entries.filter((e) => e.state === 'missing');
@@ -187,17 +202,35 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   }
   const targetDump = options.target ? await dumpSchema(options.target) : renderDump([]);
   const appliedVersions = new Set(history.map((h) => h.version));
+  const kind = scratchKindFor({ targetUrl: options.targetUrl, kind: options.scratch });
+  let pgliteExtensions: Extensions = {};
+  if (kind === 'pglite') {
+    const toRun = migrations.filter((m) => appliedVersions.has(m.version) || pending.includes(m));
+    try {
+      pgliteExtensions = await loadPgliteExtensions(extensionsCreatedBy(toRun));
+    } catch (e) {
+      const failure = { file: '(migrations)', step: 'copy' as const, message: (e as Error).message };
+      return { ok: false, scratch: 'none', replayed: 0, drift: '', migrations: [], notes, failure };
+    }
+  }
+  let stopped: AbortSignal | undefined;
+  // Once interrupted, the process is about to end: a step that the interruption broke is no news.
+  const say = (line: string): void => {
+    if (!stopped?.aborted) log(line);
+  };
   return withScratch(
     {
       targetUrl: options.targetUrl,
-      kind: options.scratch,
+      kind,
+      pgliteExtensions,
       handleSignals: options.handleSignals === true,
-      onCreated: (c: ScratchCopy) => log(`scratch copy: ${c.where}`),
+      onCreated: (c: ScratchCopy) => say(`scratch copy: ${c.where}`),
     },
-    async (copy): Promise<VerifyReport> => {
+    async (copy, interrupted): Promise<VerifyReport> => {
+      stopped = interrupted;
       const results: VerifiedMigration[] = [];
       const done = (failure?: VerifyReport['failure'], drift = ''): VerifyReport => {
-        log(`removing the scratch copy`);
+        say(`removing the scratch copy`);
         return {
           ok: failure === undefined,
           scratch: copy.kind,
@@ -219,7 +252,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
             step: 'copy',
             message: `replaying the applied migrations failed: ${replay.error}`,
           });
-        log(`replayed ${appliedVersions.size} applied migration(s) on the copy (${replay.durationMs} ms)`);
+        say(`replayed ${appliedVersions.size} applied migration(s) on the copy (${replay.durationMs} ms)`);
       }
       const drift = schemaDiff(
         targetDump,
@@ -227,14 +260,23 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
         'target schema',
         'schema the applied migrations give',
       );
+      if (drift && !options.allowDrift)
+        return done(
+          {
+            file: '(applied migrations)',
+            step: 'copy',
+            message: `${DRIFT}: the copy would not be faithful, so verify stops (see the diff; fix the target or the files, or pass --allow-drift)`,
+          },
+          drift,
+        );
       if (drift) {
-        notes.push('the target schema differs from what its applied migrations give (drift): see drift');
-        log('warning: the target schema differs from what its applied migrations give (drift)');
+        notes.push(`${DRIFT} (allowed by --allow-drift): the copy is built from the files, see drift`);
+        say(`warning: ${DRIFT}`);
       }
       for (const m of pending) {
         const steps = await checkOne(copy.db, m, options, notes);
         results.push({ version: m.version, file: m.file, ok: steps.every((s) => s.ok), steps });
-        log(describe(m, steps));
+        say(describe(m, steps));
         const bad = steps.find((s) => !s.ok);
         if (bad) return done({ file: m.file, step: bad.step, message: bad.error ?? 'failed' }, drift);
       }

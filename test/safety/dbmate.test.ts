@@ -54,9 +54,10 @@ describe.skipIf(!onRealPostgres)('dbmate interoperability', () => {
   it('dbmate status accepts what chatdb up applied, and can roll it back', async () => {
     const scratch = await createScratchUrl();
     try {
+      const cli = await chatdb(['up', '--dir', MIGRATIONS], process.cwd(), { DATABASE_URL: scratch.url });
+      expect(cli.code).toBe(0);
       const db = await openDatabase({ url: scratch.url });
       try {
-        await up(db, { dir: MIGRATIONS });
         const { stdout } = await dbmate(scratch.url, 'status');
         for (const v of BASELINE) expect(stdout).toMatch(new RegExp(`^\\[X\\] ${v}_`, 'm'));
         expect(stdout).toMatch(/^Applied: 3$/m);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,26 @@ describe('normalization helpers', () => {
       'SELECT id,\n    name\n   FROM items;',
     );
     expect(normalizeViewDef(' SELECT a.id FROM items a;', undefined)).toBe('SELECT a.id FROM items a;');
+  });
+});
+
+describe('chatdb dump (command errors)', () => {
+  it('refuses to create an embedded database just to dump it', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'chatdb-dump-empty-'));
+    const r = await runCli(['dump'], {}, empty);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'chatdb: nothing to dump: no DATABASE_URL and no embedded database in .chatdb (run chatdb up first)\n',
+    );
+    expect(readdirSync(empty)).toEqual([]);
+    expect(existsSync(join(empty, '.chatdb'))).toBe(false);
+  });
+
+  it('says in one line that --out cannot be written', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'chatdb-dump-out-'));
+    const r = await runCli(['dump', '--out', '/nonexistent/x.sql'], {}, empty);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^chatdb: --out \/nonexistent\/x\.sql: cannot write it \(ENOENT[^\n]*\)\n$/);
   });
 });
 

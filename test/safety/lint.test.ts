@@ -1,8 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHistory, up } from '../../src/migrate/index.js';
 import { type LintFinding, lintMigrations } from '../../src/safety/lint.js';
+import { type PackageResolver, resolveSquawkPath, squawkTimeoutMs } from '../../src/safety/squawk.js';
 import { freshDatabase, type ScratchDatabase } from '../helpers/db.js';
 import { migrationsDir, sql } from '../helpers/migrations.js';
 import { runCli } from './run-cli.js';
@@ -119,9 +121,13 @@ describe('chatdb lint against a database', () => {
         rule: 'edited-applied-migration',
       }),
     ]);
+    // --pending lints only b, but still checks the applied a for edits: the most dangerous finding.
     const pending = await lintMigrations({ dir, history: await readHistory(s.db), pendingOnly: true });
     expect(pending.files).toEqual([expect.stringMatching(/20260101000002_b\.sql$/)]);
-    expect(pending.findings).toEqual([]);
+    expect(pending.findings).toEqual([
+      expect.objectContaining({ file: expect.stringMatching(/_a\.sql$/), rule: 'edited-applied-migration' }),
+    ]);
+    expect(pending.ok).toBe(false);
   });
 });
 
@@ -148,5 +154,158 @@ describe('chatdb lint (command)', () => {
       expect.stringMatching(/^chatdb: warning: squawk could not start/),
     ]);
     expect(JSON.parse(r.stdout).squawk).toBe('unavailable');
+  });
+});
+
+/** The concurrent-index migration that docs/safe-migrations.md recommends, as written there. */
+function documentedConcurrentIndex(): string {
+  const doc = readFileSync(new URL('../../docs/safe-migrations.md', import.meta.url), 'utf8');
+  const block = /<!-- concurrent-index-example[^>]*-->\n```sql\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (!block) throw new Error('docs/safe-migrations.md lost its concurrent-index example');
+  return block;
+}
+
+describe('chatdb lint: non-transactional migrations', () => {
+  it('lints the documented concurrent-index shape clean, squawk included', async () => {
+    const dir = migrationsDir({ '20260101000001_messages_created_at_idx.sql': documentedConcurrentIndex() });
+    const r = await lintMigrations({ dir, history: [] });
+    expect(r.squawk).toBe('ran');
+    expect(r.findings).toEqual([]);
+    // Without the SET lines squawk asks for them: the example is what makes it clean.
+    const bare = documentedConcurrentIndex().replace(/^(SET|RESET) .*\n/gm, '');
+    const noTimeouts = await lintMigrations({
+      dir: migrationsDir({ '20260101000001_x.sql': bare }),
+      history: [],
+    });
+    expect(noTimeouts.findings.map((f) => f.rule).sort()).toEqual([
+      'require-lock-timeout',
+      'require-statement-timeout',
+    ]);
+  });
+
+  it('still refuses two real statements in a transaction:false section, SETs or not', async () => {
+    const dir = migrationsDir({
+      '20260101000001_two.sql':
+        "-- migrate:up transaction:false\nSET lock_timeout = '5s';\nSET statement_timeout = 0;\n" +
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS a_idx ON t (a);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS b_idx ON t (b);\n' +
+        'RESET lock_timeout;\n\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY IF EXISTS a_idx;\n',
+    });
+    const r = await lintMigrations({ dir, history: [] });
+    const f = find(r.findings, '_two.sql', 'transaction-false-multiple-statements');
+    expect(f).toMatchObject({ line: 1, severity: 'error' });
+    expect(f?.message).toMatch(/has 2 statements \(SET and RESET aside\)/);
+  });
+});
+
+describe('chatdb lint: cluster-wide statements', () => {
+  it('warns about roles, databases, tablespaces and role membership, not about per-database statements', async () => {
+    const dir = migrationsDir({
+      '20260101000001_roles.sql': sql(
+        [
+          'CREATE ROLE reader NOLOGIN;',
+          'ALTER USER reader SET search_path = public;',
+          'GRANT reader TO app;',
+          'GRANT CONNECT ON DATABASE app TO reader;',
+          'CREATE USER MAPPING FOR reader SERVER remote;',
+          'GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;',
+          "COMMENT ON TABLE t IS 'CREATE ROLE x';",
+        ].join('\n'),
+        'DROP ROLE reader;',
+      ),
+    });
+    const r = await lintMigrations({ dir, history: [] });
+    const hits = r.findings.filter((f) => f.rule === 'cluster-wide-statement');
+    expect(hits.map((f) => [f.line, f.severity])).toEqual([
+      [2, 'warning'],
+      [3, 'warning'],
+      [4, 'warning'],
+      [5, 'warning'],
+      [11, 'warning'],
+    ]);
+    expect(hits[0]?.message).toMatch(/verify runs it for real on the same server .* does not undo it/);
+    // A warning: the file still passes.
+    expect(r.errors).toBe(r.findings.filter((f) => f.severity === 'error').length);
+  });
+});
+
+describe('chatdb lint: squawk missing, hanging or required', () => {
+  const dir = (): string =>
+    migrationsDir({ '20260101000002_no_down.sql': FILES['20260101000002_no_down.sql'] });
+  const nothingFound: PackageResolver = Object.assign(
+    (id: string): unknown => {
+      throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+    },
+    {
+      resolve: (id: string): string => {
+        throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+      },
+    },
+  );
+
+  it('finds no squawk when the package is not installed', () => {
+    expect(resolveSquawkPath({}, nothingFound)).toBeUndefined();
+    expect(resolveSquawkPath({ CHATDB_SQUAWK_PATH: '/opt/squawk' }, nothingFound)).toBe('/opt/squawk');
+  });
+
+  it('without the package: a note, own rules still run, and --require-squawk fails', async () => {
+    const r = await lintMigrations({ dir: dir(), history: [], resolveSquawk: () => undefined });
+    expect(r.squawk).toBe('unavailable');
+    expect(r.notes).toContain('squawk is not installed (npm package squawk-cli): only chatdb rules ran');
+    expect(find(r.findings, '_no_down.sql', 'missing-down')).toBeDefined();
+    const clean = migrationsDir({ '20260101000001_ok.sql': documentedConcurrentIndex() });
+    const lenient = await lintMigrations({ dir: clean, history: [], resolveSquawk: () => undefined });
+    expect(lenient.ok).toBe(true);
+    const strict = await lintMigrations({
+      dir: clean,
+      history: [],
+      resolveSquawk: () => undefined,
+      requireSquawk: true,
+    });
+    expect(strict.ok).toBe(false);
+    expect(strict.notes).toContain('squawk did not run and it is required (--require-squawk): lint fails');
+  });
+
+  it('stops a squawk that does not answer, and runs its own rules', async () => {
+    const bin = join(mkdtempSync(join(tmpdir(), 'chatdb-squawk-')), 'squawk');
+    writeFileSync(bin, '#!/bin/sh\nexec sleep 30\n');
+    chmodSync(bin, 0o755);
+    const r = await lintMigrations({ dir: dir(), history: [], squawkPath: bin, squawkTimeoutMs: 300 });
+    expect(r.squawk).toBe('unavailable');
+    expect(r.notes).toContainEqual(
+      expect.stringMatching(/^squawk did not answer within 0\.3 s .*was stopped: only chatdb rules ran$/),
+    );
+    expect(find(r.findings, '_no_down.sql', 'missing-down')).toBeDefined();
+  });
+
+  it('reads the timeout from CHATDB_SQUAWK_TIMEOUT (seconds) and refuses nonsense', () => {
+    expect(squawkTimeoutMs({})).toBe(60_000);
+    expect(squawkTimeoutMs({ CHATDB_SQUAWK_TIMEOUT: '2.5' })).toBe(2500);
+    expect(() => squawkTimeoutMs({ CHATDB_SQUAWK_TIMEOUT: 'soon' })).toThrow(/CHATDB_SQUAWK_TIMEOUT=soon/);
+  });
+
+  it('--require-squawk makes the command exit 1 when squawk cannot run', async () => {
+    const clean = migrationsDir({ '20260101000001_ok.sql': documentedConcurrentIndex() });
+    const env = { ...NO_DB, CHATDB_SQUAWK_PATH: '/nonexistent/squawk' };
+    const lenient = await runCli(['lint', '--dir', clean, '--json'], env);
+    expect(lenient.code).toBe(0);
+    const strict = await runCli(['lint', '--dir', clean, '--json', '--require-squawk'], env);
+    expect(strict.code).toBe(1);
+    expect(JSON.parse(strict.stdout)).toMatchObject({ ok: false, squawk: 'unavailable' });
+    expect(strict.stderr).toMatch(/^chatdb: error: squawk did not run and it is required/m);
+  });
+});
+
+describe('chatdb lint: a missing migrations directory', () => {
+  it('is an error, not "0 files linted"', async () => {
+    const missing = join(tmpdir(), 'chatdb-no-such-dir', 'migrations');
+    expect(existsSync(missing)).toBe(false);
+    await expect(lintMigrations({ dir: missing, history: [] })).rejects.toThrow(
+      `migrations directory ${missing} does not exist`,
+    );
+    const r = await runCli(['lint', '--dir', missing], NO_DB);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `chatdb: migrations directory ${missing} does not exist (check --dir or CHATDB_MIGRATIONS_DIR)\n`,
+    );
   });
 });

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readHistory, up } from '../../src/migrate/index.js';
 import { dumpSchema } from '../../src/safety/dump.js';
@@ -121,8 +123,15 @@ describe('chatdb verify', () => {
     });
     await s.db.exec('CREATE TABLE made_by_hand (id int)');
     const drifted = await verify({ dir, target: s.db, targetUrl: s.url });
-    expect(drifted.ok).toBe(true);
+    expect(drifted.ok).toBe(false);
+    expect(drifted.failure).toMatchObject({ step: 'copy', file: '(applied migrations)' });
+    expect(drifted.failure?.message).toMatch(/drift.*the copy would not be faithful.*--allow-drift/);
     expect(drifted.drift).toMatch(/^-CREATE TABLE made_by_hand \($/m);
+    expect(drifted.migrations).toEqual([]);
+    const allowed = await verify({ dir, target: s.db, targetUrl: s.url, allowDrift: true });
+    expect(allowed.ok).toBe(true);
+    expect(allowed.drift).toMatch(/^-CREATE TABLE made_by_hand \($/m);
+    expect(allowed.notes).toContainEqual(expect.stringMatching(/drift\) \(allowed by --allow-drift\)/));
 
     const noFile = await verify({ dir: migrationsDir({}), target: s.db, targetUrl: s.url });
     expect(noFile.ok).toBe(false);
@@ -141,5 +150,100 @@ describe('chatdb verify', () => {
     expect(allowed.notes).toContain(
       '20260201000000_b.sql has no down section: its down and up-again checks were skipped',
     );
+  });
+});
+
+describe('chatdb verify: what the copy compares', () => {
+  it('sees objects in other schemas: a down that leaves schema app behind fails', async () => {
+    const dir = await targetWith({
+      '20260201000000_app.sql': sql(
+        'CREATE SCHEMA IF NOT EXISTS app;\nCREATE TABLE IF NOT EXISTS app.t (id int);',
+        'SELECT 1;',
+      ),
+    });
+    const r = await verify({ dir, target: s.db, targetUrl: s.url });
+    expect(r.ok).toBe(false);
+    expect(r.failure).toMatchObject({ file: '20260201000000_app.sql', step: 'down' });
+    const diff = r.migrations[0]?.steps.find((x) => x.step === 'down')?.diff ?? '';
+    expect(diff).toMatch(/^\+CREATE SCHEMA app;$/m);
+    expect(diff).toMatch(/^\+CREATE TABLE app\.t \($/m);
+    await scratchGone(r.scratchName);
+  });
+
+  it('fails when a hand-made index would make the pending migration fail on the target', async () => {
+    const dir = await targetWith({
+      '20260201000000_idx.sql': sql('CREATE INDEX t_note_idx ON a (note);', 'DROP INDEX t_note_idx;'),
+    });
+    await s.db.exec('CREATE INDEX t_note_idx ON a (note)');
+    const r = await verify({ dir, target: s.db, targetUrl: s.url });
+    expect(r.ok).toBe(false);
+    expect(r.failure?.step).toBe('copy');
+    expect(r.drift).toMatch(/^-CREATE INDEX t_note_idx ON a USING btree \(note\);$/m);
+    await scratchGone(r.scratchName);
+  });
+
+  it('refuses a migrations directory that does not exist', async () => {
+    const missing = join(s.url === 'memory://' ? '/nonexistent' : '/nonexistent-too', 'migrations');
+    await expect(verify({ dir: missing, target: s.db, targetUrl: s.url })).rejects.toThrow(
+      `migrations directory ${missing} does not exist`,
+    );
+  });
+});
+
+const canLoad = (id: string): boolean => {
+  try {
+    createRequire(import.meta.url).resolve(id);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** pgvector for PGlite 0.4+ is a package of its own; this project does not depend on it (yet). */
+const pgliteHasVector = canLoad('@electric-sql/pglite-pgvector');
+
+describe('chatdb verify: extensions on an in-memory PGlite copy', () => {
+  const trgm = sql(
+    'CREATE EXTENSION IF NOT EXISTS pg_trgm;\nCREATE INDEX a_note_trgm ON a USING gin (note gin_trgm_ops);',
+    'DROP INDEX a_note_trgm;\nDROP EXTENSION pg_trgm;',
+  );
+
+  it('loads the extensions the migrations create (pg_trgm), on either kind of copy', async () => {
+    const dir = await targetWith({ '20260201000000_trgm.sql': trgm });
+    for (const scratch of ['pglite', undefined] as const) {
+      const r = await verify({ dir, target: s.db, targetUrl: s.url, scratch });
+      expect(r.failure).toBeUndefined();
+      expect(r.ok).toBe(true);
+      await scratchGone(r.scratchName);
+    }
+  });
+
+  it('names an extension PGlite does not ship and suggests a server copy', async () => {
+    const dir = await targetWith({
+      '20260201000000_gis.sql': sql('CREATE EXTENSION IF NOT EXISTS postgis;', 'DROP EXTENSION postgis;'),
+    });
+    const r = await verify({ dir, target: s.db, targetUrl: s.url, scratch: 'pglite' });
+    expect(r.ok).toBe(false);
+    expect(r.scratch).toBe('none');
+    expect(r.failure?.message).toMatch(
+      /^the migrations create extension postgis, but the in-memory PGlite copy cannot: PGlite does not ship it; or verify on real Postgres with --scratch server/,
+    );
+  });
+
+  const vector = sql(
+    'CREATE EXTENSION IF NOT EXISTS vector;\nCREATE TABLE t (e vector(3));',
+    'DROP TABLE t;\nDROP EXTENSION vector;',
+  );
+
+  it.skipIf(pgliteHasVector)('says which package pgvector needs when it is not installed', async () => {
+    const dir = await targetWith({ '20260201000000_vector.sql': vector });
+    const r = await verify({ dir, target: s.db, targetUrl: s.url, scratch: 'pglite' });
+    expect(r.failure?.message).toMatch(/@electric-sql\/pglite-pgvector, which is not installed/);
+    expect(r.failure?.message).toMatch(/--scratch server/);
+  });
+
+  it.skipIf(!pgliteHasVector)('verifies a pgvector migration on PGlite', async () => {
+    const dir = await targetWith({ '20260201000000_vector.sql': vector });
+    const r = await verify({ dir, target: s.db, targetUrl: s.url, scratch: 'pglite' });
+    expect(r.failure).toBeUndefined();
   });
 });

@@ -57,6 +57,7 @@ export function register(program: Command): void {
           targetUrl: config.migrationsUrl,
           scratch: opts.scratch as ScratchKind | undefined,
           strict: opts.strict === true,
+          handleSignals: true,
           log: out.progress,
         });
       });

@@ -1,28 +1,46 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { ChatDbError } from '../../errors.js';
 import { schemaDiff } from '../../safety/diff.js';
-import { DEFAULT_DUMP_SCHEMA, dumpSchema } from '../../safety/dump.js';
+import { dumpSchema } from '../../safety/dump.js';
 import { configOf, output, withMigrationDb } from '../context.js';
 
 interface DumpFlags {
   out?: string;
   check?: string;
-  schema: string;
+  schema?: string;
 }
 
-/** `chatdb dump [--out schema.sql] [--check schema.sql]`: the normalized schema dump. */
+/** Runs `write`; a failure becomes one line naming the --out file. */
+function writableOrThrow(file: string, write: () => void): void {
+  try {
+    write();
+  } catch (e) {
+    throw new ChatDbError('invalid_input', `--out ${file}: cannot write it (${(e as Error).message})`);
+  }
+}
+
+/** `chatdb dump [--out schema.sql] [--check schema.sql] [--schema NAME]`: the normalized schema dump. */
 export function register(program: Command): void {
   program
     .command('dump')
     .description('print a normalized, deterministic schema dump (commit it; diff it in review)')
     .option('--out <file>', 'write the dump to this file instead of stdout')
     .option('--check <file>', 'compare with this committed dump: print the diff and exit 1 when they differ')
-    .option('--schema <name>', 'schema to dump', DEFAULT_DUMP_SCHEMA)
+    .option('--schema <name>', 'dump only this schema (default: every user schema)')
     .option('--json', 'with --check: print the result as JSON')
     .action(async (opts: DumpFlags, cmd: Command) => {
       const config = configOf(cmd);
       const out = output(cmd);
+      if (opts.out !== undefined)
+        writableOrThrow(opts.out, () => accessSync(dirname(opts.out as string), constants.W_OK));
+      // Dumping reads a database; it must not create an embedded one just to describe it as empty.
+      if (config.migrationsUrl === undefined && !existsSync(config.dataDir))
+        throw new ChatDbError(
+          'db_unavailable',
+          `nothing to dump: no DATABASE_URL and no embedded database in ${config.dataDir} (run chatdb up first)`,
+        );
       const dump = await withMigrationDb(config, (db) => dumpSchema(db, { schema: opts.schema }));
       if (opts.check !== undefined) {
         let committed: string;
@@ -46,7 +64,14 @@ export function register(program: Command): void {
         return;
       }
       if (opts.out !== undefined) {
-        writeFileSync(opts.out, dump);
+        try {
+          writeFileSync(opts.out, dump);
+        } catch (e) {
+          throw new ChatDbError(
+            'invalid_input',
+            `--out ${opts.out}: cannot write it (${(e as Error).message})`,
+          );
+        }
         process.stderr.write(`chatdb: wrote ${opts.out}\n`);
       } else process.stdout.write(dump);
     });

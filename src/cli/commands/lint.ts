@@ -5,11 +5,13 @@ import { openDatabase } from '../../db/index.js';
 import { ChatDbError } from '../../errors.js';
 import { type AppliedMigration, readHistory } from '../../migrate/index.js';
 import { formatLintReport, lintMigrations } from '../../safety/lint.js';
+import { requireMigrationsDir } from '../../safety/migrations-dir.js';
 import { configOf, output } from '../context.js';
 
 interface LintFlags {
   pending?: boolean;
   pgVersion?: string;
+  requireSquawk?: boolean;
 }
 
 /**
@@ -36,7 +38,7 @@ async function historyFor(config: Config): Promise<{ history?: AppliedMigration[
   }
 }
 
-/** `chatdb lint [FILES...] [--pending] [--json]`: squawk plus chatdb's own migration rules. */
+/** `chatdb lint [FILES...] [--pending] [--require-squawk] [--json]`: squawk plus chatdb's own rules. */
 export function register(program: Command): void {
   program
     .command('lint')
@@ -44,10 +46,12 @@ export function register(program: Command): void {
     .argument('[files...]', 'migration files (default: every file in the migrations directory)')
     .option('--pending', 'only migrations the database has not applied')
     .option('--pg-version <version>', 'Postgres version squawk assumes (default 14, or .squawk.toml)')
+    .option('--require-squawk', 'exit 1 when squawk could not run (for CI: squawk must not be lost silently)')
     .option('--json', 'print the findings as JSON (for CI)')
     .action(async (files: string[], opts: LintFlags, cmd: Command) => {
       const config = configOf(cmd);
       const out = output(cmd);
+      if (files.length === 0) requireMigrationsDir(config.migrationsDir); // before opening anything
       const { history, note } = await historyFor(config);
       if (opts.pending && history === undefined)
         throw new ChatDbError('db_unavailable', `--pending needs the database: ${note ?? 'not reachable'}`);
@@ -58,10 +62,12 @@ export function register(program: Command): void {
         history,
         ...(note === undefined || history !== undefined ? {} : { historyNote: note }),
         pgVersion: opts.pgVersion,
+        requireSquawk: opts.requireSquawk === true,
       });
       // In JSON mode stdout is the document: say it on stderr too.
       if (out.json && report.squawk === 'unavailable')
-        for (const n of report.notes.filter((x) => x.includes('squawk'))) out.warn(`warning: ${n}`);
+        for (const n of report.notes.filter((x) => x.includes('squawk')))
+          out.warn(`${n.includes('--require-squawk') ? 'error' : 'warning'}: ${n}`);
       out.result(formatLintReport(report), report);
       if (!report.ok) process.exitCode = 1;
     });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Database } from '../../db/index.js';
 import { openDatabase } from '../../db/index.js';
 import { ChatDbError } from '../../errors.js';
+import { requireMigrationsDir } from '../../safety/migrations-dir.js';
 import type { ScratchKind } from '../../safety/scratch.js';
 import { type VerifyReport, verify } from '../../safety/verify.js';
 import { configOf, output } from '../context.js';
@@ -10,6 +11,7 @@ import { configOf, output } from '../context.js';
 interface VerifyFlags {
   scratch?: string;
   allowIrreversible?: boolean;
+  allowDrift?: boolean;
 }
 
 const parseScratch = (v: string | undefined): ScratchKind | undefined => {
@@ -50,11 +52,16 @@ export function register(program: Command): void {
       'server: a scratch database on the same server (default for postgres://); pglite: in memory',
     )
     .option('--allow-irreversible', 'accept pending migrations without a down section')
+    .option(
+      '--allow-drift',
+      'go on (with a warning) when the database differs from what its applied migrations give',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (opts: VerifyFlags, cmd: Command) => {
       const config = configOf(cmd);
       const out = output(cmd);
       const scratch = parseScratch(opts.scratch);
+      requireMigrationsDir(config.migrationsDir); // before opening anything
       // The embedded database is opened only when it exists: verify must not create one.
       const url = config.migrationsUrl;
       const exists = url !== undefined || existsSync(config.dataDir);
@@ -69,6 +76,7 @@ export function register(program: Command): void {
           targetUrl: url,
           scratch,
           allowIrreversible: opts.allowIrreversible === true,
+          allowDrift: opts.allowDrift === true,
           handleSignals: true,
           log: out.progress,
         });
