@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { DEFAULT_DATA_DIR, parseDatabaseUrl } from './db/index.js';
 import { ChatDbError } from './errors.js';
 import { DEFAULT_MIGRATIONS_DIR } from './migrate/files.js';
@@ -38,6 +39,12 @@ export interface Config {
   readonly bodyLimit: number;
   readonly tokenTtlSeconds: number;
   readonly logLevel: LogLevel;
+  /**
+   * CHATDB_TRUST_PROXY: whose X-Forwarded-For names the client (Fastify's trustProxy). Default
+   * false: the peer address, so behind a reverse proxy every client shares the proxy's rate-limit
+   * bucket. `true` trusts any peer; or the proxies' addresses/CIDRs (or loopback, linklocal, uniquelocal).
+   */
+  readonly trustProxy: boolean | readonly string[];
 }
 
 /** Flags given on the command line (untrusted strings); each wins over its environment variable. */
@@ -97,6 +104,31 @@ function corsOrigins(raw: string | undefined): readonly string[] {
   return Object.freeze(origins);
 }
 
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** `true`, `false`, or comma-separated proxy addresses, CIDRs or proxy-addr names. */
+function trustProxy(raw: string | undefined): boolean | readonly string[] {
+  const v = raw?.trim() ?? '';
+  if (v === '' || v.toLowerCase() === 'false') return false;
+  if (v.toLowerCase() === 'true') return true;
+  const items = v.split(',').map((s) => s.trim());
+  for (const item of items) {
+    const [ip = '', bits, ...rest] = item.split('/');
+    const family = isIP(ip);
+    const ok =
+      PROXY_NAMES.includes(item) ||
+      (family !== 0 &&
+        rest.length === 0 &&
+        (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))));
+    if (!ok)
+      throw invalid(
+        `CHATDB_TRUST_PROXY: "${item}" is not a proxy address: use true, false, or addresses/CIDRs such as ` +
+          '127.0.0.1,10.0.0.0/8 (or loopback, linklocal, uniquelocal)',
+      );
+  }
+  return Object.freeze(items);
+}
+
 /**
  * Resolves environment + flags into a Config, once; a bad value is a `config_invalid` error naming
  * the variable. Example: `loadConfig(process.env, { dir: 'db/migrations' })`.
@@ -134,5 +166,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       10 * 365 * 24 * 3600,
     ),
     logLevel: logLevel as LogLevel,
+    trustProxy: trustProxy(env.CHATDB_TRUST_PROXY),
   });
 }

@@ -3,15 +3,26 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { ChatDb } from '../store/chatdb.js';
-import { errorHandler, problem, sendProblem } from './errors.js';
+import { emptyBodyAsObject, findNul, registerJsonParser } from './body.js';
+import {
+  clientErrorHandler,
+  errorHandler,
+  frameworkErrors,
+  notFound,
+  problem,
+  sendProblem,
+} from './errors.js';
+import { logRequest, REDACT } from './logging.js';
+import { optionalBodies } from './openapi.js';
 import { authRoutes, DEFAULT_LOGIN_LIMIT, type LoginLimit } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { messagesRoutes } from './routes/messages.js';
 import { sessionsRoutes } from './routes/sessions.js';
 import { usersRoutes } from './routes/users.js';
 import { ProblemSchema } from './schemas.js';
+import { validatorCompiler } from './validation.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -24,28 +35,14 @@ export interface AppOptions {
   /** Fastify's logger option (pino); default off. Redaction of secrets is always added. */
   readonly logger?: FastifyServerOptions['logger'];
   readonly loginLimit?: Partial<LoginLimit>;
+  /**
+   * Fastify's trustProxy: whose X-Forwarded-For gives the client address the login limit counts.
+   * Default false (the peer address: behind a reverse proxy every client then shares its bucket).
+   */
+  readonly trustProxy?: boolean | readonly string[];
   /** Close `chat` when the app closes. Default false. */
   readonly ownsChat?: boolean;
 }
-
-/** Headers and fields that never reach a log line. */
-export const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["idempotency-key"]',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.access_token',
-  '*.token',
-];
-
-const hasNul = (v: unknown): boolean => {
-  if (typeof v === 'string') return v.includes('\u0000');
-  if (Array.isArray(v)) return v.some(hasNul);
-  if (v !== null && typeof v === 'object')
-    return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x));
-  return false;
-};
 
 /**
  * Builds the API (API.md) over a ChatDb. Tests call `app.inject()`; `serve()` listens.
@@ -57,37 +54,57 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     options.logger && typeof options.logger === 'object'
       ? { ...options.logger, redact: { paths: REDACT, censor: '[redacted]' } }
       : (options.logger ?? false);
+  const trustProxy = options.trustProxy;
   const app = Fastify({
     logger,
+    // Fastify's two lines per request are off; logRequest writes one (see logging.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-    return503OnClosing: true,
+    trustProxy: typeof trustProxy === 'object' ? [...trustProxy] : trustProxy === true,
+    // Draining is answered below as a problem, not with Fastify's plain JSON 503.
+    return503OnClosing: false,
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler(notFound);
   app.addSchema(ProblemSchema);
 
   // JSON everywhere (415 for anything else), plus the OAuth2 password form of POST /auth/token; any other route answers 415 to a form.
   app.removeContentTypeParser('text/plain');
+  registerJsonParser(app);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
+
+  // Once serve() has stopped listening, responses close their connections and requests still
+  // arriving on a kept-alive one are turned away, so the drain ends with the requests in flight.
+  let listened = false;
+  const draining = () => listened && !app.server.listening;
+  app.addHook('onListen', async () => {
+    listened = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!draining()) return undefined;
+    reply.header('connection', 'close');
+    return sendProblem(reply, problem(503, 'the server is shutting down: retry', 'shutting_down'));
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (draining()) reply.header('connection', 'close');
+  });
+  app.addHook('onResponse', logRequest);
+
   app.addHook('preValidation', async (req, reply) => {
     const type = req.headers['content-type'] ?? '';
     if (type.startsWith('application/x-www-form-urlencoded') && req.routeOptions.url !== '/auth/token') {
       return sendProblem(reply, problem(415, 'this route takes application/json'));
     }
-    if (hasNul(req.body) || hasNul(req.query)) {
-      return sendProblem(
-        reply,
-        problem(400, 'text must not contain NUL (\\u0000)', 'invalid_input', [
-          { path: 'body', message: 'contains NUL' },
-        ]),
-      );
-    }
+    await emptyBodyAsObject(req);
+    const nul = findNul(req.body, 'body') ?? findNul(req.query, 'querystring');
+    if (nul)
+      return sendProblem(reply, problem(400, 'text must not contain NUL (\\u0000)', 'invalid_input', [nul]));
     return undefined;
   });
 
@@ -96,15 +113,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       origin: [...options.corsOrigins],
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['authorization', 'content-type', 'idempotency-key'],
+      exposedHeaders: ['retry-after', 'www-authenticate'],
     });
   }
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_req, ctx) => ({
-      ...problem(429, `too many login attempts: retry in ${Math.ceil(ctx.ttl / 1000)} s`, 'rate_limited'),
-      statusCode: 429,
-    }),
-  });
+  await app.register(rateLimit, { global: false });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -112,6 +124,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) || `def-${i}` },
+    transformObject: optionalBodies,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

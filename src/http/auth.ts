@@ -14,7 +14,10 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer\s+([A-Za-z0-9._~+/=-]{1,512})$/i;
 
-/** A preHandler that resolves `Authorization: Bearer <token>` to an active user, or answers 401. */
+/**
+ * An onRequest hook that resolves `Authorization: Bearer <token>` to an active user, or answers 401
+ * before the body is read (an anonymous client never gets to send a body to a protected route).
+ */
 export const requireUser =
   (chat: ChatDb) =>
   async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {

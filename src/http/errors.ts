@@ -1,6 +1,10 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionError } from '../db/errors.js';
 import { type ErrorCode, type ErrorDetail, isChatDbError } from '../errors.js';
+import { noteFailure } from './logging.js';
+import { validationDetails } from './validation.js';
 
 /** RFC 9457 problem details, as every error response of the API. */
 export interface Problem {
@@ -28,6 +32,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
@@ -37,7 +42,7 @@ const TITLES: Record<number, string> = {
 export function problem(status: number, detail: string, code?: string, errors?: ErrorDetail[]): Problem {
   return {
     type: code ? `urn:chatdb:problem:${code}` : 'about:blank',
-    title: TITLES[status] ?? 'Error',
+    title: TITLES[status] ?? STATUS_CODES[status] ?? 'Error',
     status,
     detail,
     ...(errors && errors.length > 0 ? { errors } : {}),
@@ -48,58 +53,114 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   return reply.code(p.status).type('application/problem+json').send(p);
 }
 
-/** Fastify's own errors that are the client's fault, by code. */
-const FASTIFY_CODES: Record<string, number> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 413,
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 415,
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 400,
-  FST_ERR_CTP_EMPTY_JSON_BODY: 400,
-  FST_ERR_CTP_INVALID_JSON_BODY: 400,
+/** Fastify's own errors that are the client's fault, by code, with a detail that echoes nothing. */
+const FASTIFY_CODES: Record<string, [number, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'the request body is larger than the limit'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'the request body must be JSON (application/json)'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'the request body does not match its Content-Length'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'the JSON body is empty'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'malformed JSON body'],
+  FST_ERR_BAD_URL: [400, 'the URL is not valid (bad percent-encoding)'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'a path parameter is longer than 100 characters'],
+  FST_ERR_ASYNC_CONSTRAINT: [400, 'the request does not match a route constraint'],
 };
+
+/** Request parts as error paths name them (`body.role`, `querystring.limit`, `params.id`). */
+const PARTS = ['body', 'querystring', 'params', 'headers'];
+
+/**
+ * A library error path (`content`, `citations[0].score`, `cursor`) in the API's convention:
+ * prefixed by the part of the request the field came from, indexes as dotted segments.
+ */
+function apiPath(req: FastifyRequest, path: string): string {
+  const p = path.replace(/\[(\d+)\]/g, '.$1');
+  const head = p.split('.')[0] ?? '';
+  if (PARTS.includes(head)) return p;
+  const has = (o: unknown) => o !== null && typeof o === 'object' && Object.hasOwn(o, head);
+  if (has(req.query)) return `querystring.${p}`;
+  if (has(req.params)) return `params.${p}`;
+  return req.body === undefined ? p : `body.${p}`;
+}
 
 /**
  * Turns any error into a problem response: validation -> 400 with `errors`, ChatDbError -> its
- * status, client errors of Fastify as they are, an unreachable database -> 503; anything else is
- * logged and answered with a generic 500 (never a stack or a driver message).
+ * status, client errors of Fastify as they are (with details that echo nothing of the request),
+ * an unreachable database -> 503; anything else is a generic 500 (never a stack or a driver
+ * message), its error noted for the request's log line.
  */
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err.validation) {
-    const errors = err.validation.map((v) => ({
-      path: `${err.validationContext ?? 'body'}${v.instancePath || ''}`.replace(/\//g, '.'),
-      message: v.message ?? 'is invalid',
-    }));
+    const part = err.validationContext ?? 'body';
     return sendProblem(
       reply,
-      problem(400, `invalid ${err.validationContext ?? 'request'}`, 'invalid_input', errors),
+      problem(400, `invalid ${part}`, 'invalid_input', validationDetails(part, err.validation as never)),
     );
   }
   if (isChatDbError(err)) {
     const status = STATUS[err.code] ?? 500;
-    if (status >= 500) req.log.error({ err }, 'request failed');
-    const detail = status >= 500 && err.code !== 'db_unavailable' ? 'internal error' : err.message;
-    return sendProblem(
-      reply,
-      problem(status, err.code === 'db_unavailable' ? 'the database is not reachable' : detail, err.code, [
-        ...err.details,
-      ]),
-    );
+    if (status === 503) {
+      noteFailure(req, { message: err.message });
+      return sendProblem(reply, problem(503, 'the database is not reachable', err.code));
+    }
+    if (status >= 500) {
+      noteFailure(req, err);
+      return sendProblem(reply, problem(500, 'internal error'));
+    }
+    const details = err.details.map((d) => ({ path: apiPath(req, d.path), message: d.message }));
+    return sendProblem(reply, problem(status, err.message, err.code, details));
   }
   const known = err.code ? FASTIFY_CODES[err.code] : undefined;
-  const status =
-    known ?? (err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 0);
-  if (status) {
-    const detail =
-      err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
-        ? 'malformed JSON body'
-        : err.message;
-    if (status === 429)
-      return sendProblem(reply, problem(429, 'too many requests: try again later', 'rate_limited'));
-    return sendProblem(reply, problem(status, detail));
+  if (known) return sendProblem(reply, problem(known[0], known[1]));
+  if (err instanceof SyntaxError) return sendProblem(reply, problem(400, 'malformed JSON body'));
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return sendProblem(reply, problem(err.statusCode, STATUS_CODES[err.statusCode] ?? 'client error'));
   }
   if (isConnectionError(err)) {
-    req.log.warn({ err: { message: err.message } }, 'database unreachable');
+    noteFailure(req, { message: err.message });
     return sendProblem(reply, problem(503, 'the database is not reachable', 'db_unavailable'));
   }
-  req.log.error({ err }, 'request failed');
+  noteFailure(req, err);
   return sendProblem(reply, problem(500, 'internal error'));
 }
+
+/**
+ * Fastify's `frameworkErrors`: a URL it cannot route (bad percent-encoding, a path parameter over
+ * 100 characters) gets the same problem response as any other error, and one log line.
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const [status, detail] = (err.code && FASTIFY_CODES[err.code]) || [400, 'bad request'];
+  req.log.info({ method: req.method, statusCode: status, code: err.code }, 'request');
+  sendProblem(reply, problem(status, detail));
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser rejects (a Content-Length that
+ * disagrees with the body, a malformed header) gets a problem response written to the socket,
+ * unless a response is already on its way there.
+ */
+export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'the request took too long to arrive']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers are too large']
+        : [
+            400,
+            'the request is not valid HTTP/1.1 (for example, a Content-Length that disagrees with the body)',
+          ];
+  this.log.info({ statusCode: status, code: err.code }, 'client error');
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify(problem(status, detail));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/** The route that is not there (the path is not echoed back). */
+export const notFound = (req: FastifyRequest, reply: FastifyReply): FastifyReply =>
+  sendProblem(reply, problem(404, `no route for ${req.method} on this path`));

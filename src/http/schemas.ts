@@ -187,6 +187,47 @@ export const SearchResult = Type.Object({
   data: Type.Array(Type.Object({ session_id: Type.String(), message: MessageSchema, rank: Type.Number() })),
 });
 
-/** Error responses a route can give, for the OpenAPI document. */
+/** Headers of `POST /chat/sessions/{id}/messages`. */
+export const AppendHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7e]+$',
+      description:
+        'makes retries safe: 1..255 visible ASCII characters; a second request with the same key on the ' +
+        'same session returns the first message (200) and creates nothing; the same key with another body is 409',
+    }),
+  ),
+});
+
+/** The 204 of a route that answers with no body. */
+export const NoContent = { type: 'null', description: 'No Content' } as const;
+
+const WHEN: Record<number, string> = {
+  400: 'malformed JSON, a body, query or header failing validation, text containing NUL',
+  401: 'no token, or an unknown, expired or revoked one (WWW-Authenticate: Bearer)',
+  404: 'no such resource, or it belongs to another user',
+  409: 'the email is registered already, or an Idempotency-Key was used with another body',
+  413: 'the body is larger than the configured limit',
+  415: 'the body is not JSON',
+  429: 'too many requests',
+  503: 'the database is not reachable',
+};
+
+/** Error responses a route can give, as application/problem+json (429 with Retry-After). */
 export const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, { $ref: 'Problem#', description: 'problem details' }]));
+  Object.fromEntries(
+    codes.map((c) => [
+      c,
+      {
+        description: WHEN[c] ?? 'problem details',
+        ...(c === 429
+          ? {
+              headers: { 'Retry-After': { type: 'integer', description: 'seconds to wait before retrying' } },
+            }
+          : {}),
+        content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } },
+      },
+    ]),
+  );

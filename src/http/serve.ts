@@ -17,7 +17,10 @@ export interface ServeOptions {
 export interface Server {
   readonly url: string;
   readonly app: FastifyInstance;
-  /** Stops accepting, finishes in-flight requests, closes the database. */
+  /**
+   * Stops accepting connections at once, lets in-flight requests finish (their responses close
+   * their connections; idle kept-alive ones are closed), then closes the app and the database.
+   */
   close(): Promise<void>;
 }
 
@@ -42,6 +45,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       chat: createChatDb(db, { tokenTtlSeconds: config.tokenTtlSeconds }),
       bodyLimit: config.bodyLimit,
       corsOrigins: config.corsOrigins,
+      trustProxy: config.trustProxy,
       logger: { level: config.logLevel },
     });
     await app.listen({ port: config.port, host: config.host });
@@ -58,7 +62,11 @@ export async function serve(options: ServeOptions): Promise<Server> {
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      // server.close() closes the listening socket now and calls back once the last connection
+      // has ended; app.close() then finds it closed (Fastify allows that) and runs the onClose hooks.
+      const drained = new Promise<void>((resolve) => app.server.close(() => resolve()));
       try {
+        await drained;
         await app.close();
       } finally {
         await db.close();
@@ -69,10 +77,16 @@ export async function serve(options: ServeOptions): Promise<Server> {
   if (options.handleSignals !== false) {
     const onSignal = (signal: string) => {
       if (closing) process.exit(130);
-      print(`chatdb: ${signal}: finishing in-flight requests, then stopping`);
-      void close().then(() => {
+      const done = close();
+      print(`chatdb: ${signal}: not accepting connections; finishing in-flight requests, then stopping`);
+      const stop = () => {
         process.removeListener('SIGTERM', onSignal);
         process.removeListener('SIGINT', onSignal);
+      };
+      void done.then(stop, (e: unknown) => {
+        print(`chatdb: stopping failed: ${(e as Error).message}`);
+        process.exitCode = 1;
+        stop();
       });
     };
     process.on('SIGTERM', onSignal);

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       bodyLimit: DEFAULT_BODY_LIMIT,
       tokenTtlSeconds: DEFAULT_TOKEN_TTL_SECONDS,
       logLevel: 'info',
+      trustProxy: false,
     });
     expect([DEFAULT_PORT, DEFAULT_HOST, DEFAULT_BODY_LIMIT, DEFAULT_TOKEN_TTL_SECONDS]).toEqual([
       8080,

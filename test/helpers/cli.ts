@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { openPglite } from '../../src/db/pglite.js';
 import { createScratchUrl, onRealPostgres, pgliteTemplate } from './db.js';
 
@@ -15,23 +16,32 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the chatdb CLI from source in `cwd`; database variables are unset unless given in `env`. */
+/** Starts the chatdb CLI from source in `cwd`; database variables are unset unless given in `env`. */
+export function spawnChatdb(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): ChildProcessByStdio<null, Readable, Readable> {
+  const {
+    DATABASE_URL: _a,
+    TEST_DATABASE_URL: _b,
+    DATABASE_URL_UNPOOLED: _c,
+    DIRECT_URL: _d,
+    CHATDB_MIGRATIONS_DIR: _e,
+    CHATDB_DATA_DIR: _f,
+    ...base
+  } = process.env;
+  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+    cwd,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs the chatdb CLI from source in `cwd` (as `spawnChatdb`) and resolves once it has exited. */
 export function chatdb(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const {
-      DATABASE_URL: _a,
-      TEST_DATABASE_URL: _b,
-      DATABASE_URL_UNPOOLED: _c,
-      DIRECT_URL: _d,
-      CHATDB_MIGRATIONS_DIR: _e,
-      CHATDB_DATA_DIR: _f,
-      ...base
-    } = process.env;
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
-      cwd,
-      env: { ...base, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnChatdb(args, cwd, env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

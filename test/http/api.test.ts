@@ -178,6 +178,37 @@ describe('isolation between users', () => {
     expect(own.json().data).toHaveLength(1);
     expect(own.json().data[0]).toMatchObject({ session_id: s.id, message: { content: 'secret plan zebra' } });
   });
+
+  it("B's session list never shows A's sessions", async () => {
+    const u = await login(t.app, 'iso-a@example.com');
+    const v = await login(t.app, 'iso-b@example.com');
+    const mine = await newSession(u.h, { title: 'only mine' });
+    const theirs = await newSession(v.h, { title: 'theirs' });
+    const list = async (h: Record<string, string>) =>
+      (await t.app.inject({ method: 'GET', url: '/chat/sessions?limit=100', headers: h }))
+        .json()
+        .data.map((x: { id: string }) => x.id);
+    expect(await list(v.h)).toEqual([theirs.id]);
+    expect(await list(u.h)).toEqual([mine.id]);
+  });
+
+  it("B replaying A's Idempotency-Key on A's session gets 404 and creates nothing", async () => {
+    const s = await newSession(a.h);
+    const body = { role: 'user', content: 'keyed' };
+    const first = await post(`/chat/sessions/${s.id}/messages`, a.h, body, {
+      'idempotency-key': 'shared-key-1',
+    });
+    expect(first.statusCode).toBe(201);
+    const before = await counts(t.s);
+    for (const payload of [body, { role: 'user', content: 'other' }]) {
+      const replay = await post(`/chat/sessions/${s.id}/messages`, b.h, payload, {
+        'idempotency-key': 'shared-key-1',
+      });
+      expect(replay.statusCode).toBe(404);
+      expect(replay.body).not.toContain(first.json().id);
+    }
+    expect(await counts(t.s)).toEqual(before);
+  });
 });
 
 describe('messages', () => {
@@ -340,6 +371,50 @@ describe('operations and docs', () => {
     const result = await validate(structuredClone(doc));
     expect(result.valid, JSON.stringify(result)).toBe(true);
     expect((await t.app.inject({ method: 'GET', url: '/docs/' })).statusCode).toBe(200);
+  });
+
+  it('documents the contract: Idempotency-Key, 200 vs 201, 204s, problem+json, Retry-After, readyz 503', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const append = doc.paths['/chat/sessions/{id}/messages'].post;
+    expect(append.parameters).toContainEqual(
+      expect.objectContaining({
+        in: 'header',
+        name: 'idempotency-key',
+        required: false,
+        schema: expect.objectContaining({ minLength: 1, maxLength: 255 }),
+      }),
+    );
+    expect(append.responses['201'].description).toMatch(/created/);
+    expect(append.responses['200'].description).toMatch(/Idempotency-Key/);
+    for (const [path, method] of [
+      ['/users/me', 'delete'],
+      ['/auth/logout', 'post'],
+      ['/chat/sessions/{id}', 'delete'],
+    ] as const) {
+      const op = doc.paths[path][method];
+      expect(op.responses['204'], `${method} ${path}`).toEqual({ description: 'No Content' });
+      expect(Object.keys(op.responses)).not.toContain('200');
+    }
+    let errorResponses = 0;
+    for (const [path, ops] of Object.entries<Record<string, { responses: Record<string, object> }>>(
+      doc.paths,
+    )) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const [status, res] of Object.entries(op.responses)) {
+          if (Number(status) < 400) continue;
+          errorResponses++;
+          expect(Object.keys((res as { content: object }).content), `${method} ${path} ${status}`).toEqual([
+            'application/problem+json',
+          ]);
+        }
+      }
+    }
+    expect(errorResponses).toBeGreaterThan(20);
+    const token = doc.paths['/auth/token'].post.responses['429'];
+    expect(token.headers['Retry-After'].schema).toEqual({ type: 'integer' });
+    expect(doc.paths['/readyz'].get.responses).toHaveProperty(['503']);
+    expect(doc.paths['/chat/sessions'].post.requestBody.required).toBe(false);
+    expect(append.requestBody.required).toBe(true);
   });
 
   it('healthz and readyz answer 200', async () => {

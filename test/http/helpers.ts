@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/http/app.js';
+import { type AppOptions, buildApp } from '../../src/http/app.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { freshDatabase, type ScratchDatabase } from '../helpers/db.js';
 
@@ -10,14 +10,9 @@ export interface Api {
 }
 
 /** The app over a fresh database (baseline `all`), driven with app.inject(). */
-export async function api(
-  options: { loginLimit?: { perAddress?: number; perEmail?: number } } = {},
-): Promise<Api> {
+export async function api(options: Omit<AppOptions, 'chat'> = {}): Promise<Api> {
   const s = await freshDatabase('all');
-  const app = await buildApp({
-    chat: createChatDb(s.db),
-    ...(options.loginLimit ? { loginLimit: options.loginLimit } : {}),
-  });
+  const app = await buildApp({ ...options, chat: createChatDb(s.db) });
   return {
     app,
     s,

@@ -4,19 +4,27 @@ import type { Database } from '../../db/index.js';
 import { ChatDbError } from '../../errors.js';
 import { serve } from '../../http/serve.js';
 import { init, status, up } from '../../migrate/index.js';
-import { configOf } from '../context.js';
+import { configOf, withMigrationDb } from '../context.js';
 
 /**
  * The schema step of `serve`: on the embedded database (or with --migrate) install the `all`
- * baseline and apply pending migrations; on a server otherwise refuse to start when anything is
- * pending or edited, or the schema is not there.
+ * baseline and apply pending migrations, over the direct connection (config.migrationsUrl:
+ * DATABASE_URL_UNPOOLED or DIRECT_URL) when one is configured, as `chatdb up` does; on a server
+ * otherwise refuse to start when anything is pending or edited, or the schema is not there (read
+ * over the serving connection).
  */
 export const prepareSchema =
   (config: Config, migrate: boolean, log: (l: string) => void) =>
   async (db: Database): Promise<void> => {
     if (migrate || config.databaseUrl === undefined || db.kind === 'pglite') {
-      await init(db, { dir: config.migrationsDir, scope: 'all', log });
-      await up(db, { dir: config.migrationsDir, log });
+      const apply = async (target: Database) => {
+        await init(target, { dir: config.migrationsDir, scope: 'all', log });
+        await up(target, { dir: config.migrationsDir, log });
+      };
+      const direct = config.migrationsUrl;
+      if (db.kind !== 'pglite' && direct !== undefined && direct !== config.databaseUrl)
+        await withMigrationDb(config, apply);
+      else await apply(db);
       return;
     }
     const report = await status(db, { dir: config.migrationsDir });

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
 import { problem, sendProblem } from '../errors.js';
-import { errors, TokenRequest, TokenResponse } from '../schemas.js';
+import { errors, NoContent, TokenRequest, TokenResponse } from '../schemas.js';
 
 export interface LoginLimit {
   /** Attempts per window per client address, and per email. Default 10 and 5. */
@@ -14,35 +15,51 @@ export interface LoginLimit {
 
 export const DEFAULT_LOGIN_LIMIT: LoginLimit = { perAddress: 10, perEmail: 5, windowMs: 60_000 };
 
-/** A fixed-window counter per key, in memory (one process; tokens themselves live in the database). */
-function windowCounter(max: number, windowMs: number) {
-  const hits = new Map<string, { n: number; resetAt: number }>();
-  return (key: string, now = Date.now()): number => {
-    let h = hits.get(key);
-    if (!h || h.resetAt <= now) {
-      if (hits.size > 100_000) for (const [k, v] of hits) if (v.resetAt <= now) hits.delete(k);
-      h = { n: 0, resetAt: now + windowMs };
-      hits.set(key, h);
-    }
-    h.n++;
-    return h.n > max ? Math.ceil((h.resetAt - now) / 1000) : 0;
-  };
-}
+/** The email a login names (JSON `email` or the form's `username`), as its limit counts it. */
+const loginEmail = (req: FastifyRequest): string | undefined => {
+  const b = req.body as { email?: string; username?: string } | undefined;
+  return (b?.email ?? b?.username)?.toLowerCase();
+};
 
 /** POST /auth/token (JSON or the OAuth2 password form), POST /auth/logout. */
 export const authRoutes =
   (chat: ChatDb, limit: LoginLimit): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const perEmail = windowCounter(limit.perEmail, limit.windowMs);
+    // Two @fastify/rate-limit counters (in memory, per process): one per client address (req.ip,
+    // which honours trustProxy), one per email; they run after validation, as the email is in the body.
+    const perAddress = app.createRateLimit({ max: limit.perAddress, timeWindow: limit.windowMs });
+    const perEmail = app.createRateLimit({
+      max: limit.perEmail,
+      timeWindow: limit.windowMs,
+      keyGenerator: (req) => `email:${loginEmail(req) ?? ''}`,
+      // No email: the handler answers 400, and those requests must not share one bucket.
+      allowList: (req) => loginEmail(req) === undefined,
+    });
+    const loginLimit = async (req: FastifyRequest, reply: FastifyReply) => {
+      for (const [check, what] of [
+        [perAddress, 'from this address'],
+        [perEmail, 'for this email'],
+      ] as const) {
+        const r = await check(req);
+        if (!r.isAllowed && r.isExceeded) {
+          reply.header('retry-after', String(Math.max(1, r.ttlInSeconds)));
+          return sendProblem(
+            reply,
+            problem(429, `too many login attempts ${what}: try again in ${r.ttlInSeconds} s`, 'rate_limited'),
+          );
+        }
+      }
+      return undefined;
+    };
     app.post(
       '/auth/token',
       {
-        config: { rateLimit: { max: limit.perAddress, timeWindow: limit.windowMs } },
+        preHandler: loginLimit,
         schema: {
           tags: ['auth'],
           consumes: ['application/json', 'application/x-www-form-urlencoded'],
           body: TokenRequest,
-          response: { 200: TokenResponse, ...errors(400, 401, 429) },
+          response: { 200: TokenResponse, ...errors(400, 401, 413, 415, 429) },
         },
       },
       async (req, reply) => {
@@ -54,11 +71,6 @@ export const authRoutes =
               { path: 'body.email', message: 'is required' },
             ]),
           );
-        }
-        const retry = perEmail(email.toLowerCase());
-        if (retry > 0) {
-          reply.header('retry-after', String(retry));
-          return sendProblem(reply, problem(429, 'too many login attempts: try again later', 'rate_limited'));
         }
         const user = await chat.users.authenticate({ email, password: req.body.password });
         if (!user) {
@@ -72,12 +84,12 @@ export const authRoutes =
     app.post(
       '/auth/logout',
       {
-        preHandler: requireUser(chat),
-        schema: { tags: ['auth'], security: [{ bearer: [] }], response: errors(401) },
+        onRequest: requireUser(chat),
+        schema: { tags: ['auth'], security: [{ bearer: [] }], response: { 204: NoContent, ...errors(401) } },
       },
       async (req, reply) => {
         await chat.tokens.revoke(req.token);
-        return reply.code(204).send();
+        return reply.code(204).send(null);
       },
     );
   };

@@ -4,6 +4,7 @@ import { requireUser } from '../auth.js';
 import { sessionJson } from '../mapping.js';
 import {
   errors,
+  NoContent,
   SessionInput,
   SessionList,
   SessionListQuery,
@@ -17,12 +18,18 @@ const common = { tags: ['sessions'], security: [{ bearer: [] }] };
 export const sessionsRoutes =
   (chat: ChatDb): FastifyPluginAsyncTypebox =>
   async (app) => {
-    app.addHook('preHandler', requireUser(chat));
+    app.addHook('onRequest', requireUser(chat));
     app.post(
       '/chat/sessions',
-      { schema: { ...common, body: SessionInput, response: { 201: SessionSchema, ...errors(400, 401) } } },
+      {
+        schema: {
+          ...common,
+          body: SessionInput,
+          response: { 201: SessionSchema, ...errors(400, 401, 413, 415) },
+        },
+      },
       async (req, reply) => {
-        const b = req.body ?? {};
+        const b = req.body;
         const s = await chat.sessions.create(req.user.id, {
           ...(b.title === undefined ? {} : { title: b.title }),
           ...(b.metadata === undefined ? {} : { metadata: b.metadata as never }),
@@ -59,11 +66,11 @@ export const sessionsRoutes =
           ...common,
           params: SessionParams,
           body: SessionInput,
-          response: { 200: SessionSchema, ...errors(400, 401, 404) },
+          response: { 200: SessionSchema, ...errors(400, 401, 404, 413, 415) },
         },
       },
       async (req) => {
-        const b = req.body ?? {};
+        const b = req.body;
         const s = await chat.sessions.update(req.user.id, req.params.id, {
           ...(b.title === undefined ? {} : { title: b.title }),
           ...(b.metadata === undefined ? {} : { metadata: b.metadata as never }),
@@ -73,10 +80,10 @@ export const sessionsRoutes =
     );
     app.delete(
       '/chat/sessions/:id',
-      { schema: { ...common, params: SessionParams, response: errors(401, 404) } },
+      { schema: { ...common, params: SessionParams, response: { 204: NoContent, ...errors(401, 404) } } },
       async (req, reply) => {
         await chat.sessions.delete(req.user.id, req.params.id);
-        return reply.code(204).send();
+        return reply.code(204).send(null);
       },
     );
   };

@@ -2,7 +2,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
 import { profileJson, userJson } from '../mapping.js';
-import { Credentials, errors, MeSchema, ProfileInput, ProfileSchema, UserSchema } from '../schemas.js';
+import {
+  Credentials,
+  errors,
+  MeSchema,
+  NoContent,
+  ProfileInput,
+  ProfileSchema,
+  UserSchema,
+} from '../schemas.js';
 
 /** POST /users, GET /users/me, PUT /users/me/profile, DELETE /users/me. */
 export const usersRoutes =
@@ -23,7 +31,7 @@ export const usersRoutes =
     app.get(
       '/users/me',
       {
-        preHandler: auth,
+        onRequest: auth,
         schema: { tags: ['users'], security: [{ bearer: [] }], response: { 200: MeSchema, ...errors(401) } },
       },
       async (req) => {
@@ -34,12 +42,12 @@ export const usersRoutes =
     app.put(
       '/users/me/profile',
       {
-        preHandler: auth,
+        onRequest: auth,
         schema: {
           tags: ['users'],
           security: [{ bearer: [] }],
           body: ProfileInput,
-          response: { 200: ProfileSchema, ...errors(400, 401) },
+          response: { 200: ProfileSchema, ...errors(400, 401, 413, 415) },
         },
       },
       async (req) => {
@@ -57,12 +65,12 @@ export const usersRoutes =
     app.delete(
       '/users/me',
       {
-        preHandler: auth,
-        schema: { tags: ['users'], security: [{ bearer: [] }], response: { ...errors(401) } },
+        onRequest: auth,
+        schema: { tags: ['users'], security: [{ bearer: [] }], response: { 204: NoContent, ...errors(401) } },
       },
       async (req, reply) => {
         await chat.users.delete(req.user.id);
-        return reply.code(204).send();
+        return reply.code(204).send(null);
       },
     );
   };

@@ -1,0 +1,139 @@
+import { connect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { prepareSchema } from '../../src/cli/commands/serve.js';
+import { loadConfig } from '../../src/config.js';
+import { serve } from '../../src/http/serve.js';
+import { cliDatabase, spawnChatdb, tempDir } from '../helpers/cli.js';
+import { createScratchUrl, onRealPostgres } from '../helpers/db.js';
+
+const quiet = () => undefined;
+
+/** Resolves once `read()` matches `pattern`, re-checking whenever `emitter` emits data. */
+const until = (emitter: NodeJS.EventEmitter, read: () => string, pattern: RegExp) =>
+  new Promise<RegExpMatchArray>((resolve) => {
+    const check = () => {
+      const m = read().match(pattern);
+      if (m) {
+        emitter.off('data', check);
+        resolve(m);
+      }
+    };
+    emitter.on('data', check);
+    check();
+  });
+
+/**
+ * Starts POST /users on a raw socket and sends all but the end of its body, so the request stays
+ * in flight: it resolves once the server has parsed the headers (its `100 Continue`).
+ */
+async function startSlowRegister(port: number, email: string) {
+  const body = JSON.stringify({ email, password: 'correct horse battery' });
+  const socket: Socket = connect(port, '127.0.0.1');
+  let out = '';
+  socket.on('data', (d) => {
+    out += d;
+  });
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+  socket.write(
+    `POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n${body.slice(0, 10)}`,
+  );
+  await until(socket, () => out, /^HTTP\/1\.1 100 Continue\r\n\r\n/);
+  return {
+    /** Sends the rest of the body; resolves to what the server answered once it closed the socket. */
+    async finish() {
+      socket.write(body.slice(10));
+      await closed;
+      return out.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '');
+    },
+  };
+}
+
+/** What a new connection to `port` gets: 'connected', or the error code. */
+const tryConnect = (port: number) =>
+  new Promise<string>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.on('connect', () => {
+      s.destroy();
+      resolve('connected');
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+  });
+
+describe('serve() over a socket', () => {
+  it('applies CHATDB_BODY_LIMIT (413), then on close() finishes the request in flight and refuses new connections', async () => {
+    const scratch = onRealPostgres ? await createScratchUrl() : undefined;
+    const env = scratch ? { DATABASE_URL: scratch.url } : {};
+    const config = {
+      ...loadConfig({ ...env, CHATDB_BODY_LIMIT: '2048' }, { dataDir: tempDir('chatdb-serve-') }),
+      port: 0,
+      logLevel: 'silent' as const,
+    };
+    const server = await serve({
+      config,
+      prepare: prepareSchema(config, true, quiet),
+      print: quiet,
+      handleSignals: false,
+    });
+    try {
+      const port = Number(new URL(server.url).port);
+      const big = await fetch(`${server.url}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'big@example.com', password: 'x'.repeat(3000) }),
+      });
+      expect(big.status).toBe(413);
+      expect(big.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const small = await fetch(`${server.url}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'small@example.com', password: 'x'.repeat(1000) }),
+      });
+      expect(small.status).toBe(201);
+
+      const slow = await startSlowRegister(port, 'slow@example.com');
+      const closing = server.close();
+      expect(await tryConnect(port)).toBe('ECONNREFUSED');
+      const answer = await slow.finish();
+      expect(answer).toMatch(/^HTTP\/1\.1 201 Created\r\n/);
+      expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+      expect(answer).toContain('"email":"slow@example.com"');
+      await closing;
+    } finally {
+      await server.close();
+      await scratch?.drop();
+    }
+  });
+});
+
+describe('chatdb serve', () => {
+  it('on SIGTERM stops accepting, answers the request in flight, and exits with 0', async () => {
+    const db = await cliDatabase();
+    const child = spawnChatdb(['serve', '--port', '0', '--migrate', ...db.args], tempDir(), {
+      LOG_LEVEL: 'silent',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      const [, url] = await until(child.stdout, () => stdout, /chatdb listening on (http:\/\/\S+)/);
+      const port = Number(new URL(url as string).port);
+      const slow = await startSlowRegister(port, 'sigterm@example.com');
+      child.kill('SIGTERM');
+      await until(child.stdout, () => stdout, /SIGTERM: not accepting connections/);
+      expect(await tryConnect(port)).toBe('ECONNREFUSED');
+      expect(await slow.finish()).toMatch(/^HTTP\/1\.1 201 Created\r\n/);
+      expect(await exited, stderr).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await db.drop();
+    }
+  });
+});
