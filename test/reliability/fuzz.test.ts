@@ -1,0 +1,211 @@
+import fc from 'fast-check';
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Api, api, login } from '../http/helpers.js';
+
+/**
+ * Bad input at scale: random JSON shapes, wrong types, huge strings, NUL, lone surrogates, invalid
+ * UTF-8, deep nesting and wrong content types at every endpoint. Whatever comes in: never a 5xx,
+ * every error a problem+json document, and a rejected request changes nothing in the database.
+ * CHATDB_FUZZ_RUNS sets the runs per endpoint (default 60); a failure prints its seed.
+ */
+const RUNS = Number(process.env.CHATDB_FUZZ_RUNS ?? 60);
+
+/** Every row the API can write, as one text: equal before and after = the request changed nothing. */
+const FINGERPRINT = `SELECT md5(concat_ws('|',
+  (SELECT string_agg(concat_ws(',', id, email, hashed_password, is_active, updated_at), ';' ORDER BY id) FROM users),
+  (SELECT string_agg(p::text, ';' ORDER BY user_id) FROM user_profiles p),
+  (SELECT string_agg(concat_ws(',', token_hash, revoked_at), ';' ORDER BY token_hash) FROM auth_tokens),
+  (SELECT string_agg(s::text, ';' ORDER BY id) FROM chat_sessions s),
+  (SELECT string_agg(m::text, ';' ORDER BY id) FROM messages m),
+  (SELECT string_agg(c::text, ';' ORDER BY message_id, citation_index) FROM message_citations c))) AS f`;
+
+const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
+/** Strings that are hard to store: NUL, lone surrogates, emoji, right-to-left text, control characters. */
+const nasty = fc.oneof(
+  fc.string({ unit: 'binary' }),
+  fc.string({ unit: loneSurrogate, minLength: 1, maxLength: 3 }),
+  fc.constantFrom('\u0000', 'a\u0000b', '🤖'.repeat(300), 'مرحبا بالعالم', '\u202e', '\r\n\t', ' '),
+  fc.integer({ min: 200_000, max: 1_200_000 }).map((n) => 'x'.repeat(n)),
+);
+const value: fc.Arbitrary<unknown> = fc.oneof(fc.jsonValue({ maxDepth: 3 }), nasty);
+
+/** A body that looks like the route's own (its field names, random values), or anything else. */
+const bodyFor = (fields: readonly string[]) =>
+  fc.oneof(
+    fc.dictionary(fc.constantFrom(...fields), value, { maxKeys: fields.length }),
+    fc.jsonValue(),
+    fc.constantFrom(null, [], 'text', 42),
+  );
+
+/** Raw payloads: the JSON of a body, invalid UTF-8, truncated JSON, deep nesting, other media types. */
+const payload = (fields: readonly string[]) =>
+  fc.oneof(
+    { weight: 6, arbitrary: bodyFor(fields).map((b) => ({ type: 'application/json', body: json(b) })) },
+    fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => ({
+      type: 'application/json',
+      body: Buffer.concat([
+        Buffer.from('{"content":"'),
+        Buffer.from(b),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}'),
+      ]),
+    })),
+    fc.tuple(fc.constantFrom(...fields), fc.integer({ min: 30, max: 200_000 })).map(([field, d]) => ({
+      type: 'application/json',
+      body: `{"${field}":${'{"a":['.repeat(d)}1${']}'.repeat(d)}}`,
+    })),
+    fc.jsonValue().map((b) => ({ type: 'application/json', body: json(b).slice(0, -1) || '{' })),
+    fc
+      .constantFrom(
+        'text/plain',
+        'application/xml',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+      )
+      .map((type) => ({ type, body: 'role=user&content=hi' })),
+  );
+
+const json = (v: unknown): string => JSON.stringify(v) ?? 'null';
+
+/** Percent-encodes every UTF-8 byte (a lone surrogate becomes U+FFFD's bytes, as on the wire). */
+const pct = (s: string): string =>
+  [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+
+describe('fuzzing every endpoint with bad input', () => {
+  let a: Api;
+  let auth: Record<string, string>;
+  let session: string;
+
+  beforeAll(async () => {
+    a = await api({ loginLimit: { perAddress: 1_000_000, perEmail: 1_000_000 } });
+    auth = (await login(a.app, 'fuzz@example.com')).h;
+    const s = await a.app.inject({
+      method: 'POST',
+      url: '/chat/sessions',
+      headers: auth,
+      payload: { title: 't' },
+    });
+    session = s.json().id;
+    await a.app.inject({
+      method: 'POST',
+      url: `/chat/sessions/${session}/messages`,
+      headers: auth,
+      payload: { role: 'user', content: 'calibrate the arm', citations: [{ document_id: 'd' }] },
+    });
+  });
+  afterAll(() => a.close());
+
+  const fingerprint = async () => (await a.s.db.query<{ f: string }>(FINGERPRINT)).rows[0]?.f;
+
+  /** Sends one request and checks the invariants. */
+  async function check(req: InjectOptions): Promise<void> {
+    const before = await fingerprint();
+    const r = await a.app.inject(req);
+    const where = `${req.method} ${String(req.url).slice(0, 80)} -> ${r.statusCode} ${r.body.slice(0, 200)}`;
+    expect(r.statusCode, where).toBeLessThan(500);
+    if (r.statusCode >= 400) {
+      expect(r.headers['content-type'], where).toMatch(/^application\/problem\+json/);
+      const p = r.json();
+      expect(p, where).toMatchObject({
+        status: r.statusCode,
+        type: expect.any(String),
+        title: expect.any(String),
+      });
+      expect(typeof p.detail, where).toBe('string');
+      expect(r.body, where).not.toMatch(/\bat .+\.(ts|js):\d+/); // no stack trace
+      expect(await fingerprint(), `${where}: a rejected request changed the database`).toBe(before);
+    }
+  }
+
+  const bodies: { method: 'POST' | 'PUT' | 'PATCH'; url: () => string; fields: string[]; auth: boolean }[] = [
+    { method: 'POST', url: () => '/users', fields: ['email', 'password'], auth: false },
+    {
+      method: 'POST',
+      url: () => '/auth/token',
+      fields: ['email', 'username', 'password', 'grant_type'],
+      auth: false,
+    },
+    {
+      method: 'PUT',
+      url: () => '/users/me/profile',
+      fields: [
+        'software_background',
+        'hardware_background',
+        'experience_level',
+        'preferred_language',
+        'metadata',
+      ],
+      auth: true,
+    },
+    { method: 'POST', url: () => '/chat/sessions', fields: ['title', 'metadata'], auth: true },
+    { method: 'PATCH', url: () => `/chat/sessions/${session}`, fields: ['title', 'metadata'], auth: true },
+    {
+      method: 'POST',
+      url: () => `/chat/sessions/${session}/messages`,
+      fields: ['role', 'content', 'selected_text', 'metadata', 'citations'],
+      auth: true,
+    },
+  ];
+
+  for (const e of bodies) {
+    it(`${e.method} ${e.url().replace('undefined', '{id}')}: bodies`, async () => {
+      await fc.assert(
+        fc.asyncProperty(payload(e.fields), async (p) => {
+          await check({
+            method: e.method,
+            url: e.url(),
+            headers: { ...(e.auth ? auth : {}), 'content-type': p.type },
+            payload: p.body,
+          });
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  }
+
+  it('query strings, path ids and headers', async () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      nasty.map((s) => s.slice(0, 3000)),
+      fc.integer().map(String),
+    );
+    const request = fc.oneof(
+      fc
+        .record({ limit: text, cursor: text })
+        .map((q) => ({ method: 'GET' as const, url: '/chat/sessions', query: q })),
+      fc.record({ limit: text, after_seq: text, before_seq: text }).map((q) => ({
+        method: 'GET' as const,
+        url: `/chat/sessions/${session}/messages`,
+        query: q,
+      })),
+      fc
+        .record({ q: text, limit: text })
+        .map((q) => ({ method: 'GET' as const, url: '/chat/search', query: q })),
+      fc.tuple(text, fc.constantFrom('GET', 'PATCH', 'DELETE', 'POST')).map(([id, method]) => ({
+        method: method as 'GET',
+        url: `/chat/sessions/${pct(id)}${method === 'POST' ? '/messages' : ''}`,
+        payload: method === 'GET' || method === 'DELETE' ? undefined : { role: 'user', content: 'x' },
+      })),
+      text.map((key) => ({
+        method: 'POST' as const,
+        url: `/chat/sessions/${session}/messages`,
+        headers: { 'idempotency-key': pct(key).slice(0, 400) || ' ' },
+        payload: { role: 'user', content: 'retry me' },
+      })),
+      text.map((token) => ({
+        method: 'GET' as const,
+        url: '/users/me',
+        headers: { authorization: `Bearer ${pct(token)}` },
+      })),
+    );
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const { headers, ...rest } = r as InjectOptions & { headers?: Record<string, string> };
+        const useAuth = !(headers && 'authorization' in headers);
+        await check({ ...rest, headers: { ...(useAuth ? auth : {}), ...headers } });
+      }),
+      { numRuns: RUNS * 3 },
+    );
+  });
+});
