@@ -14,6 +14,8 @@ export const DEFAULT_CORS_ORIGINS: readonly string[] = [];
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Bearer token lifetime (CHATDB_TOKEN_TTL_SECONDS): 7 days. */
 export const DEFAULT_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+/** Logins per minute per client address (CHATDB_LOGIN_LIMIT_PER_ADDRESS) and per email (…_PER_EMAIL). */
+export const DEFAULT_LOGIN_LIMIT = { perAddress: 10, perEmail: 5 } as const;
 /** LOG_LEVEL. */
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 
@@ -45,6 +47,8 @@ export interface Config {
    * bucket. `true` trusts any peer; or the proxies' addresses/CIDRs (or loopback, linklocal, uniquelocal).
    */
   readonly trustProxy: boolean | readonly string[];
+  /** Login attempts per minute per client address and per email (larger: 429). */
+  readonly loginLimit: { readonly perAddress: number; readonly perEmail: number };
 }
 
 /** Flags given on the command line (untrusted strings); each wins over its environment variable. */
@@ -167,5 +171,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     ),
     logLevel: logLevel as LogLevel,
     trustProxy: trustProxy(env.CHATDB_TRUST_PROXY),
+    loginLimit: Object.freeze({
+      perAddress: intIn(
+        'CHATDB_LOGIN_LIMIT_PER_ADDRESS',
+        nonEmpty(env.CHATDB_LOGIN_LIMIT_PER_ADDRESS),
+        DEFAULT_LOGIN_LIMIT.perAddress,
+        1,
+        1_000_000,
+      ),
+      perEmail: intIn(
+        'CHATDB_LOGIN_LIMIT_PER_EMAIL',
+        nonEmpty(env.CHATDB_LOGIN_LIMIT_PER_EMAIL),
+        DEFAULT_LOGIN_LIMIT.perEmail,
+        1,
+        1_000_000,
+      ),
+    }),
   });
 }

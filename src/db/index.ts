@@ -4,6 +4,7 @@ import type { Database, DbLogger } from './types.js';
 import { DEFAULT_DATA_DIR, parseDatabaseUrl } from './url.js';
 
 export type { Database, DatabaseKind, DbLogger, Queryable, QueryResult, Session } from './types.js';
+export { defaultLogger } from './types.js';
 export { DEFAULT_DATA_DIR, describeTarget, parseDatabaseUrl, redactUrl } from './url.js';
 
 export interface OpenDatabaseOptions {

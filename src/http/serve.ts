@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
-import { type Database, openDatabase } from '../db/index.js';
+import { type Database, type DbLogger, defaultLogger, openDatabase } from '../db/index.js';
 import { createChatDb } from '../store/chatdb.js';
 import { buildApp } from './app.js';
 
@@ -12,6 +12,28 @@ export interface ServeOptions {
   readonly print?: (line: string) => void;
   /** Install SIGTERM/SIGINT handlers for a graceful shutdown. Default true. */
   readonly handleSignals?: boolean;
+  /** The database adapter's messages (retries, lost connections), throttled. Default stderr. */
+  readonly dbLogger?: DbLogger;
+}
+
+/**
+ * Passes a message on unless one of the same kind (digits aside) went out less than `windowMs`
+ * ago, and says how many it held back: during an outage every request retries its connection, and
+ * a line per retry would flood the log.
+ */
+export function throttled(log: DbLogger, windowMs = 5000, now: () => number = Date.now): DbLogger {
+  const last = new Map<string, { at: number; held: number }>();
+  return (message) => {
+    const kind = message.replace(/\d+/g, '#');
+    const t = now();
+    const seen = last.get(kind);
+    if (seen && t - seen.at < windowMs) {
+      seen.held++;
+      return;
+    }
+    last.set(kind, { at: t, held: 0 });
+    log(seen?.held ? `${message} (and ${seen.held} more like it since the last one)` : message);
+  };
 }
 
 export interface Server {
@@ -37,6 +59,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     dataDir: config.dataDir,
     connectRetries: 2,
     poolSize: 10,
+    logger: throttled(options.dbLogger ?? defaultLogger),
   });
   let app: FastifyInstance;
   try {
@@ -46,6 +69,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       bodyLimit: config.bodyLimit,
       corsOrigins: config.corsOrigins,
       trustProxy: config.trustProxy,
+      loginLimit: config.loginLimit,
       logger: { level: config.logLevel },
     });
     await app.listen({ port: config.port, host: config.host });

@@ -178,7 +178,7 @@ describe('chatdb CLI', () => {
       const init = await run('init', '--scope', 'chat');
       expect(init.code).toBe(0);
       expect(init.stdout).toContain('wrote migrations/20250101000002_chatdb_chat.sql');
-      expect(init.stdout).toMatch(/applied {2}20250101000002_chatdb_chat\.sql \(\d+ ms\)/);
+      expect(init.stdout).toMatch(/applied {2}20250101000002_chatdb_chat\.sql \((\d+ ms|\d+\.\d\d s)\)/);
       const again = await run('init', '--scope', 'chat', '--json');
       expect(again.code).toBe(0);
       expect(JSON.parse(again.stdout)).toMatchObject({
@@ -218,7 +218,7 @@ describe('chatdb CLI', () => {
       const up = await run('up');
       expect(up.code).toBe(0);
       expect(up.stdout).toMatch(
-        new RegExp(`applied {2}${file} \\(\\d+ ms\\)\\n1 migration\\(s\\) applied\\n$`),
+        new RegExp(`applied {2}${file} \\((\\d+ ms|\\d+\\.\\d\\d s)\\)\\n1 migration\\(s\\) applied\\n$`),
       );
       const clean = await run('status');
       expect(clean.code).toBe(0);
@@ -234,7 +234,7 @@ describe('chatdb CLI', () => {
       const down = await run('down', '--json');
       expect(down.code).toBe(0);
       expect(JSON.parse(down.stdout).steps).toMatchObject([{ file }]);
-      expect(down.stderr).toMatch(new RegExp(`rolled back ${file} \\(\\d+ ms\\)`));
+      expect(down.stderr).toMatch(new RegExp(`rolled back ${file} \\((\\d+ ms|\\d+\\.\\d\\d s)\\)`));
     } finally {
       await db.drop();
     }

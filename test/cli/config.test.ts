@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       tokenTtlSeconds: DEFAULT_TOKEN_TTL_SECONDS,
       logLevel: 'info',
       trustProxy: false,
+      loginLimit: { perAddress: 10, perEmail: 5 },
     });
     expect([DEFAULT_PORT, DEFAULT_HOST, DEFAULT_BODY_LIMIT, DEFAULT_TOKEN_TTL_SECONDS]).toEqual([
       8080,
@@ -54,6 +55,8 @@ describe('loadConfig', () => {
       CHATDB_CORS_ORIGINS: ' https://docs.example.com , http://localhost:3000/ ',
       CHATDB_BODY_LIMIT: '2048',
       CHATDB_TOKEN_TTL_SECONDS: '3600',
+      CHATDB_LOGIN_LIMIT_PER_ADDRESS: '100',
+      CHATDB_LOGIN_LIMIT_PER_EMAIL: '7',
       LOG_LEVEL: 'DEBUG',
     };
     expect(loadConfig(env)).toMatchObject({
@@ -66,6 +69,7 @@ describe('loadConfig', () => {
       bodyLimit: 2048,
       tokenTtlSeconds: 3600,
       logLevel: 'debug',
+      loginLimit: { perAddress: 100, perEmail: 7 },
     });
     const flagged = loadConfig(env, {
       databaseUrl: 'memory://',
@@ -106,6 +110,9 @@ describe('loadConfig', () => {
     expect(invalid({ CHATDB_BODY_LIMIT: '-1' })).toMatch(/^CHATDB_BODY_LIMIT must be/);
     expect(invalid({ CHATDB_TOKEN_TTL_SECONDS: '5' })).toMatch(
       /^CHATDB_TOKEN_TTL_SECONDS must be a whole number from 60/,
+    );
+    expect(invalid({ CHATDB_LOGIN_LIMIT_PER_EMAIL: '0' })).toMatch(
+      /^CHATDB_LOGIN_LIMIT_PER_EMAIL must be a whole number from 1/,
     );
     expect(invalid({ LOG_LEVEL: 'loud' })).toMatch(/^LOG_LEVEL must be one of fatal, error, warn, info/);
     expect(invalid({ CHATDB_CORS_ORIGINS: 'docs.example.com' })).toMatch(

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/index.js';
 import { isChatDbError } from '../../src/errors.js';
 import { buildApp } from '../../src/http/app.js';
-import { serve } from '../../src/http/serve.js';
+import { serve, throttled } from '../../src/http/serve.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { createScratchUrl, freshDatabase, onRealPostgres } from '../helpers/db.js';
 import { migrationsDir, sql, tables } from '../helpers/migrations.js';
@@ -147,5 +147,29 @@ describe.runIf(onRealPostgres)('serve on a Postgres server', () => {
       await pooled.drop();
       await direct.drop();
     }
+  });
+});
+
+describe('throttled', () => {
+  it('passes the first message of a kind, holds back repeats for the window, then says how many', () => {
+    const out: string[] = [];
+    let t = 0;
+    const log = throttled(
+      (m) => out.push(m),
+      5000,
+      () => t,
+    );
+    log('retry 1/2 in 250 ms');
+    log('retry 2/2 in 500 ms');
+    log('idle connection lost');
+    t = 4999;
+    log('retry 1/2 in 250 ms');
+    t = 5000;
+    log('retry 1/2 in 250 ms');
+    expect(out).toEqual([
+      'retry 1/2 in 250 ms',
+      'idle connection lost',
+      'retry 1/2 in 250 ms (and 2 more like it since the last one)',
+    ]);
   });
 });

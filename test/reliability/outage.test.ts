@@ -23,7 +23,13 @@ describe.runIf(onRealPostgres)('database outage under load', () => {
       port: 0,
       logLevel: 'silent' as const,
     };
-    const server = await serve({ config, print: () => undefined, handleSignals: false });
+    const dbLog: string[] = [];
+    const server = await serve({
+      config,
+      print: () => undefined,
+      handleSignals: false,
+      dbLogger: (m) => dbLog.push(m),
+    });
     try {
       const clients = await makeClients(server.url, 4, 5, 'outage');
       const CUT_AT = 1500;
@@ -46,6 +52,10 @@ describe.runIf(onRealPostgres)('database outage under load', () => {
       // Recovered by itself: every request started 2 s after the database came back succeeded.
       expect(r.failures.filter((f) => f.at > RESTORE_AT + 2000)).toEqual([]);
       expect(r.acked.some((a) => a.seq > 1)).toBe(true);
+      // Every failed request retried its connection, but the log says so a few times, not per request.
+      expect(r.failures.length).toBeGreaterThan(20);
+      expect(dbLog.length).toBeLessThan(10);
+      expect(dbLog.join('\n')).toMatch(/connection refused/);
 
       const acct = await accountFor(
         s.db,
