@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../config.js';
 import { type Database, openDatabase } from '../db/index.js';
+import { embeddedExtensions } from '../safety/pglite-extensions.js';
 
 /** Options every command accepts (declared on the program). */
 export interface GlobalFlags {
@@ -56,7 +57,12 @@ export async function withMigrationDb<T>(
   fn: (db: Database) => Promise<T>,
   out: Pick<Output, 'warn'> = { warn: (line) => process.stderr.write(`chatdb: ${line}\n`) },
 ): Promise<T> {
-  const db = await openDatabase({ url: config.migrationsUrl, dataDir: config.dataDir, logger: out.warn });
+  const db = await openDatabase({
+    url: config.migrationsUrl,
+    dataDir: config.dataDir,
+    logger: out.warn,
+    pgliteExtensions: () => embeddedExtensions(config.migrationsDir),
+  });
   try {
     return await fn(db);
   } finally {

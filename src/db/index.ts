@@ -1,3 +1,4 @@
+import type { Extensions } from '@electric-sql/pglite';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import type { Database, DbLogger } from './types.js';
@@ -15,13 +16,18 @@ export interface OpenDatabaseOptions {
   readonly connectRetries?: number;
   readonly poolSize?: number;
   readonly logger?: DbLogger;
+  /** For the embedded database only: the extension bundles to load (asked for only then). */
+  readonly pgliteExtensions?: () => Promise<Extensions>;
 }
 
 /** Opens the database a URL names (see `parseDatabaseUrl`). */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   const target = parseDatabaseUrl(options.url, options.dataDir ?? DEFAULT_DATA_DIR);
   if (target.kind === 'pglite')
-    return openPglite(target.dataDir, options.logger === undefined ? {} : { logger: options.logger });
+    return openPglite(target.dataDir, {
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.pgliteExtensions === undefined ? {} : { extensions: await options.pgliteExtensions() }),
+    });
   return openPostgres({
     connectionString: target.connectionString,
     ...(options.connectRetries === undefined ? {} : { connectRetries: options.connectRetries }),

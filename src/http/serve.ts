@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { type Database, type DbLogger, defaultLogger, openDatabase } from '../db/index.js';
+import { embeddedExtensions } from '../safety/pglite-extensions.js';
 import { createChatDb } from '../store/chatdb.js';
 import { buildApp } from './app.js';
 
@@ -60,6 +61,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     connectRetries: 2,
     poolSize: 10,
     logger: throttled(options.dbLogger ?? defaultLogger),
+    pgliteExtensions: () => embeddedExtensions(config.migrationsDir),
   });
   let app: FastifyInstance;
   try {

@@ -1,6 +1,6 @@
 import type { Extension, Extensions } from '@electric-sql/pglite';
 import { ChatDbError } from '../errors.js';
-import { type Migration, splitStatements } from '../migrate/index.js';
+import { loadMigrations, type Migration, splitStatements } from '../migrate/index.js';
 import { lexStatement } from './sql-scan.js';
 
 /** Built into every PGlite: CREATE EXTENSION needs no bundle for these. */
@@ -42,12 +42,25 @@ async function importExtension(specifiers: readonly string[], name: string): Pro
   return undefined;
 }
 
+/** Says why an extension cannot be loaded, as the error the caller wants. */
+type Missing = (name: string, why: string) => ChatDbError;
+
+const forVerify: Missing = (name, why) =>
+  new ChatDbError(
+    'verify_failed',
+    `the migrations create extension ${name}, but the in-memory PGlite copy cannot: ${why}; ` +
+      'or verify on real Postgres with --scratch server and a DATABASE_URL whose server has the extension',
+  );
+
 /**
- * Loads the PGlite bundles of the named extensions (from `extensionsCreatedBy`), so an in-memory
- * scratch copy can run those CREATE EXTENSION statements. Throws `verify_failed` naming the first
- * extension PGlite does not ship, suggesting a scratch database on real Postgres instead.
+ * Loads the PGlite bundles of the named extensions (from `extensionsCreatedBy`), so a PGlite
+ * database can run those CREATE EXTENSION statements. Throws (by default `verify_failed`, for the
+ * scratch copy of verify) naming the first extension PGlite does not ship.
  */
-export async function loadPgliteExtensions(names: readonly string[]): Promise<Extensions> {
+export async function loadPgliteExtensions(
+  names: readonly string[],
+  missing: Missing = forVerify,
+): Promise<Extensions> {
   const out: Extensions = {};
   for (const name of names) {
     if (BUILT_IN.has(name)) continue;
@@ -62,15 +75,29 @@ export async function loadPgliteExtensions(names: readonly string[]): Promise<Ex
       out[key] = ext;
       continue;
     }
-    const why =
+    throw missing(
+      name,
       key === 'vector'
         ? `PGlite loads pgvector from the npm package ${VECTOR_PACKAGE}, which is not installed (add it to the project)`
-        : 'PGlite does not ship it';
-    throw new ChatDbError(
-      'verify_failed',
-      `the migrations create extension ${name}, but the in-memory PGlite copy cannot: ${why}; ` +
-        'or verify on real Postgres with --scratch server and a DATABASE_URL whose server has the extension',
+        : 'PGlite does not ship it',
     );
   }
   return out;
+}
+
+/**
+ * The bundles the embedded database needs for the CREATE EXTENSION statements of the migrations in
+ * `dir` (loaded at every open: a database that has an extension needs its bundle from then on).
+ * An extension PGlite does not ship is a `migration_invalid` error pointing to a real server.
+ */
+export function embeddedExtensions(dir: string): Promise<Extensions> {
+  return loadPgliteExtensions(
+    extensionsCreatedBy(loadMigrations(dir)),
+    (name, why) =>
+      new ChatDbError(
+        'migration_invalid',
+        `the migrations in ${dir} create extension ${name}, which the embedded database cannot load: ${why}; ` +
+          'run them on a Postgres server that has it (DATABASE_URL=postgres://…)',
+      ),
+  );
 }
