@@ -21,12 +21,7 @@ export function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
   if (typeof cursor !== 'string' || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
   const [iso, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const updatedAt = new Date(iso ?? '');
-  if (
-    extra !== undefined ||
-    !v.isUuid(id) ||
-    Number.isNaN(updatedAt.getTime()) ||
-    updatedAt.toISOString() !== iso
-  )
+  if (extra !== undefined || !v.isUuid(id) || !v.isDateInRange(updatedAt) || updatedAt.toISOString() !== iso)
     throw bad();
   return { updatedAt, id };
 }

@@ -171,10 +171,22 @@ export function int(path: string, value: unknown, min: number, max: number, fall
 export const limit = (value: unknown, max: number, fallback: number): number =>
   int('limit', value, 1, max, fallback);
 
-/** A Date that is a real instant. */
+/**
+ * The instants a date input may name: 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z, the
+ * four-digit years of ISO 8601. Wider than any chat history, narrower than both what JavaScript
+ * (+-275760) and Postgres (4713 BC..294276) accept, and both drivers send every date in it intact.
+ */
+export const DATE_RANGE = { min: -62135596800000, max: 253402300799999 } as const;
+
+/** True for a Date that is a real instant in DATE_RANGE. */
+export const isDateInRange = (value: unknown): value is Date =>
+  value instanceof Date && value.getTime() >= DATE_RANGE.min && value.getTime() <= DATE_RANGE.max;
+
+/** A Date that is a real instant in DATE_RANGE (years 1..9999, UTC). */
 export function date(path: string, value: unknown): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime()))
     throw invalidInput(path, 'must be a valid Date');
+  if (!isDateInRange(value)) throw invalidInput(path, 'must be a Date from year 1 to 9999 (UTC)');
   return value;
 }
 

@@ -187,6 +187,51 @@ describe('chat reports', () => {
         (e) => isChatDbError(e, 'invalid_input') || isChatDbError(e, 'not_found'),
       );
   });
+
+  it('dates outside years 1..9999 are invalid_input on the option, never a driver error', async () => {
+    const q = fx.chat.queries;
+    const reports: [string, (d: Date) => Promise<unknown>][] = [
+      ['since', (since) => q.messagesPerDay({ since })],
+      ['since', (since) => q.sessionsPerDay({ since })],
+      ['since', (since) => q.averageSessionLength({ since })],
+      ['since', (since) => q.mostActiveUsers({ since })],
+      ['since', (since) => q.activeUsers({ since })],
+      ['since', (since) => q.messagesPerRole({ since })],
+      ['since', (since) => q.busiestHours({ since })],
+      ['since', (since) => q.selectedTextRatio({ since })],
+      ['since', (since) => q.citationsPerAnswer({ since })],
+      ['since', (since) => q.citationScoreStats({ since })],
+      ['since', (since) => q.mostCitedDocuments({ since })],
+      ['since', (since) => fx.chat.citations.mostCited({ since })],
+      ['since', (since) => fx.chat.citations.mostCited({ since, userId: data.alice })],
+      ['since', (since) => q.signupsPerDay({ since })],
+      ['since', (since) => q.inactiveUsers({ since })],
+      ['idleSince', (idleSince) => q.idleSessions({ idleSince })],
+      ['notCitedSince', (notCitedSince) => q.staleDocuments({ notCitedSince })],
+    ];
+    // JS's extremes, just before year 1 (and 1 BC, which PGlite reads as a bad format), year 10000.
+    const outside = [
+      new Date(-8.64e15),
+      new Date(8.64e15),
+      new Date(-62198755200001),
+      new Date(-62135596800001),
+      new Date(253402300800000),
+    ];
+    for (const [path, run] of reports)
+      for (const d of outside) {
+        const e = await run(d).then(
+          () => null,
+          (x: unknown) => x,
+        );
+        expect(isChatDbError(e, 'invalid_input') && e.details[0]?.path, `${path} ${d.toISOString()}`).toBe(
+          path,
+        );
+      }
+    // The edges themselves are accepted.
+    expect(await q.messagesPerDay({ since: new Date('0001-01-01T00:00:00.000Z') })).toHaveLength(2);
+    expect(await q.messagesPerDay({ since: new Date('9999-12-31T23:59:59.999Z') })).toEqual([]);
+    expect(await q.idleSessions({ idleSince: new Date('0001-01-01T00:00:00.000Z') })).toEqual([]);
+  });
 });
 
 describe('auth reports', () => {
