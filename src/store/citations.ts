@@ -137,7 +137,7 @@ export function createCitations(sql: Sql): CitationsModule {
     },
 
     async messagesCiting(documentId, options = {}) {
-      const doc = v.text('document_id', documentId, v.LIMITS.documentId, 1);
+      const doc = v.documentId('document_id', documentId);
       const limit = v.limit(options.limit, 1000, 50);
       const owner = options.userId === undefined ? null : v.userId(options.userId);
       const r = await sql.query<Row>(

@@ -10,7 +10,13 @@ import type { CitationInput, ExperienceLevel, JsonObject, Role } from './types.j
 export const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
 export const EXPERIENCE_LEVELS: readonly ExperienceLevel[] = ['beginner', 'intermediate', 'advanced'];
 
-/** Length caps, in UTF-16 code units (never more than Postgres' char_length). */
+/**
+ * Length caps, in UTF-16 code units (never more than Postgres' char_length), and in UTF-8 bytes
+ * where a btree index holds the value: an index entry must fit in 2,704 bytes (a third of a page).
+ * The other indexed text columns fit by their character caps, since UTF-8 takes at most 3 bytes
+ * per UTF-16 unit: email 320 -> 960 bytes, a chat-scope user id 255 -> 765, an idempotency key
+ * 255 ASCII -> 255.
+ */
 export const LIMITS = {
   email: 320,
   passwordMin: 8,
@@ -21,6 +27,8 @@ export const LIMITS = {
   background: 2000,
   language: 35,
   documentId: 1000,
+  /** message_citations_document_id_idx: 1,000 CJK characters would be 3,000 bytes, over the btree limit. */
+  documentIdBytes: 2048,
   chunkId: 1000,
   excerpt: 20_000,
   metadataBytes: 64 * 1024,
@@ -42,6 +50,14 @@ export function text(path: string, value: unknown, max: number, min = 0): string
   if (value.includes('\u0000')) throw invalidInput(path, 'must not contain NUL (\\u0000)');
   if (!isWellFormed(value)) throw invalidInput(path, 'must be well-formed Unicode (lone surrogate)');
   return value;
+}
+
+/** A citation's document id: 1..1000 characters and at most 2,048 bytes in UTF-8 (it is indexed). */
+export function documentId(path: string, value: unknown): string {
+  const v = text(path, value, LIMITS.documentId, 1);
+  if (Buffer.byteLength(v, 'utf8') > LIMITS.documentIdBytes)
+    throw invalidInput(path, `must be at most ${LIMITS.documentIdBytes} bytes in UTF-8`);
+  return v;
 }
 
 /** `text`, or null when the value is null or undefined. */
@@ -209,7 +225,7 @@ export interface NormalizedCitation {
 }
 
 /**
- * Citations of one message: at most 100; document_id 1..1000 chars; score 0..1 or null;
+ * Citations of one message: at most 100; document_id 1..1000 chars, 2,048 bytes; score 0..1 or null;
  * citation_index an integer >= 1, defaulting to the position (from 1), unique in the message.
  */
 export function citations(value: unknown): NormalizedCitation[] {
@@ -231,7 +247,7 @@ export function citations(value: unknown): NormalizedCitation[] {
       throw invalidInput(`${p}.score`, 'must be a number from 0 to 1, or null');
     return {
       citation_index: index,
-      document_id: text(`${p}.document_id`, c.documentId, LIMITS.documentId, 1),
+      document_id: documentId(`${p}.document_id`, c.documentId),
       chunk_id: optionalText(`${p}.chunk_id`, c.chunkId, LIMITS.chunkId),
       score,
       excerpt: optionalText(`${p}.excerpt`, c.excerpt, LIMITS.excerpt),
