@@ -110,18 +110,20 @@ function page(options: { limit?: number; afterSeq?: number; beforeSeq?: number }
  * One page of a session's messages with citations, owner-checked in the same statement (zero rows
  * = not the caller's session; one row of NULLs = an empty page). $1 session, $2 user, $3 after_seq,
  * $4 limit, $5 before_seq. Served by messages_session_seq_key (session_id, seq), read backward
- * (newest first) for before_seq and `last`, and reversed by the caller.
+ * (newest first) for before_seq and `last`. The inner query names the session by $1, not by
+ * `s.id`: then the planner sees which session it is and, for a long one, reads just the page off
+ * the index in order instead of fetching the whole session and sorting it. Rows come back in
+ * index order; the caller orders them (no outer sort of the page's wide rows).
  */
 export const pageSql = (backward: boolean, withBefore: boolean): string => `
 SELECT m.* FROM chat_sessions s
 LEFT JOIN LATERAL (
   SELECT ${qualify(MESSAGE_COLUMNS, 'm')}, ${CITATIONS_OF_M} AS citations
   FROM messages m
-  WHERE m.session_id = s.id AND m.seq > $3 ${withBefore ? 'AND m.seq < $5' : ''}
+  WHERE m.session_id = $1::uuid AND m.seq > $3 ${withBefore ? 'AND m.seq < $5' : ''}
   ORDER BY m.seq ${backward ? 'DESC' : 'ASC'} LIMIT $4
 ) m ON true
-WHERE s.id = $1::uuid AND s.user_id = $2
-ORDER BY m.seq ${backward ? 'DESC' : 'ASC'}`;
+WHERE s.id = $1::uuid AND s.user_id = $2`;
 
 /** Reads one page (see pageSql); backward pages come back oldest first too. */
 async function readPage(
@@ -137,7 +139,9 @@ async function readPage(
     'session',
   );
   if (r.rows.length === 0) throw notFound('session');
-  const rows = r.rows.filter((row) => row.id !== null);
+  // In the direction of travel, so the extra row (limit + 1) is the one past the page.
+  const dir = p.backward ? -1 : 1;
+  const rows = r.rows.filter((row) => row.id !== null).sort((a, b) => dir * (Number(a.seq) - Number(b.seq)));
   const data = rows.slice(0, p.limit).map(toMessage);
   if (p.backward) data.reverse();
   return { data, hasMore: rows.length > p.limit };

@@ -72,11 +72,11 @@ export function createAuthQueries(sql: Sql) {
     },
     /**
      * Active accounts older than `since` with no message since then, oldest first (scope `all`).
-     * Scan of users; the anti-join probes chat_sessions_user_recent_idx by user_id.
+     * Scan of users, hash anti-join with the sessions active since then.
      */
     inactiveUsers: async (o: { since: Date; limit?: number }): Promise<User[]> =>
       (await q('inactiveUsers', [v.date('since', o?.since), v.limit(o?.limit, 1000, 50)])).map(toUser),
-    /** Accounts that never finished onboarding, newest first (auth scope). Anti-join on user_profiles_pkey. */
+    /** Accounts that never finished onboarding, newest first (auth scope). Scan, hash anti-join with user_profiles. */
     usersWithoutProfile: async (o: { limit?: number } = {}): Promise<User[]> =>
       (await q('usersWithoutProfile', [v.limit(o.limit, 1000, 50)])).map(toUser),
     /** Profiles per experience level, unset included (auth scope). Scan of user_profiles. */

@@ -110,10 +110,13 @@ export const CHAT_QUERY_SQL = {
     ORDER BY updated_at DESC, id DESC LIMIT $1`,
   selectedTextRatio: `SELECT count(*) AS user_messages, count(selected_text) AS with_selected_text
     FROM messages WHERE role = 'user' AND ($1::timestamptz IS NULL OR created_at >= $1)`,
+  // One join grouped per answer: a correlated count(*) here was run three times (SubPlan 1/2/3).
   citationsPerAnswer: `SELECT count(*) AS assistant_messages, coalesce(sum(n), 0) AS citations,
       avg(n)::float8 AS avg_citations, count(*) FILTER (WHERE n = 0) AS uncited
-    FROM (SELECT (SELECT count(*) FROM message_citations c WHERE c.message_id = m.id) AS n
-          FROM messages m WHERE m.role = 'assistant' AND ($1::timestamptz IS NULL OR m.created_at >= $1)) x`,
+    FROM (SELECT m.id, count(c.message_id) AS n
+          FROM messages m LEFT JOIN message_citations c ON c.message_id = m.id
+          WHERE m.role = 'assistant' AND ($1::timestamptz IS NULL OR m.created_at >= $1)
+          GROUP BY m.id) x`,
   citationScoreStats: `SELECT count(*) AS citations, count(score) AS scored, min(score) AS min, max(score) AS max,
       avg(score) AS avg, percentile_cont(0.5) WITHIN GROUP (ORDER BY score) AS p50,
       percentile_cont(0.9) WITHIN GROUP (ORDER BY score) AS p90
@@ -167,10 +170,10 @@ export function createChatQueries(sql: Sql) {
         bucket: String(r.bucket),
         sessions: num(r.sessions),
       })),
-    /** Sessions with messages but no assistant reply (the bot never answered). Anti-join on messages_session_seq_key. */
+    /** Sessions with messages but no assistant reply (the bot never answered). Scan, hash anti-join with messages. */
     sessionsWithoutAssistantReply: async (o: { limit?: number } = {}): Promise<ChatSession[]> =>
       (await q('sessionsWithoutAssistantReply', [v.limit(o.limit, 1000, 50)])).map(toSession),
-    /** Users with the most messages in a window. Scan of messages in the window, join on chat_sessions_pkey. */
+    /** Users with the most messages in a window. Scan of messages in the window, hash join to chat_sessions. */
     mostActiveUsers: async (o: { since?: Date; limit?: number } = {}): Promise<UserActivity[]> =>
       (await q('mostActiveUsers', [since(o.since), v.limit(o.limit, 1000, 20)])).map((r) => ({
         userId: String(r.user_id),
@@ -202,7 +205,8 @@ export function createChatQueries(sql: Sql) {
       ),
     /**
      * Most recently active sessions; of one user when `userId` is given (then served by
-     * chat_sessions_user_recent_idx, no sort), otherwise a scan of chat_sessions with a top-N sort.
+     * chat_sessions_user_recent_idx, in index order for a user with many sessions), otherwise a
+     * scan of chat_sessions with a top-N sort.
      */
     recentSessions: async (o: { userId?: string; limit?: number } = {}): Promise<ChatSession[]> => {
       const lim = v.limit(o.limit, 1000, 20);
@@ -223,7 +227,7 @@ export function createChatQueries(sql: Sql) {
         ratio: total === 0 ? null : withText / total,
       };
     },
-    /** Citations per assistant message, and how many answers cite nothing. Scan of messages, message_citations_pkey per answer. */
+    /** Citations per assistant message, and how many answers cite nothing. One scan of messages and of message_citations. */
     citationsPerAnswer: async (o: { since?: Date } = {}): Promise<CitationsPerAnswer> => {
       const [r] = await q('citationsPerAnswer', [since(o.since)]);
       return {
