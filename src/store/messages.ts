@@ -75,6 +75,8 @@ WHERE numnode(websearch_to_tsquery('english', $2)) > 0 AND s.user_id = $1
 ORDER BY rank DESC, m.created_at DESC, m.id DESC
 LIMIT $3`;
 
+const MESSAGE_KEYS = ['role', 'content', 'selectedText', 'metadata', 'citations', 'idempotencyKey'];
+
 /** JSON with object keys sorted, so equal requests hash equally whatever their key order. */
 function canonical(x: unknown): string {
   if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
@@ -153,7 +155,9 @@ export function createMessages(sql: Sql): MessagesModule {
     async append(userId, sessionId, input: MessageInput) {
       const session = v.uuid('session', sessionId);
       const owner = v.userId(userId);
-      if (input === null || typeof input !== 'object') throw invalidInput('message', 'must be an object');
+      if (input === null || typeof input !== 'object' || Array.isArray(input))
+        throw invalidInput('message', 'must be an object');
+      v.knownKeys(input, MESSAGE_KEYS);
       const body = {
         role: v.role(input.role),
         content: v.text('content', input.content, v.LIMITS.content),
@@ -196,21 +200,21 @@ export function createMessages(sql: Sql): MessagesModule {
       return row.created === true ? { message: toMessage(row), created: true } : replayed(row, hash);
     },
 
-    async list(userId, sessionId, options = {}) {
-      const p = page(options);
+    async list(userId, sessionId, options) {
+      const p = page(v.options(options));
       return readPage(sql, userId, sessionId, { ...p, backward: p.before !== null });
     },
 
-    async last(userId, sessionId, n = 20) {
-      const limit = v.int('n', n, 1, MAX_MESSAGE_PAGE);
+    async last(userId, sessionId, n) {
+      const limit = v.int('n', n ?? 20, 1, MAX_MESSAGE_PAGE);
       const res = await readPage(sql, userId, sessionId, { limit, after: 0, before: null, backward: true });
       return res.data;
     },
 
-    async search(userId, query, options = {}) {
+    async search(userId, query, options) {
       const owner = v.userId(userId);
       const q = v.text('q', query, v.LIMITS.searchQuery);
-      const limit = v.limit(options.limit, 100, 20);
+      const limit = v.limit(v.options(options).limit, 100, 20);
       if (q.trim() === '') return [];
       const r = await sql.query<Row>(SEARCH_SQL, [owner, q, limit], 'user');
       return r.rows.map((row) => ({

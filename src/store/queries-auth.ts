@@ -58,7 +58,7 @@ const num = (x: unknown): number => Number(x);
 export function createAuthQueries(sql: Sql) {
   const q = async (name: keyof typeof AUTH_QUERY_SQL, params: unknown[]): Promise<Row[]> =>
     (await sql.query<Row>(AUTH_QUERY_SQL[name], params)).rows;
-  return {
+  return v.nullAsOmitted({
     /** New accounts per UTC day (auth scope). Scan of users. */
     signupsPerDay: async (o: { since?: Date } = {}): Promise<DayCount[]> =>
       (await q('signupsPerDay', [o.since === undefined ? null : v.date('since', o.since)])).map((r) => ({
@@ -96,5 +96,5 @@ export function createAuthQueries(sql: Sql) {
       const [r] = await q('tokenCounts', []);
       return { active: num(r?.active), expired: num(r?.expired), revoked: num(r?.revoked) };
     },
-  };
+  });
 }

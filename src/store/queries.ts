@@ -140,7 +140,7 @@ const dayCounts = (rows: Row[]): DayCount[] => rows.map((r) => ({ day: String(r.
 export function createChatQueries(sql: Sql) {
   const q = async (name: keyof typeof CHAT_QUERY_SQL, params: unknown[]): Promise<Row[]> =>
     (await sql.query<Row>(CHAT_QUERY_SQL[name], params, 'user')).rows;
-  return {
+  return v.nullAsOmitted({
     /** Sessions and messages per user, most sessions first. Full scan of chat_sessions (counters, no message read). */
     sessionsPerUser: async (o: { limit?: number } = {}): Promise<UserActivity[]> =>
       (await q('sessionsPerUser', [v.limit(o.limit, 1000, 20)])).map((r) => ({
@@ -266,5 +266,5 @@ export function createChatQueries(sql: Sql) {
         estimatedRows: num(r.estimated_rows),
         totalBytes: num(r.total_bytes),
       })),
-  };
+  });
 }

@@ -35,6 +35,9 @@ export const SESSIONS_AFTER_SQL = `SELECT ${SESSION_COLUMNS} FROM chat_sessions
   WHERE user_id = $1 AND (updated_at, id) < ($3::timestamptz, $4::uuid)
   ORDER BY updated_at DESC, id DESC LIMIT $2`;
 
+/** The fields of a session input and of a patch. */
+const SESSION_KEYS = ['title', 'metadata'];
+
 /** Splits a metadata patch into keys to set and keys to remove (null values). */
 function splitPatch(patch: { [key: string]: JsonValue }): { set: string; remove: string[] } {
   const checked = v.metadata('metadata', patch);
@@ -62,7 +65,9 @@ export function createSessions(sql: Sql): SessionsModule {
   const update = async (userId: string, sessionId: string, patch: SessionPatch): Promise<ChatSession> => {
     const id = v.uuid('session', sessionId);
     const owner = v.userId(userId);
-    if (patch === null || typeof patch !== 'object') throw invalidInput('patch', 'must be an object');
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch))
+      throw invalidInput('patch', 'must be an object');
+    v.knownKeys(patch, SESSION_KEYS);
     const hasTitle = patch.title !== undefined;
     const title = hasTitle ? v.optionalText('title', patch.title, v.LIMITS.title) : null;
     const { set, remove } =
@@ -84,7 +89,9 @@ export function createSessions(sql: Sql): SessionsModule {
   };
 
   return {
-    async create(userId, input = {}) {
+    async create(userId, rawInput) {
+      const input = v.options(rawInput, 'input');
+      v.knownKeys(input, SESSION_KEYS);
       const title = v.optionalText('title', input.title, v.LIMITS.title);
       const metadata = input.metadata === undefined ? {} : v.metadata('metadata', input.metadata);
       const r = await sql.query<Row>(
@@ -97,8 +104,9 @@ export function createSessions(sql: Sql): SessionsModule {
 
     get,
 
-    async list(userId, options = {}) {
+    async list(userId, rawOptions) {
       const owner = v.userId(userId);
+      const options = v.options(rawOptions);
       const limit = v.limit(options.limit, MAX_SESSION_PAGE, DEFAULT_SESSION_PAGE);
       const after = options.cursor ? decodeCursor(options.cursor) : null;
       const r = after

@@ -175,6 +175,45 @@ export function metadata(path: string, value: unknown): JsonObject {
   return value as JsonObject;
 }
 
+/**
+ * An optional options argument: null and undefined both mean "no options" (`{}`); anything else
+ * must be an object. Fields inside are validated by their own rules (null only where typed so).
+ */
+export function options<T extends object>(value: T | null | undefined, path = 'options'): T {
+  if (value === undefined || value === null) return {} as T;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidInput(path, 'must be an object');
+  return value;
+}
+
+/**
+ * The report functions (each taking one options object) with that argument checked by
+ * `options()` first, so `null` works like an omitted argument in every one of them.
+ */
+export function nullAsOmitted<T extends object>(reports: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(reports) as [string, (o?: object) => Promise<unknown>][])
+    out[name] = async (o?: object | null) => fn(o === undefined || o === null ? undefined : options(o));
+  return out as T;
+}
+
+const camel = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Rejects an input object's keys outside `allowed` (keys whose value is undefined are ignored):
+ * a misspelt or snake_case key (`experience_level`) would otherwise be dropped without a word.
+ * `prefix` is the object's own path (`citations[0]`), empty at the top level.
+ */
+export function knownKeys(value: object, allowed: readonly string[], prefix = ''): void {
+  for (const [key, x] of Object.entries(value)) {
+    if (x === undefined || allowed.includes(key)) continue;
+    const hint = allowed.includes(camel(key)) ? ` (did you mean ${camel(key)}?)` : '';
+    throw invalidInput(
+      prefix ? `${prefix}.${key}` : key,
+      `unknown field${hint}; expected one of ${allowed.join(', ')}`,
+    );
+  }
+}
+
 /** An integer in [min, max], or `fallback` when undefined. */
 export function int(path: string, value: unknown, min: number, max: number, fallback?: number): number {
   if (value === undefined && fallback !== undefined) return fallback;
@@ -214,6 +253,8 @@ export function idempotencyKey(value: unknown): string | null {
   return value;
 }
 
+const CITATION_KEYS = ['documentId', 'chunkId', 'score', 'citationIndex', 'excerpt', 'metadata'];
+
 /** A citation with every default filled in: what is stored and hashed. */
 export interface NormalizedCitation {
   readonly citation_index: number;
@@ -239,6 +280,7 @@ export function citations(value: unknown): NormalizedCitation[] {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
       throw invalidInput(p, 'must be an object');
     const c = raw as CitationInput;
+    knownKeys(c, CITATION_KEYS, p);
     const index = int(`${p}.citation_index`, c.citationIndex, 1, 1_000_000, i + 1);
     if (seen.has(index)) throw invalidInput(`${p}.citation_index`, `duplicate citation_index ${index}`);
     seen.add(index);
