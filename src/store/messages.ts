@@ -40,7 +40,7 @@ WITH s AS (
   SELECT ins.id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
   FROM ins CROSS JOIN jsonb_to_recordset($10::jsonb)
     AS x(citation_index integer, document_id text, chunk_id text, score double precision, excerpt text, metadata jsonb)
-  RETURNING citation_index, document_id, chunk_id, score, excerpt, metadata
+  RETURNING citation_index, document_id, chunk_id, score, excerpt, metadata, created_at
 ), bump AS (
   UPDATE chat_sessions cs SET message_count = ins.seq, last_message_at = ins.created_at
   FROM ins WHERE cs.id = ins.session_id
@@ -51,7 +51,7 @@ FROM ins
 UNION ALL
 SELECT prior.*, false AS created,
   (SELECT coalesce(json_agg(c ORDER BY c.citation_index), '[]'::json)
-   FROM (SELECT citation_index, document_id, chunk_id, score, excerpt, metadata
+   FROM (SELECT citation_index, document_id, chunk_id, score, excerpt, metadata, created_at
          FROM message_citations WHERE message_id = prior.id) c) AS citations
 FROM prior`;
 

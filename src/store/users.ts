@@ -9,6 +9,7 @@ import {
   toMessage,
   toProfile,
   toSession,
+  toTokenRecord,
   toUser,
   USER_COLUMNS,
 } from './rows.js';
@@ -139,6 +140,12 @@ function exportUser(sql: Sql, id: string): Promise<UserExport> {
     const p = await tx.query<Row>(`SELECT ${PROFILE_COLUMNS} FROM user_profiles WHERE user_id = $1::uuid`, [
       id,
     ]);
+    // The records, never token_hash: a hash in an export file would be one more copy to leak.
+    const t = await tx.query<Row>(
+      `SELECT created_at, expires_at, last_used_at, revoked_at FROM auth_tokens
+       WHERE user_id = $1::uuid ORDER BY created_at, expires_at`,
+      [id],
+    );
     const sessions: Conversation[] = [];
     if (user.has_chat === true) {
       const s = await tx.query<Row>(
@@ -166,6 +173,7 @@ function exportUser(sql: Sql, id: string): Promise<UserExport> {
       exportedAt: new Date(user.exported_at as Date),
       user: toUser(user),
       profile: p.rows[0] ? toProfile(p.rows[0]) : null,
+      tokens: t.rows.map(toTokenRecord),
       sessions,
     };
   }, 'repeatable read');

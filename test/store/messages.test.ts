@@ -62,8 +62,17 @@ describe('messages.append', () => {
         score: 0.5,
         excerpt: 'ex',
         metadata: { page: 3 },
+        createdAt: b.message.createdAt,
       },
-      { citationIndex: 7, documentId: 'doc-b', chunkId: null, score: null, excerpt: null, metadata: {} },
+      {
+        citationIndex: 7,
+        documentId: 'doc-b',
+        chunkId: null,
+        score: null,
+        excerpt: null,
+        metadata: {},
+        createdAt: b.message.createdAt,
+      },
     ]);
     const after = await fx.chat.sessions.get(user, id);
     expect(after.messageCount).toBe(2);

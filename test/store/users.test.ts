@@ -198,10 +198,13 @@ describe('users', () => {
     expect(await code(fx.chat.users.delete(victim))).toBe('not_found');
   });
 
-  it('export has user, profile, sessions, messages and citations, never the hash or tokens', async () => {
+  it('export has user, profile, token records, sessions, messages and citations, never a hash or token', async () => {
     const id = await makeUser(fx.db, 'export@example.com');
     await fx.chat.profiles.upsert(id, { preferredLanguage: 'de', metadata: { a: 1 } });
     const t = await fx.chat.tokens.issue(id);
+    const revoked = await fx.chat.tokens.issue(id, { ttlSeconds: 60 });
+    await fx.chat.tokens.revoke(revoked.token);
+    await fx.chat.tokens.resolve(t.token);
     const s1 = await fx.chat.sessions.create(id, { title: 'one' });
     const s2 = await fx.chat.sessions.create(id, { title: 'two' });
     await fx.chat.messages.append(id, s1.id, { role: 'user', content: 'q1' });
@@ -221,11 +224,32 @@ describe('users', () => {
     const one = ex.sessions.find((c) => c.session.id === s1.id);
     expect(one?.messages.map((m) => m.content)).toEqual(['q1', 'a1']);
     expect(one?.messages[1]?.citations[0]?.documentId).toBe('doc');
+    expect(one?.messages[1]?.citations[0]?.createdAt).toEqual(one?.messages[1]?.createdAt);
+    const rows = await fx.db.query<{ token_hash: Buffer }>(
+      'SELECT token_hash FROM auth_tokens WHERE user_id = $1',
+      [id],
+    );
+    expect(ex.tokens).toHaveLength(2);
+    expect(ex.tokens.map((x) => Object.keys(x).sort())).toEqual([
+      ['createdAt', 'expiresAt', 'lastUsedAt', 'revokedAt'],
+      ['createdAt', 'expiresAt', 'lastUsedAt', 'revokedAt'],
+    ]);
+    const used = ex.tokens.find((x) => x.revokedAt === null);
+    const gone = ex.tokens.find((x) => x.revokedAt !== null);
+    expect(used?.expiresAt).toEqual(t.expiresAt);
+    expect(used?.lastUsedAt).toBeInstanceOf(Date);
+    expect(gone).toMatchObject({ expiresAt: revoked.expiresAt, lastUsedAt: null });
+    expect(gone?.revokedAt).toBeInstanceOf(Date);
     expect(ex.sessions.find((c) => c.session.id === s2.id)?.messages).toEqual([]);
     const json = JSON.stringify(ex);
     expect(json).not.toContain('hashed_password');
     expect(json).not.toContain('"x"');
     expect(json).not.toContain(t.token);
+    for (const r of rows.rows) {
+      expect(json).not.toContain(Buffer.from(r.token_hash).toString('hex'));
+      expect(json).not.toContain(Buffer.from(r.token_hash).toString('base64'));
+    }
+    expect(json).not.toContain('token_hash');
     expect(json).not.toContain('not mine');
     expect(await code(fx.chat.users.export('00000000-0000-4000-8000-000000000000'))).toBe('not_found');
   });
