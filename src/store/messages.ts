@@ -20,7 +20,9 @@ const RETURNED = 'id, session_id, seq, role, content, selected_text, metadata, r
  * queue here, and each sees the count the previous one committed); `prior` finds an earlier
  * message with the same idempotency key; `ins` takes seq = message_count + 1 unless `prior` exists;
  * `cit` inserts the citations (a JSON array unpacked by jsonb_to_recordset); `bump` moves the
- * counters. No row comes back when the session is not the caller's.
+ * counters. created_at is now(), the start of this transaction: an append that waited for the
+ * lock behind a later-started one has the older time, so last_message_at only moves forward
+ * (GREATEST). No row comes back when the session is not the caller's.
  * $1 session, $2 user, $3 message id (UUIDv7), $4 role, $5 content, $6 selected_text, $7 metadata,
  * $8 idempotency key, $9 request hash, $10 citations.
  */
@@ -42,7 +44,8 @@ WITH s AS (
     AS x(citation_index integer, document_id text, chunk_id text, score double precision, excerpt text, metadata jsonb)
   RETURNING citation_index, document_id, chunk_id, score, excerpt, metadata, created_at
 ), bump AS (
-  UPDATE chat_sessions cs SET message_count = ins.seq, last_message_at = ins.created_at
+  UPDATE chat_sessions cs SET message_count = ins.seq,
+    last_message_at = GREATEST(cs.last_message_at, ins.created_at)
   FROM ins WHERE cs.id = ins.session_id
 )
 SELECT ins.*, true AS created,
@@ -158,9 +161,10 @@ export function createMessages(sql: Sql): MessagesModule {
       if (input === null || typeof input !== 'object' || Array.isArray(input))
         throw invalidInput('message', 'must be an object');
       v.knownKeys(input, MESSAGE_KEYS);
+      const role = v.role(input.role);
       const body = {
-        role: v.role(input.role),
-        content: v.text('content', input.content, v.LIMITS.content),
+        role,
+        content: v.messageContent(role, input.content),
         selected_text: v.optionalText('selected_text', input.selectedText, v.LIMITS.selectedText),
         metadata: input.metadata === undefined ? {} : v.metadata('metadata', input.metadata),
         citations: v.citations(input.citations),

@@ -120,6 +120,18 @@ export function role(value: unknown): Role {
   return value as Role;
 }
 
+/**
+ * Message content, up to 4 MiB. A user message must say something (not empty, not only
+ * whitespace); the other roles may be empty: an assistant turn that only carries tool calls or
+ * citations in metadata, a tool that returned nothing, a placeholder system prompt.
+ */
+export function messageContent(role: Role, value: unknown): string {
+  const content = text('content', value, LIMITS.content);
+  if (role === 'user' && content.trim() === '')
+    throw invalidInput('content', 'a user message must not be empty or only whitespace');
+  return content;
+}
+
 export function experienceLevel(value: unknown): ExperienceLevel | null {
   if (value === null) return null;
   if (!EXPERIENCE_LEVELS.includes(value as ExperienceLevel))
