@@ -57,6 +57,8 @@ export interface ChatDb {
   close(): Promise<void>;
 }
 
+const MODULE_OPTION_KEYS = ['tokenTtlSeconds', 'logger'];
+
 const defaultLogger: DbLogger = (m) => process.stderr.write(`chatdb: ${m}\n`);
 
 /**
@@ -64,7 +66,7 @@ const defaultLogger: DbLogger = (m) => process.stderr.write(`chatdb: ${m}\n`);
  * `close()` of the result does not close `db`.
  */
 export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | null): ChatDb {
-  const options = v.options(rawOptions);
+  const options = v.options(rawOptions, MODULE_OPTION_KEYS);
   const ttl = v.int(
     'tokenTtlSeconds',
     options.tokenTtlSeconds,
@@ -98,15 +100,16 @@ export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | nu
  * With no url the embedded database in `.chatdb/` is used (`memory://` keeps it in memory).
  */
 export async function openChatDb(rawOptions?: ChatDbOptions | null): Promise<ChatDb> {
-  const options = v.options(rawOptions);
-  if (options.db) return createChatDb(options.db, options);
+  const options = v.options(rawOptions, [...MODULE_OPTION_KEYS, 'url', 'dataDir', 'db']);
+  const moduleOptions = { tokenTtlSeconds: options.tokenTtlSeconds, logger: options.logger };
+  if (options.db) return createChatDb(options.db, moduleOptions);
   const db = await openDatabase({
     url: options.url,
     dataDir: options.dataDir,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   try {
-    return { ...createChatDb(db, options), close: () => db.close() };
+    return { ...createChatDb(db, moduleOptions), close: () => db.close() };
   } catch (e) {
     await db.close();
     throw e;

@@ -112,7 +112,7 @@ export function createCitations(sql: Sql): CitationsModule {
     conversation: (userId, sessionId) => loadConversation(sql, userId, sessionId),
 
     async mostCited(rawOptions) {
-      const options = v.options(rawOptions);
+      const options = v.options(rawOptions, ['userId', 'since', 'limit']);
       const limit = v.limit(options.limit, 1000, 20);
       const since = options.since === undefined ? null : v.date('since', options.since);
       const owner = options.userId === undefined ? null : v.userId(options.userId);
@@ -139,7 +139,7 @@ export function createCitations(sql: Sql): CitationsModule {
 
     async messagesCiting(documentId, rawOptions) {
       const doc = v.documentId('document_id', documentId);
-      const options = v.options(rawOptions);
+      const options = v.options(rawOptions, ['userId', 'limit']);
       const limit = v.limit(options.limit, 1000, 50);
       const owner = options.userId === undefined ? null : v.userId(options.userId);
       const r = await sql.query<Row>(

@@ -205,7 +205,7 @@ export function createMessages(sql: Sql): MessagesModule {
     },
 
     async list(userId, sessionId, options) {
-      const p = page(v.options(options));
+      const p = page(v.options(options, ['limit', 'afterSeq', 'beforeSeq']));
       return readPage(sql, userId, sessionId, { ...p, backward: p.before !== null });
     },
 
@@ -218,7 +218,7 @@ export function createMessages(sql: Sql): MessagesModule {
     async search(userId, query, options) {
       const owner = v.userId(userId);
       const q = v.text('q', query, v.LIMITS.searchQuery);
-      const limit = v.limit(v.options(options).limit, 100, 20);
+      const limit = v.limit(v.options(options, ['limit']).limit, 100, 20);
       if (q.trim() === '') return [];
       const r = await sql.query<Row>(SEARCH_SQL, [owner, q, limit], 'user');
       return r.rows.map((row) => ({

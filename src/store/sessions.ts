@@ -90,8 +90,7 @@ export function createSessions(sql: Sql): SessionsModule {
 
   return {
     async create(userId, rawInput) {
-      const input = v.options(rawInput, 'input');
-      v.knownKeys(input, SESSION_KEYS);
+      const input = v.options(rawInput, SESSION_KEYS, 'input');
       const title = v.optionalText('title', input.title, v.LIMITS.title);
       const metadata = input.metadata === undefined ? {} : v.metadata('metadata', input.metadata);
       const r = await sql.query<Row>(
@@ -106,7 +105,7 @@ export function createSessions(sql: Sql): SessionsModule {
 
     async list(userId, rawOptions) {
       const owner = v.userId(userId);
-      const options = v.options(rawOptions);
+      const options = v.options(rawOptions, ['limit', 'cursor']);
       const limit = v.limit(options.limit, MAX_SESSION_PAGE, DEFAULT_SESSION_PAGE);
       const after = options.cursor ? decodeCursor(options.cursor) : null;
       const r = after

@@ -17,7 +17,7 @@ export function createTokens(sql: Sql, defaultTtlSeconds: number): TokensModule 
       const id = v.uuid('user', userId);
       const ttl = v.int(
         'ttlSeconds',
-        v.options(options).ttlSeconds,
+        v.options(options, ['ttlSeconds']).ttlSeconds,
         1,
         MAX_TOKEN_TTL_SECONDS,
         defaultTtlSeconds,

@@ -188,23 +188,35 @@ export function metadata(path: string, value: unknown): JsonObject {
 }
 
 /**
- * An optional options argument: null and undefined both mean "no options" (`{}`); anything else
- * must be an object. Fields inside are validated by their own rules (null only where typed so).
+ * An optional options (or input) argument: null and undefined both mean "no options" (`{}`);
+ * anything else must be an object with only the `allowed` keys (see `knownKeys`). Fields inside
+ * are validated by their own rules (null only where typed so).
  */
-export function options<T extends object>(value: T | null | undefined, path = 'options'): T {
+export function options<T extends object>(
+  value: T | null | undefined,
+  allowed: readonly string[],
+  path = 'options',
+): T {
   if (value === undefined || value === null) return {} as T;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidInput(path, 'must be an object');
+  knownKeys(value, allowed);
   return value;
 }
 
 /**
  * The report functions (each taking one options object) with that argument checked by
- * `options()` first, so `null` works like an omitted argument in every one of them.
+ * `options()` first: `null` works like an omitted argument, and only the keys `keys[name]`
+ * (none when absent) are accepted.
  */
-export function nullAsOmitted<T extends object>(reports: T): T {
+export function nullAsOmitted<T extends object>(
+  reports: T,
+  keys: { readonly [K in keyof T]?: readonly string[] },
+): T {
   const out: Record<string, unknown> = {};
+  const allowed = keys as Record<string, readonly string[] | undefined>;
   for (const [name, fn] of Object.entries(reports) as [string, (o?: object) => Promise<unknown>][])
-    out[name] = async (o?: object | null) => fn(o === undefined || o === null ? undefined : options(o));
+    out[name] = async (o?: object | null) =>
+      fn(o === undefined || o === null ? undefined : options(o, allowed[name] ?? []));
   return out as T;
 }
 
@@ -219,10 +231,8 @@ export function knownKeys(value: object, allowed: readonly string[], prefix = ''
   for (const [key, x] of Object.entries(value)) {
     if (x === undefined || allowed.includes(key)) continue;
     const hint = allowed.includes(camel(key)) ? ` (did you mean ${camel(key)}?)` : '';
-    throw invalidInput(
-      prefix ? `${prefix}.${key}` : key,
-      `unknown field${hint}; expected one of ${allowed.join(', ')}`,
-    );
+    const expected = allowed.length ? `expected one of ${allowed.join(', ')}` : 'none are accepted';
+    throw invalidInput(prefix ? `${prefix}.${key}` : key, `unknown field${hint}; ${expected}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isChatDbError } from '../../src/errors.js';
-import { createChatDb } from '../../src/store/chatdb.js';
+import { createChatDb, openChatDb } from '../../src/store/chatdb.js';
 import { count, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
@@ -59,6 +59,40 @@ describe('null options are the same as omitted ones', () => {
 });
 
 describe('unknown keys in an input object are invalid_input naming them', () => {
+  it('options of modules, reports and openChatDb', async () => {
+    const user = await makeUser(fx.db);
+    const s = await fx.chat.sessions.create(user);
+    expect(await invalid(fx.chat.sessions.list(user, { limt: 5 } as never))).toMatchObject({ path: 'limt' });
+    expect(await invalid(fx.chat.messages.list(user, s.id, { after_seq: 1 } as never))).toMatchObject({
+      path: 'after_seq',
+      message: expect.stringContaining('did you mean afterSeq?'),
+    });
+    expect(await invalid(fx.chat.queries.idleSessions({ idle_since: new Date() } as never))).toMatchObject({
+      path: 'idle_since',
+      message: expect.stringContaining('did you mean idleSince?'),
+    });
+    expect(await invalid(fx.chat.queries.recentSessions({ since: new Date() } as never))).toMatchObject({
+      path: 'since',
+      message: 'unknown field; expected one of userId, limit',
+    });
+    expect(
+      await invalid((fx.chat.queries.tableSizes as (o: unknown) => Promise<unknown>)({ limit: 1 })),
+    ).toEqual({
+      path: 'limit',
+      message: 'unknown field; none are accepted',
+    });
+    expect(await invalid(fx.chat.citations.mostCited({ user_id: user } as never))).toMatchObject({
+      path: 'user_id',
+    });
+    expect(await invalid(fx.chat.tokens.issue(user, { ttl: 5 } as never))).toMatchObject({ path: 'ttl' });
+    expect(() => createChatDb(fx.db, { tokenTTLSeconds: 60 } as never)).toThrow(
+      /tokenTTLSeconds: unknown field/,
+    );
+    expect(await invalid(openChatDb({ url: 'memory://', dataDri: 'x' } as never))).toMatchObject({
+      path: 'dataDri',
+    });
+  });
+
   it('profiles.upsert with snake_case keys from a JS caller writes nothing', async () => {
     const user = await makeUser(fx.db);
     expect(await invalid(fx.chat.profiles.upsert(user, { experience_level: 'beginner' } as never))).toEqual({
