@@ -3,6 +3,7 @@
  * joins users to their chat sessions). On a `chat`-only database they fail with config_invalid.
  */
 
+import { withCheckedOptions } from './options.js';
 import type { DayCount } from './queries.js';
 import { toUser } from './rows.js';
 import type { Sql } from './sql-errors.js';
@@ -66,7 +67,7 @@ const AUTH_REPORT_OPTIONS = {
 export function createAuthQueries(sql: Sql) {
   const q = async (name: keyof typeof AUTH_QUERY_SQL, params: unknown[]): Promise<Row[]> =>
     (await sql.query<Row>(AUTH_QUERY_SQL[name], params)).rows;
-  return v.nullAsOmitted(
+  return withCheckedOptions(
     {
       /** New accounts per UTC day (auth scope). Scan of users. */
       signupsPerDay: async (o: { since?: Date } = {}): Promise<DayCount[]> =>

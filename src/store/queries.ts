@@ -3,6 +3,8 @@
  * what it answers and what serves it; docs/queries.md lists them all. Times are UTC; `since`
  * omitted means all time. Reports needing the users table are in queries-auth.ts.
  */
+
+import { withCheckedOptions } from './options.js';
 import { SESSION_COLUMNS, toSession } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type { ChatSession, Role } from './types.js';
@@ -160,7 +162,7 @@ const CHAT_REPORT_OPTIONS = {
 export function createChatQueries(sql: Sql) {
   const q = async (name: keyof typeof CHAT_QUERY_SQL, params: unknown[]): Promise<Row[]> =>
     (await sql.query<Row>(CHAT_QUERY_SQL[name], params, 'user')).rows;
-  return v.nullAsOmitted(
+  return withCheckedOptions(
     {
       /** Sessions and messages per user, most sessions first. Full scan of chat_sessions (counters, no message read). */
       sessionsPerUser: async (o: { limit?: number } = {}): Promise<UserActivity[]> =>
