@@ -9,7 +9,7 @@ import { guard } from './sql-errors.js';
 import { createTokens, MAX_TOKEN_TTL_SECONDS } from './tokens.js';
 import type { MessagesModule, ProfilesModule, SessionsModule, TokensModule, UsersModule } from './types.js';
 import { createUsers } from './users.js';
-import { int } from './validate.js';
+import * as v from './validate.js';
 
 /** Default bearer-token lifetime: 7 days. */
 export const DEFAULT_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
@@ -57,14 +57,17 @@ export interface ChatDb {
   close(): Promise<void>;
 }
 
+const MODULE_OPTION_KEYS = ['tokenTtlSeconds', 'logger'];
+
 const defaultLogger: DbLogger = (m) => process.stderr.write(`chatdb: ${m}\n`);
 
 /**
  * Builds the modules on an open database (the schema must be installed: `chatdb init`).
  * `close()` of the result does not close `db`.
  */
-export function createChatDb(db: Database, options: ChatDbModuleOptions = {}): ChatDb {
-  const ttl = int(
+export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | null): ChatDb {
+  const options = v.options(rawOptions, MODULE_OPTION_KEYS);
+  const ttl = v.int(
     'tokenTtlSeconds',
     options.tokenTtlSeconds,
     1,
@@ -96,15 +99,17 @@ export function createChatDb(db: Database, options: ChatDbModuleOptions = {}): C
  * Example: `const chat = await openChatDb({ url: process.env.DATABASE_URL });`
  * With no url the embedded database in `.chatdb/` is used (`memory://` keeps it in memory).
  */
-export async function openChatDb(options: ChatDbOptions = {}): Promise<ChatDb> {
-  if (options.db) return createChatDb(options.db, options);
+export async function openChatDb(rawOptions?: ChatDbOptions | null): Promise<ChatDb> {
+  const options = v.options(rawOptions, [...MODULE_OPTION_KEYS, 'url', 'dataDir', 'db']);
+  const moduleOptions = { tokenTtlSeconds: options.tokenTtlSeconds, logger: options.logger };
+  if (options.db) return createChatDb(options.db, moduleOptions);
   const db = await openDatabase({
     url: options.url,
     dataDir: options.dataDir,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   try {
-    return { ...createChatDb(db, options), close: () => db.close() };
+    return { ...createChatDb(db, moduleOptions), close: () => db.close() };
   } catch (e) {
     await db.close();
     throw e;

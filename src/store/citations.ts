@@ -111,7 +111,8 @@ export function createCitations(sql: Sql): CitationsModule {
 
     conversation: (userId, sessionId) => loadConversation(sql, userId, sessionId),
 
-    async mostCited(options = {}) {
+    async mostCited(rawOptions) {
+      const options = v.options(rawOptions, ['userId', 'since', 'limit']);
       const limit = v.limit(options.limit, 1000, 20);
       const since = options.since === undefined ? null : v.date('since', options.since);
       const owner = options.userId === undefined ? null : v.userId(options.userId);
@@ -136,8 +137,9 @@ export function createCitations(sql: Sql): CitationsModule {
       }));
     },
 
-    async messagesCiting(documentId, options = {}) {
-      const doc = v.text('document_id', documentId, v.LIMITS.documentId, 1);
+    async messagesCiting(documentId, rawOptions) {
+      const doc = v.documentId('document_id', documentId);
+      const options = v.options(rawOptions, ['userId', 'limit']);
       const limit = v.limit(options.limit, 1000, 50);
       const owner = options.userId === undefined ? null : v.userId(options.userId);
       const r = await sql.query<Row>(

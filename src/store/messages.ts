@@ -20,7 +20,9 @@ const RETURNED = 'id, session_id, seq, role, content, selected_text, metadata, r
  * queue here, and each sees the count the previous one committed); `prior` finds an earlier
  * message with the same idempotency key; `ins` takes seq = message_count + 1 unless `prior` exists;
  * `cit` inserts the citations (a JSON array unpacked by jsonb_to_recordset); `bump` moves the
- * counters. No row comes back when the session is not the caller's.
+ * counters. created_at is now(), the start of this transaction: an append that waited for the
+ * lock behind a later-started one has the older time, so last_message_at only moves forward
+ * (GREATEST). No row comes back when the session is not the caller's.
  * $1 session, $2 user, $3 message id (UUIDv7), $4 role, $5 content, $6 selected_text, $7 metadata,
  * $8 idempotency key, $9 request hash, $10 citations.
  */
@@ -40,9 +42,10 @@ WITH s AS (
   SELECT ins.id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
   FROM ins CROSS JOIN jsonb_to_recordset($10::jsonb)
     AS x(citation_index integer, document_id text, chunk_id text, score double precision, excerpt text, metadata jsonb)
-  RETURNING citation_index, document_id, chunk_id, score, excerpt, metadata
+  RETURNING citation_index, document_id, chunk_id, score, excerpt, metadata, created_at
 ), bump AS (
-  UPDATE chat_sessions cs SET message_count = ins.seq, last_message_at = ins.created_at
+  UPDATE chat_sessions cs SET message_count = ins.seq,
+    last_message_at = GREATEST(cs.last_message_at, ins.created_at)
   FROM ins WHERE cs.id = ins.session_id
 )
 SELECT ins.*, true AS created,
@@ -51,7 +54,7 @@ FROM ins
 UNION ALL
 SELECT prior.*, false AS created,
   (SELECT coalesce(json_agg(c ORDER BY c.citation_index), '[]'::json)
-   FROM (SELECT citation_index, document_id, chunk_id, score, excerpt, metadata
+   FROM (SELECT citation_index, document_id, chunk_id, score, excerpt, metadata, created_at
          FROM message_citations WHERE message_id = prior.id) c) AS citations
 FROM prior`;
 
@@ -74,6 +77,8 @@ WHERE numnode(websearch_to_tsquery('english', $2)) > 0 AND s.user_id = $1
   AND to_tsvector('english', m.content) @@ websearch_to_tsquery('english', $2)
 ORDER BY rank DESC, m.created_at DESC, m.id DESC
 LIMIT $3`;
+
+const MESSAGE_KEYS = ['role', 'content', 'selectedText', 'metadata', 'citations', 'idempotencyKey'];
 
 /** JSON with object keys sorted, so equal requests hash equally whatever their key order. */
 function canonical(x: unknown): string {
@@ -110,18 +115,20 @@ function page(options: { limit?: number; afterSeq?: number; beforeSeq?: number }
  * One page of a session's messages with citations, owner-checked in the same statement (zero rows
  * = not the caller's session; one row of NULLs = an empty page). $1 session, $2 user, $3 after_seq,
  * $4 limit, $5 before_seq. Served by messages_session_seq_key (session_id, seq), read backward
- * (newest first) for before_seq and `last`, and reversed by the caller.
+ * (newest first) for before_seq and `last`. The inner query names the session by $1, not by
+ * `s.id`: then the planner sees which session it is and, for a long one, reads just the page off
+ * the index in order instead of fetching the whole session and sorting it. Rows come back in
+ * index order; the caller orders them (no outer sort of the page's wide rows).
  */
 export const pageSql = (backward: boolean, withBefore: boolean): string => `
 SELECT m.* FROM chat_sessions s
 LEFT JOIN LATERAL (
   SELECT ${qualify(MESSAGE_COLUMNS, 'm')}, ${CITATIONS_OF_M} AS citations
   FROM messages m
-  WHERE m.session_id = s.id AND m.seq > $3 ${withBefore ? 'AND m.seq < $5' : ''}
+  WHERE m.session_id = $1::uuid AND m.seq > $3 ${withBefore ? 'AND m.seq < $5' : ''}
   ORDER BY m.seq ${backward ? 'DESC' : 'ASC'} LIMIT $4
 ) m ON true
-WHERE s.id = $1::uuid AND s.user_id = $2
-ORDER BY m.seq ${backward ? 'DESC' : 'ASC'}`;
+WHERE s.id = $1::uuid AND s.user_id = $2`;
 
 /** Reads one page (see pageSql); backward pages come back oldest first too. */
 async function readPage(
@@ -137,7 +144,9 @@ async function readPage(
     'session',
   );
   if (r.rows.length === 0) throw notFound('session');
-  const rows = r.rows.filter((row) => row.id !== null);
+  // In the direction of travel, so the extra row (limit + 1) is the one past the page.
+  const dir = p.backward ? -1 : 1;
+  const rows = r.rows.filter((row) => row.id !== null).sort((a, b) => dir * (Number(a.seq) - Number(b.seq)));
   const data = rows.slice(0, p.limit).map(toMessage);
   if (p.backward) data.reverse();
   return { data, hasMore: rows.length > p.limit };
@@ -149,10 +158,13 @@ export function createMessages(sql: Sql): MessagesModule {
     async append(userId, sessionId, input: MessageInput) {
       const session = v.uuid('session', sessionId);
       const owner = v.userId(userId);
-      if (input === null || typeof input !== 'object') throw invalidInput('message', 'must be an object');
+      if (input === null || typeof input !== 'object' || Array.isArray(input))
+        throw invalidInput('message', 'must be an object');
+      v.knownKeys(input, MESSAGE_KEYS);
+      const role = v.role(input.role);
       const body = {
-        role: v.role(input.role),
-        content: v.text('content', input.content, v.LIMITS.content),
+        role,
+        content: v.messageContent(role, input.content),
         selected_text: v.optionalText('selected_text', input.selectedText, v.LIMITS.selectedText),
         metadata: input.metadata === undefined ? {} : v.metadata('metadata', input.metadata),
         citations: v.citations(input.citations),
@@ -192,21 +204,21 @@ export function createMessages(sql: Sql): MessagesModule {
       return row.created === true ? { message: toMessage(row), created: true } : replayed(row, hash);
     },
 
-    async list(userId, sessionId, options = {}) {
-      const p = page(options);
+    async list(userId, sessionId, options) {
+      const p = page(v.options(options, ['limit', 'afterSeq', 'beforeSeq']));
       return readPage(sql, userId, sessionId, { ...p, backward: p.before !== null });
     },
 
-    async last(userId, sessionId, n = 20) {
-      const limit = v.int('n', n, 1, MAX_MESSAGE_PAGE);
+    async last(userId, sessionId, n) {
+      const limit = v.int('n', n ?? 20, 1, MAX_MESSAGE_PAGE);
       const res = await readPage(sql, userId, sessionId, { limit, after: 0, before: null, backward: true });
       return res.data;
     },
 
-    async search(userId, query, options = {}) {
+    async search(userId, query, options) {
       const owner = v.userId(userId);
       const q = v.text('q', query, v.LIMITS.searchQuery);
-      const limit = v.limit(options.limit, 100, 20);
+      const limit = v.limit(v.options(options, ['limit']).limit, 100, 20);
       if (q.trim() === '') return [];
       const r = await sql.query<Row>(SEARCH_SQL, [owner, q, limit], 'user');
       return r.rows.map((row) => ({

@@ -6,9 +6,19 @@ import * as v from './validate.js';
 
 type Row = Record<string, unknown>;
 
+const PROFILE_KEYS = [
+  'softwareBackground',
+  'hardwareBackground',
+  'experienceLevel',
+  'preferredLanguage',
+  'metadata',
+];
+
 /** Validates the given fields of a profile input into column -> value (omitted fields absent). */
 function columns(input: ProfileInput): Map<string, unknown> {
-  if (input === null || typeof input !== 'object') throw invalidInput('profile', 'must be an object');
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw invalidInput('profile', 'must be an object');
+  v.knownKeys(input, PROFILE_KEYS);
   const cols = new Map<string, unknown>();
   if (input.softwareBackground !== undefined)
     cols.set(

@@ -3,6 +3,7 @@
  * joins users to their chat sessions). On a `chat`-only database they fail with config_invalid.
  */
 
+import { withCheckedOptions } from './options.js';
 import type { DayCount } from './queries.js';
 import { toUser } from './rows.js';
 import type { Sql } from './sql-errors.js';
@@ -54,47 +55,58 @@ export const AUTH_QUERY_SQL = {
 
 const num = (x: unknown): number => Number(x);
 
+/** The options each report takes (one without an entry takes none). */
+const AUTH_REPORT_OPTIONS = {
+  signupsPerDay: ['since'],
+  inactiveUsers: ['since', 'limit'],
+  usersWithoutProfile: ['limit'],
+  preferredLanguages: ['limit'],
+} as const;
+
 /** Reports over users, profiles and tokens. */
 export function createAuthQueries(sql: Sql) {
   const q = async (name: keyof typeof AUTH_QUERY_SQL, params: unknown[]): Promise<Row[]> =>
     (await sql.query<Row>(AUTH_QUERY_SQL[name], params)).rows;
-  return {
-    /** New accounts per UTC day (auth scope). Scan of users. */
-    signupsPerDay: async (o: { since?: Date } = {}): Promise<DayCount[]> =>
-      (await q('signupsPerDay', [o.since === undefined ? null : v.date('since', o.since)])).map((r) => ({
-        day: String(r.day),
-        count: num(r.count),
-      })),
-    /** Accounts in total, active and deactivated (auth scope). Scan of users. */
-    userCounts: async (): Promise<UserCounts> => {
-      const [r] = await q('userCounts', []);
-      return { total: num(r?.total), active: num(r?.active), inactive: num(r?.inactive) };
+  return withCheckedOptions(
+    {
+      /** New accounts per UTC day (auth scope). Scan of users. */
+      signupsPerDay: async (o: { since?: Date } = {}): Promise<DayCount[]> =>
+        (await q('signupsPerDay', [o.since === undefined ? null : v.date('since', o.since)])).map((r) => ({
+          day: String(r.day),
+          count: num(r.count),
+        })),
+      /** Accounts in total, active and deactivated (auth scope). Scan of users. */
+      userCounts: async (): Promise<UserCounts> => {
+        const [r] = await q('userCounts', []);
+        return { total: num(r?.total), active: num(r?.active), inactive: num(r?.inactive) };
+      },
+      /**
+       * Active accounts older than `since` with no message since then, oldest first (scope `all`).
+       * Scan of users, hash anti-join with the sessions active since then.
+       */
+      inactiveUsers: async (o: { since: Date; limit?: number }): Promise<User[]> =>
+        (await q('inactiveUsers', [v.date('since', o?.since), v.limit(o?.limit, 1000, 50)])).map(toUser),
+      /** Accounts that never finished onboarding, newest first (auth scope). Scan, hash anti-join with user_profiles. */
+      usersWithoutProfile: async (o: { limit?: number } = {}): Promise<User[]> =>
+        (await q('usersWithoutProfile', [v.limit(o.limit, 1000, 50)])).map(toUser),
+      /** Profiles per experience level, unset included (auth scope). Scan of user_profiles. */
+      experienceLevels: async (): Promise<LevelCount[]> =>
+        (await q('experienceLevels', [])).map((r) => ({
+          level: (r.level ?? null) as ExperienceLevel | null,
+          users: num(r.users),
+        })),
+      /** Profiles per preferred language (auth scope). Scan of user_profiles. */
+      preferredLanguages: async (o: { limit?: number } = {}): Promise<LanguageCount[]> =>
+        (await q('preferredLanguages', [v.limit(o.limit, 1000, 20)])).map((r) => ({
+          language: String(r.language),
+          users: num(r.users),
+        })),
+      /** Bearer tokens that are active, expired (not revoked) and revoked (auth scope). Scan of auth_tokens. */
+      tokenCounts: async (): Promise<TokenCounts> => {
+        const [r] = await q('tokenCounts', []);
+        return { active: num(r?.active), expired: num(r?.expired), revoked: num(r?.revoked) };
+      },
     },
-    /**
-     * Active accounts older than `since` with no message since then, oldest first (scope `all`).
-     * Scan of users; the anti-join probes chat_sessions_user_recent_idx by user_id.
-     */
-    inactiveUsers: async (o: { since: Date; limit?: number }): Promise<User[]> =>
-      (await q('inactiveUsers', [v.date('since', o?.since), v.limit(o?.limit, 1000, 50)])).map(toUser),
-    /** Accounts that never finished onboarding, newest first (auth scope). Anti-join on user_profiles_pkey. */
-    usersWithoutProfile: async (o: { limit?: number } = {}): Promise<User[]> =>
-      (await q('usersWithoutProfile', [v.limit(o.limit, 1000, 50)])).map(toUser),
-    /** Profiles per experience level, unset included (auth scope). Scan of user_profiles. */
-    experienceLevels: async (): Promise<LevelCount[]> =>
-      (await q('experienceLevels', [])).map((r) => ({
-        level: (r.level ?? null) as ExperienceLevel | null,
-        users: num(r.users),
-      })),
-    /** Profiles per preferred language (auth scope). Scan of user_profiles. */
-    preferredLanguages: async (o: { limit?: number } = {}): Promise<LanguageCount[]> =>
-      (await q('preferredLanguages', [v.limit(o.limit, 1000, 20)])).map((r) => ({
-        language: String(r.language),
-        users: num(r.users),
-      })),
-    /** Bearer tokens that are active, expired (not revoked) and revoked (auth scope). Scan of auth_tokens. */
-    tokenCounts: async (): Promise<TokenCounts> => {
-      const [r] = await q('tokenCounts', []);
-      return { active: num(r?.active), expired: num(r?.expired), revoked: num(r?.revoked) };
-    },
-  };
+    AUTH_REPORT_OPTIONS,
+  );
 }

@@ -3,6 +3,8 @@
  * what it answers and what serves it; docs/queries.md lists them all. Times are UTC; `since`
  * omitted means all time. Reports needing the users table are in queries-auth.ts.
  */
+
+import { withCheckedOptions } from './options.js';
 import { SESSION_COLUMNS, toSession } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type { ChatSession, Role } from './types.js';
@@ -110,10 +112,13 @@ export const CHAT_QUERY_SQL = {
     ORDER BY updated_at DESC, id DESC LIMIT $1`,
   selectedTextRatio: `SELECT count(*) AS user_messages, count(selected_text) AS with_selected_text
     FROM messages WHERE role = 'user' AND ($1::timestamptz IS NULL OR created_at >= $1)`,
+  // One join grouped per answer: a correlated count(*) here was run three times (SubPlan 1/2/3).
   citationsPerAnswer: `SELECT count(*) AS assistant_messages, coalesce(sum(n), 0) AS citations,
       avg(n)::float8 AS avg_citations, count(*) FILTER (WHERE n = 0) AS uncited
-    FROM (SELECT (SELECT count(*) FROM message_citations c WHERE c.message_id = m.id) AS n
-          FROM messages m WHERE m.role = 'assistant' AND ($1::timestamptz IS NULL OR m.created_at >= $1)) x`,
+    FROM (SELECT m.id, count(c.message_id) AS n
+          FROM messages m LEFT JOIN message_citations c ON c.message_id = m.id
+          WHERE m.role = 'assistant' AND ($1::timestamptz IS NULL OR m.created_at >= $1)
+          GROUP BY m.id) x`,
   citationScoreStats: `SELECT count(*) AS citations, count(score) AS scored, min(score) AS min, max(score) AS max,
       avg(score) AS avg, percentile_cont(0.5) WITHIN GROUP (ORDER BY score) AS p50,
       percentile_cont(0.9) WITHIN GROUP (ORDER BY score) AS p90
@@ -133,134 +138,158 @@ const numOrNull = (x: unknown): number | null => (x === null || x === undefined 
 const since = (x: Date | undefined): Date | null => (x === undefined ? null : v.date('since', x));
 const dayCounts = (rows: Row[]): DayCount[] => rows.map((r) => ({ day: String(r.day), count: num(r.count) }));
 
+/** The options each report takes (one without an entry takes none). */
+const CHAT_REPORT_OPTIONS = {
+  sessionsPerUser: ['limit'],
+  messagesPerDay: ['since'],
+  sessionsPerDay: ['since'],
+  averageSessionLength: ['since'],
+  sessionsWithoutAssistantReply: ['limit'],
+  mostActiveUsers: ['since', 'limit'],
+  activeUsers: ['since'],
+  messagesPerRole: ['since'],
+  busiestHours: ['since'],
+  longestSessions: ['limit'],
+  idleSessions: ['idleSince', 'limit'],
+  recentSessions: ['userId', 'limit'],
+  selectedTextRatio: ['since'],
+  citationsPerAnswer: ['since'],
+  citationScoreStats: ['since'],
+  staleDocuments: ['notCitedSince', 'limit'],
+} as const;
+
 /** Reports over sessions, messages and citations (no users table needed). */
 export function createChatQueries(sql: Sql) {
   const q = async (name: keyof typeof CHAT_QUERY_SQL, params: unknown[]): Promise<Row[]> =>
     (await sql.query<Row>(CHAT_QUERY_SQL[name], params, 'user')).rows;
-  return {
-    /** Sessions and messages per user, most sessions first. Full scan of chat_sessions (counters, no message read). */
-    sessionsPerUser: async (o: { limit?: number } = {}): Promise<UserActivity[]> =>
-      (await q('sessionsPerUser', [v.limit(o.limit, 1000, 20)])).map((r) => ({
-        userId: String(r.user_id),
-        sessions: num(r.sessions),
-        messages: num(r.messages),
-      })),
-    /** Messages written per UTC day. Scan of messages (no created_at index; see docs/queries.md). */
-    messagesPerDay: async (o: { since?: Date } = {}): Promise<DayCount[]> =>
-      dayCounts(await q('messagesPerDay', [since(o.since)])),
-    /** Sessions started per UTC day. Scan of chat_sessions. */
-    sessionsPerDay: async (o: { since?: Date } = {}): Promise<DayCount[]> =>
-      dayCounts(await q('sessionsPerDay', [since(o.since)])),
-    /** Average, median and longest session length in messages. Scan of chat_sessions (message_count). */
-    averageSessionLength: async (o: { since?: Date } = {}): Promise<SessionLengthStats> => {
-      const [r] = await q('averageSessionLength', [since(o.since)]);
-      return {
-        sessions: num(r?.sessions),
-        avgMessages: numOrNull(r?.avg_messages),
-        medianMessages: numOrNull(r?.median_messages),
-        maxMessages: numOrNull(r?.max_messages),
-      };
+  return withCheckedOptions(
+    {
+      /** Sessions and messages per user, most sessions first. Full scan of chat_sessions (counters, no message read). */
+      sessionsPerUser: async (o: { limit?: number } = {}): Promise<UserActivity[]> =>
+        (await q('sessionsPerUser', [v.limit(o.limit, 1000, 20)])).map((r) => ({
+          userId: String(r.user_id),
+          sessions: num(r.sessions),
+          messages: num(r.messages),
+        })),
+      /** Messages written per UTC day. Scan of messages (no created_at index; see docs/queries.md). */
+      messagesPerDay: async (o: { since?: Date } = {}): Promise<DayCount[]> =>
+        dayCounts(await q('messagesPerDay', [since(o.since)])),
+      /** Sessions started per UTC day. Scan of chat_sessions. */
+      sessionsPerDay: async (o: { since?: Date } = {}): Promise<DayCount[]> =>
+        dayCounts(await q('sessionsPerDay', [since(o.since)])),
+      /** Average, median and longest session length in messages. Scan of chat_sessions (message_count). */
+      averageSessionLength: async (o: { since?: Date } = {}): Promise<SessionLengthStats> => {
+        const [r] = await q('averageSessionLength', [since(o.since)]);
+        return {
+          sessions: num(r?.sessions),
+          avgMessages: numOrNull(r?.avg_messages),
+          medianMessages: numOrNull(r?.median_messages),
+          maxMessages: numOrNull(r?.max_messages),
+        };
+      },
+      /** How many sessions have 0, 1-2, 3-5 … 101+ messages. Scan of chat_sessions. */
+      sessionLengthHistogram: async (): Promise<LengthBucket[]> =>
+        (await q('sessionLengthHistogram', [])).map((r) => ({
+          bucket: String(r.bucket),
+          sessions: num(r.sessions),
+        })),
+      /** Sessions with messages but no assistant reply (the bot never answered). Scan, hash anti-join with messages. */
+      sessionsWithoutAssistantReply: async (o: { limit?: number } = {}): Promise<ChatSession[]> =>
+        (await q('sessionsWithoutAssistantReply', [v.limit(o.limit, 1000, 50)])).map(toSession),
+      /** Users with the most messages in a window. Scan of messages in the window, hash join to chat_sessions. */
+      mostActiveUsers: async (o: { since?: Date; limit?: number } = {}): Promise<UserActivity[]> =>
+        (await q('mostActiveUsers', [since(o.since), v.limit(o.limit, 1000, 20)])).map((r) => ({
+          userId: String(r.user_id),
+          sessions: num(r.sessions),
+          messages: num(r.messages),
+        })),
+      /** Distinct users who wrote a message since `since`. Scan of chat_sessions (last_message_at). */
+      activeUsers: async (o: { since: Date }): Promise<number> =>
+        num((await q('activeUsers', [v.date('since', o?.since)]))[0]?.users),
+      /** Messages per role. Scan of messages. */
+      messagesPerRole: async (o: { since?: Date } = {}): Promise<RoleCount[]> =>
+        (await q('messagesPerRole', [since(o.since)])).map((r) => ({
+          role: r.role as Role,
+          messages: num(r.messages),
+        })),
+      /** Messages per hour of the day (UTC), for capacity planning. Scan of messages. */
+      busiestHours: async (o: { since?: Date } = {}): Promise<HourCount[]> =>
+        (await q('busiestHours', [since(o.since)])).map((r) => ({
+          hour: num(r.hour),
+          messages: num(r.messages),
+        })),
+      /** The sessions with the most messages. Scan of chat_sessions with a top-N sort. */
+      longestSessions: async (o: { limit?: number } = {}): Promise<ChatSession[]> =>
+        (await q('longestSessions', [v.limit(o.limit, 1000, 20)])).map(toSession),
+      /** Sessions idle (no message, or never used) since `idleSince`, longest idle first. Scan of chat_sessions. */
+      idleSessions: async (o: { idleSince: Date; limit?: number }): Promise<ChatSession[]> =>
+        (await q('idleSessions', [v.date('idleSince', o?.idleSince), v.limit(o?.limit, 1000, 50)])).map(
+          toSession,
+        ),
+      /**
+       * Most recently active sessions; of one user when `userId` is given (then served by
+       * chat_sessions_user_recent_idx, in index order for a user with many sessions), otherwise a
+       * scan of chat_sessions with a top-N sort.
+       */
+      recentSessions: async (o: { userId?: string; limit?: number } = {}): Promise<ChatSession[]> => {
+        const lim = v.limit(o.limit, 1000, 20);
+        const rows =
+          o.userId === undefined
+            ? await q('recentSessions', [lim])
+            : await q('recentSessionsOfUser', [lim, v.userId(o.userId)]);
+        return rows.map(toSession);
+      },
+      /** Share of user messages that carry selected text (asked about a highlighted passage). Scan of messages. */
+      selectedTextRatio: async (o: { since?: Date } = {}): Promise<SelectedTextRatio> => {
+        const [r] = await q('selectedTextRatio', [since(o.since)]);
+        const total = num(r?.user_messages);
+        const withText = num(r?.with_selected_text);
+        return {
+          userMessages: total,
+          withSelectedText: withText,
+          ratio: total === 0 ? null : withText / total,
+        };
+      },
+      /** Citations per assistant message, and how many answers cite nothing. One scan of messages and of message_citations. */
+      citationsPerAnswer: async (o: { since?: Date } = {}): Promise<CitationsPerAnswer> => {
+        const [r] = await q('citationsPerAnswer', [since(o.since)]);
+        return {
+          assistantMessages: num(r?.assistant_messages),
+          citations: num(r?.citations),
+          avgCitations: numOrNull(r?.avg_citations),
+          uncited: num(r?.uncited),
+        };
+      },
+      /** Retrieval score distribution (min, max, avg, median, p90). Scan of message_citations. */
+      citationScoreStats: async (o: { since?: Date } = {}): Promise<ScoreStats> => {
+        const [r] = await q('citationScoreStats', [since(o.since)]);
+        return {
+          citations: num(r?.citations),
+          scored: num(r?.scored),
+          min: numOrNull(r?.min),
+          max: numOrNull(r?.max),
+          avg: numOrNull(r?.avg),
+          p50: numOrNull(r?.p50),
+          p90: numOrNull(r?.p90),
+        };
+      },
+      /** Documents cited before but not since `notCitedSince` (stale or replaced sources). Scan of message_citations. */
+      staleDocuments: async (o: { notCitedSince: Date; limit?: number }): Promise<StaleDocument[]> =>
+        (
+          await q('staleDocuments', [v.date('notCitedSince', o?.notCitedSince), v.limit(o?.limit, 1000, 50)])
+        ).map((r) => ({
+          documentId: String(r.document_id),
+          citations: num(r.citations),
+          lastCitedAt: r.last_cited_at as Date,
+        })),
+      /** Estimated rows and on-disk size of each chatdb table. Reads pg_class (no table scan). */
+      tableSizes: async (): Promise<TableSize[]> =>
+        (await q('tableSizes', [])).map((r) => ({
+          table: String(r.table),
+          estimatedRows: num(r.estimated_rows),
+          totalBytes: num(r.total_bytes),
+        })),
     },
-    /** How many sessions have 0, 1-2, 3-5 … 101+ messages. Scan of chat_sessions. */
-    sessionLengthHistogram: async (): Promise<LengthBucket[]> =>
-      (await q('sessionLengthHistogram', [])).map((r) => ({
-        bucket: String(r.bucket),
-        sessions: num(r.sessions),
-      })),
-    /** Sessions with messages but no assistant reply (the bot never answered). Anti-join on messages_session_seq_key. */
-    sessionsWithoutAssistantReply: async (o: { limit?: number } = {}): Promise<ChatSession[]> =>
-      (await q('sessionsWithoutAssistantReply', [v.limit(o.limit, 1000, 50)])).map(toSession),
-    /** Users with the most messages in a window. Scan of messages in the window, join on chat_sessions_pkey. */
-    mostActiveUsers: async (o: { since?: Date; limit?: number } = {}): Promise<UserActivity[]> =>
-      (await q('mostActiveUsers', [since(o.since), v.limit(o.limit, 1000, 20)])).map((r) => ({
-        userId: String(r.user_id),
-        sessions: num(r.sessions),
-        messages: num(r.messages),
-      })),
-    /** Distinct users who wrote a message since `since`. Scan of chat_sessions (last_message_at). */
-    activeUsers: async (o: { since: Date }): Promise<number> =>
-      num((await q('activeUsers', [v.date('since', o?.since)]))[0]?.users),
-    /** Messages per role. Scan of messages. */
-    messagesPerRole: async (o: { since?: Date } = {}): Promise<RoleCount[]> =>
-      (await q('messagesPerRole', [since(o.since)])).map((r) => ({
-        role: r.role as Role,
-        messages: num(r.messages),
-      })),
-    /** Messages per hour of the day (UTC), for capacity planning. Scan of messages. */
-    busiestHours: async (o: { since?: Date } = {}): Promise<HourCount[]> =>
-      (await q('busiestHours', [since(o.since)])).map((r) => ({
-        hour: num(r.hour),
-        messages: num(r.messages),
-      })),
-    /** The sessions with the most messages. Scan of chat_sessions with a top-N sort. */
-    longestSessions: async (o: { limit?: number } = {}): Promise<ChatSession[]> =>
-      (await q('longestSessions', [v.limit(o.limit, 1000, 20)])).map(toSession),
-    /** Sessions idle (no message, or never used) since `idleSince`, longest idle first. Scan of chat_sessions. */
-    idleSessions: async (o: { idleSince: Date; limit?: number }): Promise<ChatSession[]> =>
-      (await q('idleSessions', [v.date('idleSince', o?.idleSince), v.limit(o?.limit, 1000, 50)])).map(
-        toSession,
-      ),
-    /**
-     * Most recently active sessions; of one user when `userId` is given (then served by
-     * chat_sessions_user_recent_idx, no sort), otherwise a scan of chat_sessions with a top-N sort.
-     */
-    recentSessions: async (o: { userId?: string; limit?: number } = {}): Promise<ChatSession[]> => {
-      const lim = v.limit(o.limit, 1000, 20);
-      const rows =
-        o.userId === undefined
-          ? await q('recentSessions', [lim])
-          : await q('recentSessionsOfUser', [lim, v.userId(o.userId)]);
-      return rows.map(toSession);
-    },
-    /** Share of user messages that carry selected text (asked about a highlighted passage). Scan of messages. */
-    selectedTextRatio: async (o: { since?: Date } = {}): Promise<SelectedTextRatio> => {
-      const [r] = await q('selectedTextRatio', [since(o.since)]);
-      const total = num(r?.user_messages);
-      const withText = num(r?.with_selected_text);
-      return {
-        userMessages: total,
-        withSelectedText: withText,
-        ratio: total === 0 ? null : withText / total,
-      };
-    },
-    /** Citations per assistant message, and how many answers cite nothing. Scan of messages, message_citations_pkey per answer. */
-    citationsPerAnswer: async (o: { since?: Date } = {}): Promise<CitationsPerAnswer> => {
-      const [r] = await q('citationsPerAnswer', [since(o.since)]);
-      return {
-        assistantMessages: num(r?.assistant_messages),
-        citations: num(r?.citations),
-        avgCitations: numOrNull(r?.avg_citations),
-        uncited: num(r?.uncited),
-      };
-    },
-    /** Retrieval score distribution (min, max, avg, median, p90). Scan of message_citations. */
-    citationScoreStats: async (o: { since?: Date } = {}): Promise<ScoreStats> => {
-      const [r] = await q('citationScoreStats', [since(o.since)]);
-      return {
-        citations: num(r?.citations),
-        scored: num(r?.scored),
-        min: numOrNull(r?.min),
-        max: numOrNull(r?.max),
-        avg: numOrNull(r?.avg),
-        p50: numOrNull(r?.p50),
-        p90: numOrNull(r?.p90),
-      };
-    },
-    /** Documents cited before but not since `notCitedSince` (stale or replaced sources). Scan of message_citations. */
-    staleDocuments: async (o: { notCitedSince: Date; limit?: number }): Promise<StaleDocument[]> =>
-      (
-        await q('staleDocuments', [v.date('notCitedSince', o?.notCitedSince), v.limit(o?.limit, 1000, 50)])
-      ).map((r) => ({
-        documentId: String(r.document_id),
-        citations: num(r.citations),
-        lastCitedAt: r.last_cited_at as Date,
-      })),
-    /** Estimated rows and on-disk size of each chatdb table. Reads pg_class (no table scan). */
-    tableSizes: async (): Promise<TableSize[]> =>
-      (await q('tableSizes', [])).map((r) => ({
-        table: String(r.table),
-        estimatedRows: num(r.estimated_rows),
-        totalBytes: num(r.total_bytes),
-      })),
-  };
+    CHAT_REPORT_OPTIONS,
+  );
 }

@@ -10,6 +10,7 @@ import type {
   Message,
   Profile,
   Role,
+  TokenRecord,
   User,
 } from './types.js';
 
@@ -25,7 +26,7 @@ export const qualify = (columns: string, alias: string): string => columns.repla
 
 /** A citation as a JSON object (json_build_object), for json_agg over `c`. */
 export const CITATION_JSON = `json_build_object('citation_index', c.citation_index, 'document_id', c.document_id,
-  'chunk_id', c.chunk_id, 'score', c.score, 'excerpt', c.excerpt, 'metadata', c.metadata)`;
+  'chunk_id', c.chunk_id, 'score', c.score, 'excerpt', c.excerpt, 'metadata', c.metadata, 'created_at', c.created_at)`;
 
 /** A message's citations as a JSON array, in order (a correlated subquery on `m.id`). */
 export const CITATIONS_OF_M = `coalesce((SELECT json_agg(${CITATION_JSON} ORDER BY c.citation_index)
@@ -77,6 +78,15 @@ export const toCitation = (r: Row): Citation => ({
   score: r.score === null || r.score === undefined ? null : Number(r.score),
   excerpt: strOrNull(r.excerpt),
   metadata: obj(r.metadata),
+  createdAt: toDate(r.created_at),
+});
+
+/** A token's record without its hash (for the export): when issued, expiring, last used, revoked. */
+export const toTokenRecord = (r: Row): TokenRecord => ({
+  createdAt: toDate(r.created_at),
+  expiresAt: toDate(r.expires_at),
+  lastUsedAt: toDateOrNull(r.last_used_at),
+  revokedAt: toDateOrNull(r.revoked_at),
 });
 
 /** A message row; `citations` is the JSON array column (absent = none). */

@@ -21,12 +21,7 @@ export function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
   if (typeof cursor !== 'string' || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
   const [iso, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const updatedAt = new Date(iso ?? '');
-  if (
-    extra !== undefined ||
-    !v.isUuid(id) ||
-    Number.isNaN(updatedAt.getTime()) ||
-    updatedAt.toISOString() !== iso
-  )
+  if (extra !== undefined || !v.isUuid(id) || !v.isDateInRange(updatedAt) || updatedAt.toISOString() !== iso)
     throw bad();
   return { updatedAt, id };
 }
@@ -39,6 +34,9 @@ export const SESSIONS_FIRST_SQL = `SELECT ${SESSION_COLUMNS} FROM chat_sessions 
 export const SESSIONS_AFTER_SQL = `SELECT ${SESSION_COLUMNS} FROM chat_sessions
   WHERE user_id = $1 AND (updated_at, id) < ($3::timestamptz, $4::uuid)
   ORDER BY updated_at DESC, id DESC LIMIT $2`;
+
+/** The fields of a session input and of a patch. */
+const SESSION_KEYS = ['title', 'metadata'];
 
 /** Splits a metadata patch into keys to set and keys to remove (null values). */
 function splitPatch(patch: { [key: string]: JsonValue }): { set: string; remove: string[] } {
@@ -67,7 +65,9 @@ export function createSessions(sql: Sql): SessionsModule {
   const update = async (userId: string, sessionId: string, patch: SessionPatch): Promise<ChatSession> => {
     const id = v.uuid('session', sessionId);
     const owner = v.userId(userId);
-    if (patch === null || typeof patch !== 'object') throw invalidInput('patch', 'must be an object');
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch))
+      throw invalidInput('patch', 'must be an object');
+    v.knownKeys(patch, SESSION_KEYS);
     const hasTitle = patch.title !== undefined;
     const title = hasTitle ? v.optionalText('title', patch.title, v.LIMITS.title) : null;
     const { set, remove } =
@@ -89,7 +89,8 @@ export function createSessions(sql: Sql): SessionsModule {
   };
 
   return {
-    async create(userId, input = {}) {
+    async create(userId, rawInput) {
+      const input = v.options(rawInput, SESSION_KEYS, 'input');
       const title = v.optionalText('title', input.title, v.LIMITS.title);
       const metadata = input.metadata === undefined ? {} : v.metadata('metadata', input.metadata);
       const r = await sql.query<Row>(
@@ -102,8 +103,9 @@ export function createSessions(sql: Sql): SessionsModule {
 
     get,
 
-    async list(userId, options = {}) {
+    async list(userId, rawOptions) {
       const owner = v.userId(userId);
+      const options = v.options(rawOptions, ['limit', 'cursor']);
       const limit = v.limit(options.limit, MAX_SESSION_PAGE, DEFAULT_SESSION_PAGE);
       const after = options.cursor ? decodeCursor(options.cursor) : null;
       const r = after

@@ -21,6 +21,22 @@ const CONSTRAINT_FIELDS: Record<string, string> = {
   user_profiles_experience_level_check: 'experience_level',
   user_profiles_software_background_check: 'software_background',
   user_profiles_hardware_background_check: 'hardware_background',
+  // Indexes, named by Postgres on 54000 "index row size … exceeds btree … maximum" errors.
+  message_citations_document_id_idx: 'document_id',
+  chat_sessions_user_recent_idx: 'user_id',
+  messages_idempotency_key_idx: 'idempotency_key',
+};
+
+/**
+ * Data exceptions (class 22) that only a value the caller supplied can cause, with a message that
+ * does not echo the value: datetime format, datetime overflow, time zone displacement, numeric range.
+ * Others of the class (division by zero, a bad regular expression in our SQL) stay 5xx: bugs.
+ */
+const DATA_EXCEPTIONS: Record<string, string> = {
+  '22007': 'is not a valid date/time',
+  '22008': 'date/time is out of range',
+  '22009': 'date/time is out of range',
+  '22003': 'number is out of range',
 };
 
 const invalid = (path: string, message: string, cause: unknown): ChatDbError =>
@@ -29,11 +45,23 @@ const invalid = (path: string, message: string, cause: unknown): ChatDbError =>
 const field = (e: PgError): string =>
   (e.constraint && CONSTRAINT_FIELDS[e.constraint]) || e.constraint?.replace(/_check$/, '') || 'input';
 
+/** Why content cannot be stored: to_tsvector('english', content) for messages_content_fts_idx. */
+export const TSVECTOR_LIMIT_MESSAGE =
+  'has too many distinct words to index for full-text search (their index entry would exceed 1 MB)';
+
+/** 54000 (program limit exceeded): an over-long tsvector (content) or index entry (its column). */
+function limitExceeded(pe: PgError, cause: unknown): ChatDbError {
+  if (/tsvector/.test(pe.message)) return invalid('content', TSVECTOR_LIMIT_MESSAGE, cause);
+  const path = (pe.constraint && CONSTRAINT_FIELDS[pe.constraint]) || 'input';
+  return invalid(path, 'is too large to index (at most about 2,700 bytes in UTF-8)', cause);
+}
+
 /**
  * Maps a driver error to a ChatDbError when the caller caused it:
  * 42P01 (schema not installed) -> config_invalid; 22P02 (a malformed uuid) and 23503 (a missing
  * referenced row) -> not_found(`what`); 23505 on the email index -> email_taken, other 23505 ->
- * conflict; 23514, 22001, 22021, 22P05, 54000 -> invalid_input. Returns anything else unchanged.
+ * conflict; 23514, 22001, 22021, 22P05, 22003, 22007, 22008, 22009, 54000 -> invalid_input.
+ * Returns anything else unchanged.
  */
 export function mapSqlError(e: unknown, what = 'record'): unknown {
   const code = pgCode(e);
@@ -61,10 +89,11 @@ export function mapSqlError(e: unknown, what = 'record'): unknown {
     case '22P05':
       return invalid('input', 'contains characters Postgres cannot store (NUL)', e);
     case '54000':
-      // e.g. "string is too long for tsvector": the full-text index cannot take this content.
-      return invalid('content', pe.message, e);
-    default:
-      return e;
+      return limitExceeded(pe, e);
+    default: {
+      const message = DATA_EXCEPTIONS[code];
+      return message === undefined ? e : invalid((pe as { column?: string }).column ?? 'input', message, e);
+    }
   }
 }
 

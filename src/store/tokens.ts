@@ -15,7 +15,13 @@ export function createTokens(sql: Sql, defaultTtlSeconds: number): TokensModule 
   return {
     async issue(userId, options) {
       const id = v.uuid('user', userId);
-      const ttl = v.int('ttlSeconds', options?.ttlSeconds, 1, MAX_TOKEN_TTL_SECONDS, defaultTtlSeconds);
+      const ttl = v.int(
+        'ttlSeconds',
+        v.options(options, ['ttlSeconds']).ttlSeconds,
+        1,
+        MAX_TOKEN_TTL_SECONDS,
+        defaultTtlSeconds,
+      );
       const token = generateToken();
       // Only an active user gets a token: none is inserted for an inactive or unknown one.
       const r = await sql.query<Row>(

@@ -81,6 +81,8 @@ export interface Citation {
   readonly score: number | null;
   readonly excerpt: string | null;
   readonly metadata: JsonObject;
+  /** When it was stored (with its message). */
+  readonly createdAt: Date;
 }
 
 export interface CitationInput {
@@ -146,11 +148,21 @@ export interface Conversation {
   readonly messages: Message[];
 }
 
+/** A bearer token as the export shows it: its dates, never the token or its hash. */
+export interface TokenRecord {
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly lastUsedAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
 /** Everything one user owns, as one JSON-serializable document (GDPR-style export). */
 export interface UserExport {
   readonly exportedAt: Date;
   readonly user: User;
   readonly profile: Profile | null;
+  /** Every token issued to the user (active, expired and revoked), oldest first. */
+  readonly tokens: TokenRecord[];
   readonly sessions: Conversation[];
 }
 
@@ -167,7 +179,7 @@ export interface UsersModule {
   deactivate(userId: string): Promise<void>;
   /** Deletes the user and everything they own (cascade). `not_found` if absent. */
   delete(userId: string): Promise<void>;
-  /** Everything the user owns as one JSON-serializable document. `not_found` if absent. */
+  /** Everything the user owns (profile, token records, sessions, messages, citations), one snapshot. `not_found` if absent. */
   export(userId: string): Promise<UserExport>;
 }
 

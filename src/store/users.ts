@@ -1,4 +1,4 @@
-import { dummyVerify, hashPassword, verifyPassword } from '../auth/password.js';
+import { DEFAULT_PASSWORDS, type Passwords } from '../auth/password.js';
 import { notFound } from '../errors.js';
 import {
   CITATIONS_OF_M,
@@ -9,6 +9,7 @@ import {
   toMessage,
   toProfile,
   toSession,
+  toTokenRecord,
   toUser,
   USER_COLUMNS,
 } from './rows.js';
@@ -21,12 +22,19 @@ type Row = Record<string, unknown>;
 /** The login look-up: lower(email) is exactly what users_email_lower_key indexes. */
 export const LOGIN_SQL = `SELECT ${USER_COLUMNS}, hashed_password FROM users WHERE lower(email) = lower($1)`;
 
-/** The users module (auth scope). `log` receives non-fatal problems (a failed rehash). */
-export function createUsers(sql: Sql, log: (message: string) => void): UsersModule {
+/**
+ * The users module (auth scope). `log` receives non-fatal problems (a failed rehash); `passwords`
+ * hashes and checks (default: argon2id and bcrypt; tests pass counting primitives).
+ */
+export function createUsers(
+  sql: Sql,
+  log: (message: string) => void,
+  passwords: Passwords = DEFAULT_PASSWORDS,
+): UsersModule {
   return {
     async register(input) {
       const email = v.email(input?.email);
-      const hashed = await hashPassword(v.password(input?.password));
+      const hashed = await passwords.hash(v.password(input?.password));
       const r = await sql.query<Row>(
         `INSERT INTO users (email, hashed_password) VALUES ($1, $2) RETURNING ${USER_COLUMNS}`,
         [email, hashed],
@@ -34,6 +42,8 @@ export function createUsers(sql: Sql, log: (message: string) => void): UsersModu
       return toUser(r.rows[0] as Row);
     },
 
+    // Every path spends exactly one argon2 verification (a legacy bcrypt hash: one bcrypt check
+    // instead), so response time does not tell which emails exist or how their hash is stored.
     async authenticate(input) {
       let email: string;
       let password: string;
@@ -42,19 +52,19 @@ export function createUsers(sql: Sql, log: (message: string) => void): UsersModu
         password = v.password(input?.password);
       } catch {
         // Malformed credentials are just wrong credentials, at the same cost.
-        await dummyVerify('');
+        await passwords.dummyVerify('');
         return null;
       }
       const r = await sql.query<Row>(LOGIN_SQL, [email]);
       const row = r.rows[0];
       if (!row) {
-        await dummyVerify(password);
+        await passwords.dummyVerify(password);
         return null;
       }
       const stored = String(row.hashed_password);
-      const check = await verifyPassword(stored, password);
+      const check = await passwords.verify(stored, password);
       if (!check.ok || row.is_active !== true) return null;
-      if (check.needsRehash) await rehash(sql, log, String(row.id), stored, password);
+      if (check.needsRehash) await rehash(sql, log, passwords, String(row.id), stored, password);
       return toUser(row);
     },
 
@@ -94,10 +104,17 @@ export function createUsers(sql: Sql, log: (message: string) => void): UsersModu
   };
 }
 
-/** Stores an argon2id hash in place of a legacy one, unless the hash changed meanwhile. */
-async function rehash(sql: Sql, log: (m: string) => void, id: string, old: string, password: string) {
+/** Stores an argon2id hash in place of a legacy or weaker one, unless the hash changed meanwhile. */
+async function rehash(
+  sql: Sql,
+  log: (m: string) => void,
+  passwords: Passwords,
+  id: string,
+  old: string,
+  password: string,
+) {
   try {
-    const fresh = await hashPassword(password);
+    const fresh = await passwords.rehash(old, password);
     await sql.query(`UPDATE users SET hashed_password = $1 WHERE id = $2::uuid AND hashed_password = $3`, [
       fresh,
       id,
@@ -123,6 +140,12 @@ function exportUser(sql: Sql, id: string): Promise<UserExport> {
     const p = await tx.query<Row>(`SELECT ${PROFILE_COLUMNS} FROM user_profiles WHERE user_id = $1::uuid`, [
       id,
     ]);
+    // The records, never token_hash: a hash in an export file would be one more copy to leak.
+    const t = await tx.query<Row>(
+      `SELECT created_at, expires_at, last_used_at, revoked_at FROM auth_tokens
+       WHERE user_id = $1::uuid ORDER BY created_at, expires_at`,
+      [id],
+    );
     const sessions: Conversation[] = [];
     if (user.has_chat === true) {
       const s = await tx.query<Row>(
@@ -150,6 +173,7 @@ function exportUser(sql: Sql, id: string): Promise<UserExport> {
       exportedAt: new Date(user.exported_at as Date),
       user: toUser(user),
       profile: p.rows[0] ? toProfile(p.rows[0]) : null,
+      tokens: t.rows.map(toTokenRecord),
       sessions,
     };
   }, 'repeatable read');

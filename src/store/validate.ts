@@ -5,12 +5,22 @@
  * UTF-8 (it would come back as U+FFFD), so both are rejected rather than altered.
  */
 import { invalidInput, notFound } from '../errors.js';
+import { knownKeys } from './options.js';
 import type { CitationInput, ExperienceLevel, JsonObject, Role } from './types.js';
+
+/** Shape checks of option and input objects (options.ts), here so `v.` reaches every check. */
+export { knownKeys, options } from './options.js';
 
 export const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
 export const EXPERIENCE_LEVELS: readonly ExperienceLevel[] = ['beginner', 'intermediate', 'advanced'];
 
-/** Length caps, in UTF-16 code units (never more than Postgres' char_length). */
+/**
+ * Length caps, in UTF-16 code units (never more than Postgres' char_length), and in UTF-8 bytes
+ * where a btree index holds the value: an index entry must fit in 2,704 bytes (a third of a page).
+ * The other indexed text columns fit by their character caps, since UTF-8 takes at most 3 bytes
+ * per UTF-16 unit: email 320 -> 960 bytes, a chat-scope user id 255 -> 765, an idempotency key
+ * 255 ASCII -> 255.
+ */
 export const LIMITS = {
   email: 320,
   passwordMin: 8,
@@ -21,6 +31,8 @@ export const LIMITS = {
   background: 2000,
   language: 35,
   documentId: 1000,
+  /** message_citations_document_id_idx: 1,000 CJK characters would be 3,000 bytes, over the btree limit. */
+  documentIdBytes: 2048,
   chunkId: 1000,
   excerpt: 20_000,
   metadataBytes: 64 * 1024,
@@ -42,6 +54,14 @@ export function text(path: string, value: unknown, max: number, min = 0): string
   if (value.includes('\u0000')) throw invalidInput(path, 'must not contain NUL (\\u0000)');
   if (!isWellFormed(value)) throw invalidInput(path, 'must be well-formed Unicode (lone surrogate)');
   return value;
+}
+
+/** A citation's document id: 1..1000 characters and at most 2,048 bytes in UTF-8 (it is indexed). */
+export function documentId(path: string, value: unknown): string {
+  const v = text(path, value, LIMITS.documentId, 1);
+  if (Buffer.byteLength(v, 'utf8') > LIMITS.documentIdBytes)
+    throw invalidInput(path, `must be at most ${LIMITS.documentIdBytes} bytes in UTF-8`);
+  return v;
 }
 
 /** `text`, or null when the value is null or undefined. */
@@ -102,6 +122,18 @@ export function userId(value: unknown): string {
 export function role(value: unknown): Role {
   if (!ROLES.includes(value as Role)) throw invalidInput('role', `must be one of ${ROLES.join(', ')}`);
   return value as Role;
+}
+
+/**
+ * Message content, up to 4 MiB. A user message must say something (not empty, not only
+ * whitespace); the other roles may be empty: an assistant turn that only carries tool calls or
+ * citations in metadata, a tool that returned nothing, a placeholder system prompt.
+ */
+export function messageContent(role: Role, value: unknown): string {
+  const content = text('content', value, LIMITS.content);
+  if (role === 'user' && content.trim() === '')
+    throw invalidInput('content', 'a user message must not be empty or only whitespace');
+  return content;
 }
 
 export function experienceLevel(value: unknown): ExperienceLevel | null {
@@ -171,10 +203,22 @@ export function int(path: string, value: unknown, min: number, max: number, fall
 export const limit = (value: unknown, max: number, fallback: number): number =>
   int('limit', value, 1, max, fallback);
 
-/** A Date that is a real instant. */
+/**
+ * The instants a date input may name: 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z, the
+ * four-digit years of ISO 8601. Wider than any chat history, narrower than both what JavaScript
+ * (+-275760) and Postgres (4713 BC..294276) accept, and both drivers send every date in it intact.
+ */
+export const DATE_RANGE = { min: -62135596800000, max: 253402300799999 } as const;
+
+/** True for a Date that is a real instant in DATE_RANGE. */
+export const isDateInRange = (value: unknown): value is Date =>
+  value instanceof Date && value.getTime() >= DATE_RANGE.min && value.getTime() <= DATE_RANGE.max;
+
+/** A Date that is a real instant in DATE_RANGE (years 1..9999, UTC). */
 export function date(path: string, value: unknown): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime()))
     throw invalidInput(path, 'must be a valid Date');
+  if (!isDateInRange(value)) throw invalidInput(path, 'must be a Date from year 1 to 9999 (UTC)');
   return value;
 }
 
@@ -185,6 +229,8 @@ export function idempotencyKey(value: unknown): string | null {
     throw invalidInput('idempotency_key', 'must be 1..255 visible ASCII characters');
   return value;
 }
+
+const CITATION_KEYS = ['documentId', 'chunkId', 'score', 'citationIndex', 'excerpt', 'metadata'];
 
 /** A citation with every default filled in: what is stored and hashed. */
 export interface NormalizedCitation {
@@ -197,7 +243,7 @@ export interface NormalizedCitation {
 }
 
 /**
- * Citations of one message: at most 100; document_id 1..1000 chars; score 0..1 or null;
+ * Citations of one message: at most 100; document_id 1..1000 chars, 2,048 bytes; score 0..1 or null;
  * citation_index an integer >= 1, defaulting to the position (from 1), unique in the message.
  */
 export function citations(value: unknown): NormalizedCitation[] {
@@ -211,6 +257,7 @@ export function citations(value: unknown): NormalizedCitation[] {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
       throw invalidInput(p, 'must be an object');
     const c = raw as CitationInput;
+    knownKeys(c, CITATION_KEYS, p);
     const index = int(`${p}.citation_index`, c.citationIndex, 1, 1_000_000, i + 1);
     if (seen.has(index)) throw invalidInput(`${p}.citation_index`, `duplicate citation_index ${index}`);
     seen.add(index);
@@ -219,7 +266,7 @@ export function citations(value: unknown): NormalizedCitation[] {
       throw invalidInput(`${p}.score`, 'must be a number from 0 to 1, or null');
     return {
       citation_index: index,
-      document_id: text(`${p}.document_id`, c.documentId, LIMITS.documentId, 1),
+      document_id: documentId(`${p}.document_id`, c.documentId),
       chunk_id: optionalText(`${p}.chunk_id`, c.chunkId, LIMITS.chunkId),
       score,
       excerpt: optionalText(`${p}.excerpt`, c.excerpt, LIMITS.excerpt),

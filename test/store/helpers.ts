@@ -47,3 +47,15 @@ export async function count(
   const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, params);
   return r.rows[0]?.n ?? -1;
 }
+
+/** `n` distinct ASCII words of 8 letters: the English parser keeps each as its own lexeme. */
+export const distinctWords = (n: number): string =>
+  Array.from({ length: n }, (_, i) => {
+    let w = 'q';
+    for (let k = 0, x = i; k < 7; k++, x = Math.floor(x / 26)) w += String.fromCharCode(97 + (x % 26));
+    return w;
+  }).join(' ');
+
+/** A string of `n` CJK ideographs that pglz cannot compress (no repeats close together). */
+export const cjk = (n: number): string =>
+  Array.from({ length: n }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 20000))).join('');

@@ -1,6 +1,9 @@
+import { uuidv7 } from 'uuidv7';
 import { describe, expect, it } from 'vitest';
 import { isChatDbError } from '../../src/errors.js';
+import { APPEND_SQL } from '../../src/store/messages.js';
 import type { MessageInput } from '../../src/store/types.js';
+import { onRealPostgres } from '../helpers/db.js';
 import { count, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
@@ -62,14 +65,66 @@ describe('messages.append', () => {
         score: 0.5,
         excerpt: 'ex',
         metadata: { page: 3 },
+        createdAt: b.message.createdAt,
       },
-      { citationIndex: 7, documentId: 'doc-b', chunkId: null, score: null, excerpt: null, metadata: {} },
+      {
+        citationIndex: 7,
+        documentId: 'doc-b',
+        chunkId: null,
+        score: null,
+        excerpt: null,
+        metadata: {},
+        createdAt: b.message.createdAt,
+      },
     ]);
     const after = await fx.chat.sessions.get(user, id);
     expect(after.messageCount).toBe(2);
     expect(after.lastMessageAt?.getTime()).toBe(b.message.createdAt.getTime());
     expect((await fx.chat.messages.list(user, id)).data).toEqual([a.message, b.message]);
   });
+
+  it('last_message_at never moves backwards: an append older than the stored time keeps it', async () => {
+    const { user, id } = await newSession();
+    // As if a later-started append had committed first: the stored time is ahead of this one's now().
+    await fx.db.query("UPDATE chat_sessions SET last_message_at = now() + interval '1 hour' WHERE id = $1", [
+      id,
+    ]);
+    const ahead = (await fx.chat.sessions.get(user, id)).lastMessageAt;
+    const r = await fx.chat.messages.append(user, id, { role: 'user', content: 'late' });
+    const after = await fx.chat.sessions.get(user, id);
+    expect(r.message.createdAt.getTime()).toBeLessThan(ahead?.getTime() ?? 0);
+    expect(after.lastMessageAt).toEqual(ahead);
+    expect(after.messageCount).toBe(1);
+  });
+
+  it.runIf(onRealPostgres)(
+    'an append whose transaction began first but locked second keeps the later time',
+    async () => {
+      const { user, id } = await newSession();
+      await fx.db.transaction(async (tx) => {
+        await tx.query('SELECT now()'); // this transaction's now() is fixed from here
+        await new Promise((done) => setTimeout(done, 20));
+        await fx.chat.messages.append(user, id, { role: 'user', content: 'committed first' });
+        await tx.query(APPEND_SQL, [
+          id,
+          user,
+          uuidv7(),
+          'user',
+          'locked second',
+          null,
+          '{}',
+          null,
+          null,
+          '[]',
+        ]);
+      });
+      const msgs = (await fx.chat.messages.list(user, id)).data;
+      expect(msgs.map((m) => m.content)).toEqual(['committed first', 'locked second']);
+      const [first, second] = msgs;
+      expect(second?.createdAt.getTime()).toBeLessThan(first?.createdAt.getTime() ?? 0);
+      expect((await fx.chat.sessions.get(user, id)).lastMessageAt).toEqual(first?.createdAt);
+    },
+  );
 
   it('50 concurrent appends to one session: seq exactly 1..50, message_count 50', async () => {
     const { user, id } = await newSession();
@@ -151,6 +206,25 @@ describe('messages.append', () => {
         'invalid_input',
       );
     expect(await snapshot(id)).toEqual(before);
+  });
+
+  it('empty content: a user message must say something; assistant, tool and system may be empty', async () => {
+    const { user, id } = await newSession();
+    for (const content of ['', ' ', '\n\t ', '\u00a0\u3000'])
+      expect(await code(fx.chat.messages.append(user, id, { role: 'user', content }))).toBe('invalid_input');
+    expect(await snapshot(id)).toMatchObject({ messages: 0 });
+    const answer = await fx.chat.messages.append(user, id, {
+      role: 'assistant',
+      content: '',
+      metadata: { tool_calls: [{ name: 'search' }] },
+      citations: [{ documentId: 'doc' }],
+    });
+    expect(answer.message).toMatchObject({ content: '', citations: [{ documentId: 'doc' }] });
+    for (const role of ['tool', 'system'] as const)
+      expect((await fx.chat.messages.append(user, id, { role, content: '' })).message.content).toBe('');
+    expect((await fx.chat.messages.append(user, id, { role: 'user', content: ' ok ' })).message.content).toBe(
+      ' ok ',
+    );
   });
 
   it('citation rules are checked before SQL: duplicates, score range, count', async () => {

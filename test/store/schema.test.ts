@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ChatDbError, isChatDbError } from '../../src/errors.js';
 import { createChatDb, DEFAULT_TOKEN_TTL_SECONDS, openChatDb } from '../../src/index.js';
 import { createScratchUrl, onRealPostgres } from '../helpers/db.js';
-import { useChatDb } from './helpers.js';
+import { cjk, useChatDb } from './helpers.js';
 
 const chatOnly = useChatDb('chat');
 const cleanups: (() => Promise<void>)[] = [];
@@ -85,5 +85,14 @@ describe('chat scope (user ids from an external auth provider)', () => {
       // The driver error stays as the cause, without the statement's parameters.
       expect(JSON.stringify(e.cause ?? {})).not.toContain('a@example.com');
     }
+  });
+
+  it('a user id of 255 multibyte characters (765 bytes) fits chat_sessions_user_recent_idx; 256 is not_found', async () => {
+    const { chat } = chatOnly;
+    const user = cjk(255);
+    const s = await chat.sessions.create(user, { title: 'long id' });
+    await chat.messages.append(user, s.id, { role: 'user', content: 'hi' });
+    expect((await chat.sessions.list(user)).data.map((x) => x.id)).toEqual([s.id]);
+    await expect(chat.sessions.create(cjk(256))).rejects.toSatisfy((e) => isChatDbError(e, 'not_found'));
   });
 });

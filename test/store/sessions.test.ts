@@ -79,6 +79,32 @@ describe('sessions', () => {
       expect(await code(fx.chat.sessions.list(user, { limit }))).toBe('invalid_input');
   });
 
+  it('list rejects a forged cursor with a date Postgres cannot take (years outside 1..9999)', async () => {
+    const user = await makeUser(fx.db);
+    const s = await fx.chat.sessions.create(user);
+    const forge = (iso: string) => Buffer.from(`${iso}|${s.id}`).toString('base64url');
+    for (const iso of [
+      '+275760-09-13T00:00:00.000Z',
+      '-271821-04-20T00:00:00.000Z',
+      '+010000-01-01T00:00:00.000Z',
+      '0000-12-31T23:59:59.999Z',
+      '-000001-01-01T00:00:00.000Z',
+    ]) {
+      const e = await fx.chat.sessions.list(user, { cursor: forge(iso) }).then(
+        () => null,
+        (x: unknown) => x,
+      );
+      expect(isChatDbError(e, 'invalid_input') && e.details[0]?.path, iso).toBe('cursor');
+    }
+    // The range's edges are still cursors.
+    expect(
+      (await fx.chat.sessions.list(user, { cursor: forge('9999-12-31T23:59:59.999Z') })).data,
+    ).toHaveLength(1);
+    expect((await fx.chat.sessions.list(user, { cursor: forge('0001-01-01T00:00:00.000Z') })).data).toEqual(
+      [],
+    );
+  });
+
   it('rename, update and mergeMetadata: top-level merge, null removes, one statement', async () => {
     const user = await makeUser(fx.db);
     const s = await fx.chat.sessions.create(user, { metadata: { keep: 1, drop: 2, nested: { a: 1 } } });

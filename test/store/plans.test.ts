@@ -1,0 +1,160 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { citingSql } from '../../src/store/citations.js';
+import { APPEND_SQL, pageSql, SEARCH_SQL } from '../../src/store/messages.js';
+import { CHAT_QUERY_SQL } from '../../src/store/queries.js';
+import { SESSIONS_AFTER_SQL, SESSIONS_FIRST_SQL } from '../../src/store/sessions.js';
+import { LOGIN_SQL } from '../../src/store/users.js';
+import { useChatDb } from './helpers.js';
+
+/**
+ * Plans on a realistic volume, chosen by the planner on its own (no enable_* settings): 1,000
+ * users with 3 sessions of 6 messages each (half the answers with 2 citations), and one heavy
+ * user with 1,500 sessions, one of them 3,000 messages long. Then ANALYZE, as autovacuum would.
+ * A few rows per user or session are cheapest to fetch by a bitmap scan and sort; the index order
+ * matters where there are many, so the no-Sort assertions are made on the heavy user and session.
+ */
+const fx = useChatDb();
+const ids = { user: '', session: '', email: '', heavy: '', long: '' };
+
+beforeAll(async () => {
+  await fx.db.exec(`
+    INSERT INTO users (email, hashed_password, created_at)
+      SELECT 'u' || i || '@example.com', 'x', now() - i * interval '1 hour' FROM generate_series(1, 1000) i;
+    INSERT INTO chat_sessions (user_id, title, message_count, created_at, updated_at, last_message_at)
+      SELECT u.id, 's' || k, 6, now() - (u.n * 3 + k) * interval '1 minute',
+             now() - (u.n * 3 + k) * interval '1 minute', now() - (u.n * 3 + k) * interval '1 minute'
+      FROM (SELECT id, row_number() OVER (ORDER BY email) AS n FROM users) u CROSS JOIN generate_series(1, 3) k;
+    INSERT INTO messages (session_id, seq, role, content, created_at)
+      SELECT s.id, k, CASE WHEN k % 2 = 1 THEN 'user' ELSE 'assistant' END,
+             'message ' || k || ' about topic' || (abs(hashtext(s.id::text)) % 300), s.created_at + k * interval '1 second'
+      FROM chat_sessions s CROSS JOIN generate_series(1, 6) k;
+    INSERT INTO message_citations (message_id, citation_index, document_id, score, created_at)
+      SELECT m.id, c, 'doc-' || (abs(hashtext(m.id::text || c)) % 1000), 0.5, m.created_at
+      FROM messages m CROSS JOIN generate_series(1, 2) c WHERE m.role = 'assistant' AND m.seq % 4 = 2;
+    INSERT INTO users (email, hashed_password) VALUES ('heavy@example.com', 'x');
+    INSERT INTO chat_sessions (user_id, title, message_count, created_at, updated_at)
+      SELECT (SELECT id FROM users WHERE email = 'heavy@example.com'), 'h' || i, CASE WHEN i = 1 THEN 3000 ELSE 2 END,
+             now() - i * interval '1 minute', now() - i * interval '1 minute'
+      FROM generate_series(1, 1500) i;
+    INSERT INTO messages (session_id, seq, role, content)
+      SELECT s.id, k, 'user', 'heavy message ' || k || CASE WHEN k % 300 = 0 THEN ' robot arm' ELSE '' END
+      FROM chat_sessions s CROSS JOIN generate_series(1, CASE WHEN s.title = 'h1' THEN 3000 ELSE 2 END) k
+      WHERE s.title LIKE 'h%';
+    ANALYZE;`);
+  const r = await fx.db.query<{ user_id: string; id: string; email: string }>(
+    `SELECT s.user_id, s.id, u.email FROM chat_sessions s JOIN users u ON u.id = s.user_id
+     WHERE u.email IN ('u500@example.com', 'heavy@example.com') AND s.title IN ('s1', 'h1') ORDER BY u.email`,
+  );
+  const [heavy, light] = r.rows;
+  Object.assign(ids, {
+    user: light?.user_id,
+    session: light?.id,
+    email: 'U500@example.com',
+    heavy: heavy?.user_id,
+    long: heavy?.id,
+  });
+});
+
+interface PlanNode {
+  readonly 'Node Type': string;
+  readonly 'Index Name'?: string;
+  readonly 'Relation Name'?: string;
+  readonly 'Scan Direction'?: string;
+  readonly 'Sort Key'?: readonly string[];
+  readonly 'Index Cond'?: string;
+  readonly 'Subplan Name'?: string;
+  readonly Plans?: readonly PlanNode[];
+}
+
+/** Every node of the statement's plan (EXPLAIN (FORMAT JSON), run as the application runs it). */
+async function plan(sql: string, params: unknown[]): Promise<PlanNode[]> {
+  const r = await fx.db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+  const raw = r.rows[0]?.['QUERY PLAN'];
+  const doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
+  const nodes: PlanNode[] = [];
+  const walk = (n: PlanNode) => {
+    nodes.push(n);
+    for (const c of n.Plans ?? []) walk(c);
+  };
+  walk(doc[0]?.Plan as PlanNode);
+  return nodes;
+}
+const indexes = (nodes: PlanNode[]) => nodes.flatMap((n) => (n['Index Name'] ? [n['Index Name']] : []));
+/** Sort nodes over the given column: the ones an index in that order makes unnecessary. */
+const sortsOn = (nodes: PlanNode[], column: string) =>
+  nodes.filter((n) => n['Node Type'] === 'Sort' && n['Sort Key']?.some((k) => k.includes(column)));
+const scanOf = (nodes: PlanNode[], index: string) =>
+  nodes.find((n) => n['Index Name'] === index && n['Node Type'] === 'Index Scan');
+
+describe('query plans on realistic data (planner left to itself)', () => {
+  it('sessions.list and recentSessions({ userId }): the index delivers the order, no Sort', async () => {
+    for (const [sql, params] of [
+      [SESSIONS_FIRST_SQL, [ids.heavy, 21]],
+      [SESSIONS_AFTER_SQL, [ids.heavy, 21, new Date(), ids.long]],
+      [CHAT_QUERY_SQL.recentSessionsOfUser, [20, ids.heavy]],
+    ] as const) {
+      const p = await plan(sql, [...params]);
+      expect(scanOf(p, 'chat_sessions_user_recent_idx'), sql).toBeDefined();
+      expect(sortsOn(p, 'updated_at'), sql).toEqual([]);
+    }
+    const after = await plan(SESSIONS_AFTER_SQL, [ids.heavy, 21, new Date(), ids.long]);
+    expect(scanOf(after, 'chat_sessions_user_recent_idx')?.['Index Cond']).toMatch(/updated_at/);
+    // A user with three sessions: the same index, by a bitmap scan (then three rows are sorted).
+    expect(indexes(await plan(SESSIONS_FIRST_SQL, [ids.user, 21]))).toEqual([
+      'chat_sessions_user_recent_idx',
+    ]);
+  });
+
+  it('messages pages of a 3,000-message session: messages_session_seq_key in order, no Sort', async () => {
+    const cases = [
+      [pageSql(true, true), [ids.long, ids.heavy, 0, 51, 2000], 'Backward'],
+      [pageSql(true, false), [ids.long, ids.heavy, 0, 51], 'Backward'],
+      [pageSql(false, false), [ids.long, ids.heavy, 100, 51], 'Forward'],
+    ] as const;
+    for (const [sql, params, direction] of cases) {
+      const p = await plan(sql, [...params]);
+      expect(indexes(p)).toContain('chat_sessions_pkey');
+      expect(scanOf(p, 'messages_session_seq_key')?.['Scan Direction'], sql).toBe(direction);
+      expect(sortsOn(p, 'seq'), sql).toEqual([]);
+    }
+  });
+
+  it('search of a user with many messages: messages_content_fts_idx', async () => {
+    expect(indexes(await plan(SEARCH_SQL, [ids.heavy, 'robot arm', 20]))).toContain(
+      'messages_content_fts_idx',
+    );
+  });
+
+  it('append: the session row lock by chat_sessions_pkey, the retry look-up by messages_idempotency_key_idx', async () => {
+    const p = await plan(APPEND_SQL, [
+      ids.session,
+      ids.user,
+      ids.session,
+      'user',
+      'x',
+      null,
+      '{}',
+      'k',
+      'h',
+      '[]',
+    ]);
+    expect(p.map((n) => n['Node Type'])).toContain('LockRows');
+    expect(indexes(p)).toContain('chat_sessions_pkey');
+    expect(indexes(p)).toContain('messages_idempotency_key_idx');
+  });
+
+  it('citations by document, login by email', async () => {
+    expect(indexes(await plan(citingSql(false), ['doc-5', 50]))).toContain(
+      'message_citations_document_id_idx',
+    );
+    expect(indexes(await plan(LOGIN_SQL, [ids.email]))).toEqual(['users_email_lower_key']);
+  });
+
+  it('citationsPerAnswer reads message_citations once, with no correlated subplan', async () => {
+    for (const since of [null, new Date(Date.now() - 3_600_000)]) {
+      const p = await plan(CHAT_QUERY_SQL.citationsPerAnswer, [since]);
+      expect(p.filter((n) => n['Subplan Name'] !== undefined)).toEqual([]);
+      expect(p.filter((n) => n['Relation Name'] === 'message_citations')).toHaveLength(1);
+    }
+  });
+});
