@@ -30,6 +30,7 @@ export type {
   SessionInput,
   SessionPatch,
   SessionsModule,
+  TokenRecord,
   TokensModule,
   User,
   UserExport,
