@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { freshDatabase, type ScratchDatabase } from '../helpers/db.js';
-import { accountFor, appendLoad, makeClients } from '../helpers/load.js';
+import { appendLoad, expectAccounted, makeClients } from '../helpers/load.js';
+import { logSink } from '../helpers/logs.js';
 
 /** Load held: 100 concurrent clients for a bounded time, over a real socket. */
 const CLIENTS = 100;
@@ -14,17 +14,11 @@ describe('load held', () => {
   let s: ScratchDatabase;
   let url: string;
   let close: () => Promise<void>;
-  let logs = '';
+  const logs = logSink();
 
   beforeAll(async () => {
     s = await freshDatabase('all');
-    const stream = new Writable({
-      write(chunk, _enc, cb) {
-        logs += chunk;
-        cb();
-      },
-    });
-    const app = await buildApp({ chat: createChatDb(s.db), logger: { level: 'info', stream } });
+    const app = await buildApp({ chat: createChatDb(s.db), logger: { level: 'info', stream: logs.stream } });
     await app.listen({ port: 0, host: '127.0.0.1' });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     close = async () => {
@@ -42,19 +36,17 @@ describe('load held', () => {
     expect(r.failures.slice(0, 5)).toEqual([]);
     expect(Object.keys(r.statuses)).toEqual(['201']);
     expect(r.acked.length).toBeGreaterThanOrEqual(CLIENTS); // every client got at least one through
-    const acct = await accountFor(
-      s.db,
-      r.acked,
-      clients.map((c) => c.sessionId),
-    );
-    expect(acct.missing).toEqual([]);
-    expect(acct.broken).toEqual([]);
     // Every request was answered, so nothing was written without its 201.
-    expect(acct.stored).toBe(r.acked.length);
+    await expectAccounted(s.db, r.acked, clients, { exact: true });
 
     // The log saw every request and none of the secrets.
-    expect(logs.split('\n').filter((l) => l.includes('/messages')).length).toBeGreaterThanOrEqual(r.requests);
-    for (const c of clients) expect(logs).not.toContain(c.headers.authorization?.slice(7));
-    expect(logs).not.toContain('password-of-held');
+    expect(
+      logs
+        .text()
+        .split('\n')
+        .filter((l) => l.includes('/messages')).length,
+    ).toBeGreaterThanOrEqual(r.requests);
+    for (const c of clients) expect(logs.text()).not.toContain(c.headers.authorization?.slice(7));
+    expect(logs.text()).not.toContain('password-of-held');
   });
 });

@@ -1,10 +1,10 @@
-import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { chatdb, tempDir } from '../helpers/cli.js';
 import { createScratchUrl, freshDatabase, onRealPostgres, type ScratchDatabase } from '../helpers/db.js';
+import { logSink } from '../helpers/logs.js';
 import { startServer } from '../helpers/server.js';
 
 /**
@@ -18,20 +18,14 @@ const PASSWORD_B = 'bravo-Secret-pw-2';
 describe('security', () => {
   let s: ScratchDatabase;
   let app: FastifyInstance;
-  let logs = '';
+  const logs = logSink();
   const secrets: string[] = [PASSWORD_A, PASSWORD_B];
 
   beforeAll(async () => {
     s = await freshDatabase('all');
-    const stream = new Writable({
-      write(chunk, _enc, cb) {
-        logs += chunk;
-        cb();
-      },
-    });
     app = await buildApp({
       chat: createChatDb(s.db),
-      logger: { level: 'info', stream },
+      logger: { level: 'info', stream: logs.stream },
       loginLimit: { perAddress: 50, perEmail: 3 },
     });
   });
@@ -188,9 +182,10 @@ describe('security', () => {
   });
 
   it('no password or token appears in any log line written above', () => {
-    expect(logs.length).toBeGreaterThan(0);
-    for (const secret of secrets) expect(logs, secret.slice(0, 6)).not.toContain(secret);
-    expect(logs).not.toMatch(/bearer [a-z0-9_-]{20,}/i);
+    const text = logs.text();
+    expect(text.length).toBeGreaterThan(0);
+    for (const secret of secrets) expect(text, secret.slice(0, 6)).not.toContain(secret);
+    expect(text).not.toMatch(/bearer [a-z0-9_-]{20,}/i);
   });
 });
 

@@ -4,7 +4,7 @@ import { type Database, openDatabase } from '../../src/db/index.js';
 import { PACKAGE_MIGRATIONS_DIR } from '../../src/migrate/index.js';
 import { tempDir } from '../helpers/cli.js';
 import { createScratchUrl } from '../helpers/db.js';
-import { accountFor, appendLoad, makeClients } from '../helpers/load.js';
+import { appendLoad, expectAccounted, makeClients } from '../helpers/load.js';
 import { startServer } from '../helpers/server.js';
 
 /**
@@ -13,7 +13,6 @@ import { startServer } from '../helpers/server.js';
  * stored, every session's seqs gap-free.
  */
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
-const SERVER = process.env.SOAK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const targets = [
   { name: 'embedded PGlite', postgres: false },
@@ -23,7 +22,6 @@ const targets = [
 describe.each(targets)('load held on $name', ({ postgres }) => {
   it(`100 clients for ${SECONDS} s: no 5xx, every 201 stored`, async () => {
     const cwd = tempDir('chatdb-soak-load-');
-    process.env.TEST_DATABASE_URL ??= SERVER;
     const scratch = postgres ? await createScratchUrl('chatdb_soak') : undefined;
     const env: Record<string, string> = scratch
       ? { DATABASE_URL: scratch.url, CHATDB_MIGRATIONS_DIR: PACKAGE_MIGRATIONS_DIR }
@@ -43,14 +41,7 @@ describe.each(targets)('load held on $name', ({ postgres }) => {
       expect(r.failures.slice(0, 3)).toEqual([]);
       expect(await server.stop()).toBe(0);
       db = await openDatabase({ url: scratch?.url, dataDir: env.CHATDB_DATA_DIR });
-      const acct = await accountFor(
-        db,
-        r.acked,
-        clients.map((c) => c.sessionId),
-      );
-      expect(acct.missing).toEqual([]);
-      expect(acct.broken).toEqual([]);
-      expect(acct.stored).toBe(r.acked.length);
+      await expectAccounted(db, r.acked, clients, { exact: true });
     } finally {
       if (server.child.exitCode === null) await server.kill9();
       await db?.close();
