@@ -6,9 +6,10 @@ import type { Readable } from 'node:stream';
 import { openPglite } from '../../src/db/pglite.js';
 import { createScratchUrl, onRealPostgres, pgliteTemplate } from './db.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+/** The CLI's entry point in the source tree. */
+export const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 /** tsx's loader by absolute URL: the CLI runs in temporary directories with no node_modules. */
-const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+export const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 export interface CliRun {
   code: number | null;
@@ -16,12 +17,8 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Starts the chatdb CLI from source in `cwd`; database variables are unset unless given in `env`. */
-export function spawnChatdb(
-  args: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-): ChildProcessByStdio<null, Readable, Readable> {
+/** The parent's environment without the database variables (the child gets only what it is given), plus `env`. */
+export function childEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   const {
     DATABASE_URL: _a,
     TEST_DATABASE_URL: _b,
@@ -31,9 +28,18 @@ export function spawnChatdb(
     CHATDB_DATA_DIR: _f,
     ...base
   } = process.env;
+  return { ...base, ...env };
+}
+
+/** Starts the chatdb CLI from source in `cwd`; database variables are unset unless given in `env`. */
+export function spawnChatdb(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): ChildProcessByStdio<null, Readable, Readable> {
   return spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
     cwd,
-    env: { ...base, ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -3,20 +3,9 @@ import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { childEnv, MAIN, TSX } from './cli.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const READY = /chatdb listening on (http:\/\/\S+)/;
-
-/** Variables the parent may have set that must not leak into a child server unless asked for. */
-const DATABASE_VARS = [
-  'DATABASE_URL',
-  'DATABASE_URL_UNPOOLED',
-  'DIRECT_URL',
-  'TEST_DATABASE_URL',
-  'CHATDB_DATA_DIR',
-  'CHATDB_MIGRATIONS_DIR',
-];
 
 export interface ServerProcess {
   readonly url: string;
@@ -34,7 +23,7 @@ export interface ServerProcess {
 export interface StartOptions {
   /** Working directory (its ./migrations is the migrations directory unless CHATDB_MIGRATIONS_DIR). */
   readonly cwd: string;
-  /** Environment of the server on top of the parent's (database variables removed first). */
+  /** Environment of the server on top of the parent's (its database variables removed: see childEnv). */
   readonly env?: Record<string, string>;
   /** Extra arguments after `serve --port 0`. */
   readonly args?: readonly string[];
@@ -54,14 +43,12 @@ const exited = (child: ChildProcess): Promise<number | null> =>
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
   const logFile = join(mkdtempSync(join(tmpdir(), 'chatdb-server-log-')), 'server.log');
   const fd = openSync(logFile, 'a');
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const v of DATABASE_VARS) delete env[v];
   const child = spawn(
     process.execPath,
     ['--import', TSX, MAIN, 'serve', '--port', '0', ...(options.args ?? [])],
     {
       cwd: options.cwd,
-      env: { ...env, LOG_LEVEL: 'info', ...options.env },
+      env: childEnv({ LOG_LEVEL: 'info', ...options.env }),
       stdio: ['ignore', fd, fd],
     },
   );
