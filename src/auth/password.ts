@@ -86,7 +86,7 @@ function argon2Params(stored: string): ReturnType<typeof parseOptions> | null {
  * kept (rehashing them would weaken the hash), and parallelism alone never triggers a rehash: it
  * splits the same memory and passes into lanes, which does not change an attacker's cost per guess.
  */
-export function argon2NeedsRehash(stored: string): boolean {
+function argon2NeedsRehash(stored: string): boolean {
   const p = argon2Params(stored);
   return (
     p === null ||
@@ -98,7 +98,7 @@ export function argon2NeedsRehash(stored: string): boolean {
 }
 
 /** Parameters of a rehash: ARGON2_PARAMS, with the stored hash's memory, passes and lanes where higher. */
-export function rehashParams(stored: string): Argon2Options {
+function rehashParams(stored: string): Argon2Options {
   const p = argon2Params(stored);
   return {
     ...ARGON2_PARAMS,
@@ -150,13 +150,12 @@ export function createPasswords(primitives: PasswordPrimitives = DEFAULT_PASSWOR
   };
 }
 
-const defaults = createPasswords();
+/** The passwords functions on the real primitives. */
+export const DEFAULT_PASSWORDS: Passwords = createPasswords();
 
 /** Hashes a password with argon2id at ARGON2_PARAMS (see `Passwords.hash`). */
-export const hashPassword = defaults.hash;
+export const hashPassword = DEFAULT_PASSWORDS.hash;
 /** Checks a password against a stored hash (see `Passwords.verify`). */
-export const verifyPassword = defaults.verify;
+export const verifyPassword = DEFAULT_PASSWORDS.verify;
 /** Spends one argon2 verification and always fails (see `Passwords.dummyVerify`). */
-export const dummyVerify = defaults.dummyVerify;
-/** The passwords functions on the real primitives. */
-export const DEFAULT_PASSWORDS: Passwords = defaults;
+export const dummyVerify = DEFAULT_PASSWORDS.dummyVerify;

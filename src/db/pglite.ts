@@ -11,6 +11,7 @@ import {
   type QueryResult,
   type Session,
 } from './types.js';
+import { describeTarget } from './url.js';
 
 /** Postgres type OIDs whose text form we parse the same way in both adapters. */
 export const PARSERS = { 20: Number } as const; // int8 (count(*)) -> number; counts here never pass 2^53
@@ -62,7 +63,7 @@ export async function openPglite(
   dataDir: string | undefined,
   options: { loadDataDir?: Blob; logger?: DbLogger; extensions?: Extensions } = {},
 ): Promise<PgliteDatabase> {
-  const target = dataDir === undefined ? 'memory:// (embedded)' : `embedded database in ${dataDir}`;
+  const target = describeTarget({ kind: 'pglite', dataDir });
   const { logger = defaultLogger, ...pgliteOptions } = options;
   let unlock = (): void => undefined;
   let pg: PGlite;

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import { openPglite } from '../../src/db/pglite.js';
-import { type CliRun, chatdb, cliDatabase, spawnChatdb, tempDir } from '../helpers/cli.js';
+import { type CliRun, chatdb, cliDatabase, collectOutput, spawnChatdb, tempDir } from '../helpers/cli.js';
 import { createScratchUrl, onRealPostgres, pgliteTemplate } from '../helpers/db.js';
 import { migrationsDir, sql } from '../helpers/migrations.js';
 import { fakePostgres } from './fake-postgres.js';
@@ -29,12 +29,9 @@ describe('chatdb CLI', () => {
   it('stops quietly when the reader of its output goes away (chatdb --help | head -1)', async () => {
     const child = spawnChatdb(['--help'], tempDir());
     child.stdout.destroy(); // closed before the CLI writes: its write fails with EPIPE
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
+    const { stderr } = collectOutput(child);
     const code = await new Promise((resolve) => child.on('close', resolve));
-    expect(stderr).toBe('');
+    expect(stderr()).toBe('');
     expect(code).toBe(0);
   });
 

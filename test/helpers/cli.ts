@@ -44,20 +44,29 @@ export function spawnChatdb(
   });
 }
 
+/** Keeps everything a child writes: `stdout()` and `stderr()` read what has come so far. */
+export function collectOutput(child: { stdout: Readable; stderr: Readable }): {
+  stdout(): string;
+  stderr(): string;
+} {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  return { stdout: () => stdout, stderr: () => stderr };
+}
+
 /** Runs the chatdb CLI from source in `cwd` (as `spawnChatdb`) and resolves once it has exited. */
 export function chatdb(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawnChatdb(args, cwd, env);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
+    const out = collectOutput(child);
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout: out.stdout(), stderr: out.stderr() }));
   });
 }
 

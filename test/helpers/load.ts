@@ -163,7 +163,7 @@ export interface Accounting {
  * Checks that every acknowledged message is in the database with its session and seq, and that each
  * session's messages are numbered 1..message_count without gaps or repeats.
  */
-export async function accountFor(
+async function accountFor(
   db: Queryable,
   acked: readonly Acked[],
   sessionIds: readonly string[],

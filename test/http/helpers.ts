@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { prepareSchema } from '../../src/cli/commands/serve.js';
+import { type ConfigFlags, loadConfig } from '../../src/config.js';
 import { type AppOptions, buildApp } from '../../src/http/app.js';
+import { type Server, serve } from '../../src/http/serve.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { freshDatabase, type ScratchDatabase } from '../helpers/db.js';
 
@@ -39,4 +42,25 @@ export async function counts(s: ScratchDatabase): Promise<Record<string, number>
     (SELECT count(*) FROM auth_tokens) AS auth_tokens, (SELECT count(*) FROM chat_sessions) AS chat_sessions,
     (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM message_citations) AS message_citations`);
   return r.rows[0] as Record<string, number>;
+}
+
+/**
+ * `chatdb serve` in this process, as a test wants it: any port, no request log, no ready line, no
+ * signal handlers. With `migrate` undefined there is no schema step; otherwise the CLI's own
+ * (`prepareSchema`): `false` refuses pending migrations on a server, `true` is `--migrate`.
+ */
+export function serveQuietly(
+  env: NodeJS.ProcessEnv,
+  flags: ConfigFlags,
+  options: { migrate?: boolean; dbLogger?: (m: string) => void } = {},
+): Promise<Server> {
+  const config = { ...loadConfig(env, flags), port: 0, logLevel: 'silent' as const };
+  const quiet = () => undefined;
+  return serve({
+    config,
+    ...(options.migrate === undefined ? {} : { prepare: prepareSchema(config, options.migrate, quiet) }),
+    ...(options.dbLogger ? { dbLogger: options.dbLogger } : {}),
+    print: quiet,
+    handleSignals: false,
+  });
 }

@@ -2,25 +2,20 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { prepareSchema } from '../../src/cli/commands/serve.js';
-import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/index.js';
 import { isChatDbError } from '../../src/errors.js';
 import { buildApp } from '../../src/http/app.js';
-import { serve, throttled } from '../../src/http/serve.js';
+import { throttled } from '../../src/http/serve.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { createScratchUrl, freshDatabase, onRealPostgres } from '../helpers/db.js';
 import { migrationsDir, sql, tables } from '../helpers/migrations.js';
-
-const quiet = () => undefined;
+import { serveQuietly } from './helpers.js';
 
 describe('serve', () => {
   it('serves over a real socket and keeps all data across a restart on the same embedded data directory', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'chatdb-serve-'));
     const dir = mkdtempSync(join(tmpdir(), 'chatdb-serve-m-'));
-    const config = { ...loadConfig({}, { dataDir, dir }), port: 0, logLevel: 'silent' as const };
-    const start = () =>
-      serve({ config, prepare: prepareSchema(config, false, quiet), print: quiet, handleSignals: false });
+    const start = () => serveQuietly({}, { dataDir, dir }, { migrate: false });
 
     const first = await start();
     const json = { 'content-type': 'application/json' };
@@ -84,25 +79,11 @@ describe.runIf(onRealPostgres)('serve on a Postgres server', () => {
       const dir = migrationsDir({
         '20990101000000_extra.sql': sql('CREATE TABLE extra (id int);', 'DROP TABLE extra;'),
       });
-      const config = {
-        ...loadConfig({}, { databaseUrl: scratch.url, dir }),
-        port: 0,
-        logLevel: 'silent' as const,
-      };
-      const refused = await serve({
-        config,
-        prepare: prepareSchema(config, false, quiet),
-        print: quiet,
-        handleSignals: false,
-      }).catch((e: unknown) => e);
+      const flags = { databaseUrl: scratch.url, dir };
+      const refused = await serveQuietly({}, flags, { migrate: false }).catch((e: unknown) => e);
       expect(isChatDbError(refused, 'migration_pending')).toBe(true);
       expect((refused as Error).message).toMatch(/1 migration\(s\) pending/);
-      const server = await serve({
-        config,
-        prepare: prepareSchema(config, true, quiet),
-        print: quiet,
-        handleSignals: false,
-      });
+      const server = await serveQuietly({}, flags, { migrate: true });
       try {
         expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
       } finally {
@@ -118,20 +99,11 @@ describe.runIf(onRealPostgres)('serve on a Postgres server', () => {
     const pooled = await createScratchUrl();
     const direct = await createScratchUrl();
     try {
-      const config = {
-        ...loadConfig(
-          { DATABASE_URL: pooled.url, DATABASE_URL_UNPOOLED: direct.url },
-          { dir: migrationsDir(), dataDir: mkdtempSync(join(tmpdir(), 'chatdb-serve-')) },
-        ),
-        port: 0,
-        logLevel: 'silent' as const,
-      };
-      const server = await serve({
-        config,
-        prepare: prepareSchema(config, true, quiet),
-        print: quiet,
-        handleSignals: false,
-      });
+      const server = await serveQuietly(
+        { DATABASE_URL: pooled.url, DATABASE_URL_UNPOOLED: direct.url },
+        { dir: migrationsDir(), dataDir: mkdtempSync(join(tmpdir(), 'chatdb-serve-')) },
+        { migrate: true },
+      );
       await server.close();
       const tablesOf = async (url: string) => {
         const db = await openDatabase({ url });

@@ -1,12 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { prepareSchema } from '../../src/cli/commands/serve.js';
-import { loadConfig } from '../../src/config.js';
-import { serve } from '../../src/http/serve.js';
-import { cliDatabase, spawnChatdb, tempDir } from '../helpers/cli.js';
+import { cliDatabase, collectOutput, spawnChatdb, tempDir } from '../helpers/cli.js';
 import { createScratchUrl, onRealPostgres } from '../helpers/db.js';
-
-const quiet = () => undefined;
+import { serveQuietly } from './helpers.js';
 
 /** Resolves once `read()` matches `pattern`, re-checking whenever `emitter` emits data. */
 const until = (emitter: NodeJS.EventEmitter, read: () => string, pattern: RegExp) =>
@@ -65,17 +61,11 @@ describe('serve() over a socket', () => {
   it('applies CHATDB_BODY_LIMIT (413), then on close() finishes the request in flight and refuses new connections', async () => {
     const scratch = onRealPostgres ? await createScratchUrl() : undefined;
     const env = scratch ? { DATABASE_URL: scratch.url } : {};
-    const config = {
-      ...loadConfig({ ...env, CHATDB_BODY_LIMIT: '2048' }, { dataDir: tempDir('chatdb-serve-') }),
-      port: 0,
-      logLevel: 'silent' as const,
-    };
-    const server = await serve({
-      config,
-      prepare: prepareSchema(config, true, quiet),
-      print: quiet,
-      handleSignals: false,
-    });
+    const server = await serveQuietly(
+      { ...env, CHATDB_BODY_LIMIT: '2048' },
+      { dataDir: tempDir('chatdb-serve-') },
+      { migrate: true },
+    );
     try {
       const port = Number(new URL(server.url).port);
       const big = await fetch(`${server.url}/users`, {
@@ -113,24 +103,17 @@ describe('chatdb serve', () => {
     const child = spawnChatdb(['serve', '--port', '0', '--migrate', ...db.args], tempDir(), {
       LOG_LEVEL: 'silent',
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
+    const { stdout, stderr } = collectOutput(child);
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
-      const [, url] = await until(child.stdout, () => stdout, /chatdb listening on (http:\/\/\S+)/);
+      const [, url] = await until(child.stdout, stdout, /chatdb listening on (http:\/\/\S+)/);
       const port = Number(new URL(url as string).port);
       const slow = await startSlowRegister(port, 'sigterm@example.com');
       child.kill('SIGTERM');
-      await until(child.stdout, () => stdout, /SIGTERM: not accepting connections/);
+      await until(child.stdout, stdout, /SIGTERM: not accepting connections/);
       expect(await tryConnect(port)).toBe('ECONNREFUSED');
       expect(await slow.finish()).toMatch(/^HTTP\/1\.1 201 Created\r\n/);
-      expect(await exited, stderr).toBe(0);
+      expect(await exited, stderr()).toBe(0);
     } finally {
       child.kill('SIGKILL');
       await db.drop();

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { serve } from '../../src/http/serve.js';
 import { freshDatabase, onRealPostgres } from '../helpers/db.js';
 import { appendLoad, expectAccounted, makeClients } from '../helpers/load.js';
 import { startProxy } from '../helpers/proxy.js';
+import { serveQuietly } from '../http/helpers.js';
 
 /**
  * The database goes away under load (every connection dropped, new ones refused, as during a
@@ -18,18 +17,12 @@ describe.runIf(onRealPostgres)('database outage under load', () => {
     const proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5432) });
     const viaProxy = new URL(s.url);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
-    const config = {
-      ...loadConfig({ DATABASE_URL: viaProxy.toString() }),
-      port: 0,
-      logLevel: 'silent' as const,
-    };
     const dbLog: string[] = [];
-    const server = await serve({
-      config,
-      print: () => undefined,
-      handleSignals: false,
-      dbLogger: (m) => dbLog.push(m),
-    });
+    const server = await serveQuietly(
+      { DATABASE_URL: viaProxy.toString() },
+      {},
+      { dbLogger: (m) => dbLog.push(m) },
+    );
     try {
       const clients = await makeClients(server.url, 4, 5, 'outage');
       const CUT_AT = 1500;
