@@ -1,21 +1,22 @@
 import { isIP } from 'node:net';
 import { DEFAULT_DATA_DIR, parseDatabaseUrl } from './db/index.js';
+import { DEFAULT_BODY_LIMIT, DEFAULT_LOGIN_LIMIT, DEFAULT_TOKEN_TTL_SECONDS } from './defaults.js';
 import { ChatDbError } from './errors.js';
 import { DEFAULT_MIGRATIONS_DIR } from './migrate/files.js';
 
-export { DEFAULT_DATA_DIR, DEFAULT_MIGRATIONS_DIR };
+export {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_DATA_DIR,
+  DEFAULT_LOGIN_LIMIT,
+  DEFAULT_MIGRATIONS_DIR,
+  DEFAULT_TOKEN_TTL_SECONDS,
+};
 /** HTTP port (PORT). */
 export const DEFAULT_PORT = 8080;
 /** HTTP listen address (HOST): loopback, so nothing is exposed by accident. */
 export const DEFAULT_HOST = '127.0.0.1';
 /** Allowed CORS origins (CHATDB_CORS_ORIGINS): none. */
 export const DEFAULT_CORS_ORIGINS: readonly string[] = [];
-/** Largest request body in bytes (CHATDB_BODY_LIMIT): 1 MiB. */
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
-/** Bearer token lifetime (CHATDB_TOKEN_TTL_SECONDS): 7 days. */
-export const DEFAULT_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
-/** Logins per minute per client address (CHATDB_LOGIN_LIMIT_PER_ADDRESS) and per email (…_PER_EMAIL). */
-export const DEFAULT_LOGIN_LIMIT = { perAddress: 10, perEmail: 5 } as const;
 /** LOG_LEVEL. */
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 

@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { DEFAULT_BODY_LIMIT } from '../defaults.js';
 import type { ChatDb } from '../store/chatdb.js';
 import { emptyBodyAsObject, findNul, registerJsonParser } from './body.js';
 import {
@@ -24,7 +25,7 @@ import { usersRoutes } from './routes/users.js';
 import { ProblemSchema } from './schemas.js';
 import { validatorCompiler } from './validation.js';
 
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export { DEFAULT_BODY_LIMIT };
 
 export interface AppOptions {
   readonly chat: ChatDb;

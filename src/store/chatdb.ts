@@ -1,4 +1,5 @@
 import { type Database, type DbLogger, openDatabase } from '../db/index.js';
+import { DEFAULT_TOKEN_TTL_SECONDS } from '../defaults.js';
 import { type CitationsModule, createCitations } from './citations.js';
 import { createMessages } from './messages.js';
 import { createProfiles } from './profiles.js';
@@ -11,8 +12,7 @@ import type { MessagesModule, ProfilesModule, SessionsModule, TokensModule, User
 import { createUsers } from './users.js';
 import * as v from './validate.js';
 
-/** Default bearer-token lifetime: 7 days. */
-export const DEFAULT_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+export { DEFAULT_TOKEN_TTL_SECONDS };
 
 /** Options of `createChatDb`: settings of the modules themselves. */
 export interface ChatDbModuleOptions {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_LOGIN_LIMIT } from '../../defaults.js';
 import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
 import { problem, sendProblem } from '../errors.js';
@@ -13,7 +14,7 @@ export interface LoginLimit {
   readonly windowMs: number;
 }
 
-export const DEFAULT_LOGIN_LIMIT: LoginLimit = { perAddress: 10, perEmail: 5, windowMs: 60_000 };
+export { DEFAULT_LOGIN_LIMIT };
 
 /** The email a login names (JSON `email` or the form's `username`), as its limit counts it. */
 const loginEmail = (req: FastifyRequest): string | undefined => {

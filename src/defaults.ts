@@ -1,0 +1,14 @@
+/**
+ * Defaults shared by the library and the environment settings (src/config.ts), in one place and in
+ * a module that loads nothing, so reading the config does not load the HTTP server or the store.
+ */
+
+/** Largest request body in bytes (CHATDB_BODY_LIMIT): 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** Bearer token lifetime (CHATDB_TOKEN_TTL_SECONDS): 7 days. */
+export const DEFAULT_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+/**
+ * Login attempts per window per client address (CHATDB_LOGIN_LIMIT_PER_ADDRESS) and per email
+ * (CHATDB_LOGIN_LIMIT_PER_EMAIL); the window is a minute.
+ */
+export const DEFAULT_LOGIN_LIMIT = { perAddress: 10, perEmail: 5, windowMs: 60_000 } as const;
