@@ -1,15 +1,19 @@
 /**
  * The code in README.md and docs/*.md, checked against the code: every name imported from 'chatdb'
- * is exported by the package entry (src/index.ts), every import of a ts block resolves, and
- * docs/migrations.md "From code" runs for real.
+ * is exported by the package entry (src/index.ts), every import of a ts block resolves, and the
+ * examples a newcomer runs first (the README's library example, docs/migrations.md "From code")
+ * run for real.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/index.js';
+import { buildApp } from '../src/http/app.js';
 import * as entry from '../src/index.js';
+import { init } from '../src/migrate/index.js';
+import { createChatDb } from '../src/store/chatdb.js';
 import { childEnv, TSX, tempDir } from './helpers/cli.js';
 import { createScratchUrl, onRealPostgres } from './helpers/db.js';
 
@@ -195,6 +199,62 @@ describe('docs/migrations.md "From code" runs as written', () => {
       }
     } finally {
       await scratch.drop();
+    }
+  });
+});
+
+describe("the README's library example runs as written after the curls", () => {
+  const code = blockOf('README.md', /openChatDb\(\)/);
+
+  /** What `npm start` and the first curl leave behind: the schema, and Ada registered over HTTP. */
+  async function afterTheCurls(dir: string): Promise<void> {
+    const db = await openDatabase({ dataDir: join(dir, '.chatdb') });
+    try {
+      mkdirSync(join(dir, 'migrations'));
+      await init(db, { dir: join(dir, 'migrations'), scope: 'all' });
+      const app = await buildApp({ chat: createChatDb(db) });
+      try {
+        const r = await app.inject({
+          method: 'POST',
+          url: '/users',
+          payload: { email: 'ada@example.com', password: 'correct horse battery' },
+        });
+        expect(r.statusCode).toBe(201);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await db.close();
+    }
+  }
+
+  it('logs Ada in, adds a session, prints the conversation; exits 0 (twice: it can be rerun)', async () => {
+    const dir = tempDir();
+    await afterTheCurls(dir);
+    const expected =
+      '1 user: What does this mean? [0 citations]\n' +
+      '2 assistant: DDS is the publish/subscribe middleware under ROS 2. [1 citations]\n';
+    const first = await runExample(code, dir);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe(`${expected}ada@example.com has 1 session(s)\n`);
+    const second = await runExample(code, dir);
+    expect([second.code, second.stdout]).toEqual([0, `${expected}ada@example.com has 2 session(s)\n`]);
+  });
+
+  it('prints the error code and message, exit 1, no stack trace (database in use)', async () => {
+    const dir = tempDir();
+    await afterTheCurls(dir);
+    // `npm start` still running: another process holds the embedded database.
+    const db = await openDatabase({ dataDir: join(dir, '.chatdb') });
+    try {
+      const r = await runExample(code, dir);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^\w+: embedded database in .* is in use by process \d+/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await db.close();
     }
   });
 });
