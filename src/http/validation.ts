@@ -3,8 +3,12 @@ import formats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { ErrorDetail } from '../errors.js';
 
-/** Fastify's Ajv defaults, except that nothing is silently removed: an unknown field is a 400. */
-const COMMON: Options = { useDefaults: true, removeAdditional: false, addUsedSchema: false };
+/**
+ * Fastify's Ajv defaults, except that nothing is silently removed: an unknown field is a 400.
+ * `unicode: true` (Ajv's default, stated because the library depends on it): minLength/maxLength
+ * count code points, as the library's caps and Postgres' char_length do (an emoji is one).
+ */
+const COMMON: Options = { useDefaults: true, removeAdditional: false, addUsedSchema: false, unicode: true };
 
 const ajvFor = (options: Options): Ajv => {
   const ajv = new Ajv({ ...COMMON, ...options });
