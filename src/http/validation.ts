@@ -5,10 +5,10 @@ import type { ErrorDetail } from '../errors.js';
 
 /**
  * Fastify's Ajv defaults, except that nothing is silently removed: an unknown field is a 400.
- * `unicode: true` (Ajv's default, stated because the library depends on it): minLength/maxLength
- * count code points, as the library's caps and Postgres' char_length do (an emoji is one).
+ * Ajv 8's minLength/maxLength count code points (its `unicode` option is deprecated and on), as the
+ * library's caps and Postgres' char_length do: an emoji is one character (test/store/char-lengths).
  */
-const COMMON: Options = { useDefaults: true, removeAdditional: false, addUsedSchema: false, unicode: true };
+const COMMON: Options = { useDefaults: true, removeAdditional: false, addUsedSchema: false };
 
 const ajvFor = (options: Options): Ajv => {
   const ajv = new Ajv({ ...COMMON, ...options });

@@ -104,11 +104,13 @@ describe('the library counts code points', () => {
     await rejects(c.messages.search(user, emoji(LIMITS.searchQuery + 1)), 'q');
   });
 
-  it('content: 4 Mi emoji (8 Mi UTF-16 units) are stored; one more is refused', async () => {
+  it('content: 4 Mi characters, 1,000 of them emoji (over 4 Mi UTF-16 units), are stored; one more is refused', async () => {
     const c = chat();
     const user = await makeUser(web.s.db);
     const s = await c.sessions.create(user);
-    const big = emoji(LIMITS.content);
+    // Mostly ASCII to keep the test light; the emoji put its UTF-16 length over the limit.
+    const big = `${emoji(1000)} ${'x'.repeat(LIMITS.content - 1001)}`;
+    expect(big.length).toBeGreaterThan(LIMITS.content);
     const r = await c.messages.append(user, s.id, { role: 'assistant', content: big });
     const stored = await web.s.db.query<{ n: number }>(
       'SELECT char_length(content) AS n FROM messages WHERE id = $1',
