@@ -1,6 +1,11 @@
 import { isIP } from 'node:net';
 import { DEFAULT_DATA_DIR, parseDatabaseUrl } from './db/index.js';
-import { DEFAULT_BODY_LIMIT, DEFAULT_LOGIN_LIMIT, DEFAULT_TOKEN_TTL_SECONDS } from './defaults.js';
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_LOGIN_LIMIT,
+  DEFAULT_TOKEN_TTL_SECONDS,
+  TOKEN_TTL_SECONDS_RANGE,
+} from './defaults.js';
 import { ChatDbError } from './errors.js';
 import { DEFAULT_MIGRATIONS_DIR } from './migrate/files.js';
 
@@ -40,6 +45,7 @@ export interface Config {
   readonly host: string;
   readonly corsOrigins: readonly string[];
   readonly bodyLimit: number;
+  /** CHATDB_TOKEN_TTL_SECONDS, in TOKEN_TTL_SECONDS_RANGE (the library's range). */
   readonly tokenTtlSeconds: number;
   readonly logLevel: LogLevel;
   /**
@@ -167,8 +173,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       'CHATDB_TOKEN_TTL_SECONDS',
       nonEmpty(env.CHATDB_TOKEN_TTL_SECONDS),
       DEFAULT_TOKEN_TTL_SECONDS,
-      60,
-      10 * 365 * 24 * 3600,
+      // The library's range: a value accepted here must not make `serve` fail in createChatDb.
+      TOKEN_TTL_SECONDS_RANGE.min,
+      TOKEN_TTL_SECONDS_RANGE.max,
     ),
     logLevel: logLevel as LogLevel,
     trustProxy: trustProxy(env.CHATDB_TRUST_PROXY),

@@ -3,7 +3,11 @@ import formats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { ErrorDetail } from '../errors.js';
 
-/** Fastify's Ajv defaults, except that nothing is silently removed: an unknown field is a 400. */
+/**
+ * Fastify's Ajv defaults, except that nothing is silently removed: an unknown field is a 400.
+ * Ajv 8's minLength/maxLength count code points (its `unicode` option is deprecated and on), as the
+ * library's caps and Postgres' char_length do: an emoji is one character (test/store/char-lengths).
+ */
 const COMMON: Options = { useDefaults: true, removeAdditional: false, addUsedSchema: false };
 
 const ajvFor = (options: Options): Ajv => {
