@@ -6,13 +6,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { DEFAULT_BODY_LIMIT } from '../defaults.js';
 import type { ChatDb } from '../store/chatdb.js';
-import { emptyBodyAsObject, findNul, registerJsonParser } from './body.js';
+import { decodeBody, emptyBodyAsObject, findNul, registerJsonParser } from './body.js';
 import {
   clientErrorHandler,
   errorHandler,
+  expectationFailed,
   frameworkErrors,
   notFound,
   problem,
+  refuseEncodedBody,
   sendProblem,
 } from './errors.js';
 import { logRequest, REDACT } from './logging.js';
@@ -76,8 +78,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // JSON everywhere (415 for anything else), plus the OAuth2 password form of POST /auth/token; any other route answers 415 to a form.
   app.removeContentTypeParser('text/plain');
   registerJsonParser(app);
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, Object.fromEntries(new URLSearchParams(decodeBody(body as Buffer))));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
   });
 
   // Once serve() has stopped listening, responses close their connections and requests still
@@ -96,6 +102,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (draining()) reply.header('connection', 'close');
   });
   app.addHook('onResponse', logRequest);
+  app.addHook('preParsing', refuseEncodedBody);
+  app.server.on('checkExpectation', expectationFailed);
 
   app.addHook('preValidation', async (req, reply) => {
     const type = req.headers['content-type'] ?? '';
