@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { DEFAULT_BODY_LIMIT } from '../defaults.js';
 import type { ChatDb } from '../store/chatdb.js';
-import { decodeBody, emptyBodyAsObject, findNul, registerJsonParser } from './body.js';
+import { decodeBody, emptyBodyAsObject, findNul, registerJsonParser, unexpectedBody } from './body.js';
 import {
   clientErrorHandler,
   errorHandler,
@@ -98,6 +98,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('connection', 'close');
     return sendProblem(reply, problem(503, 'the server is shutting down: retry', 'shutting_down'));
   });
+  // One spelling per resource: an empty path segment where an id goes (`/chat/sessions/`, a
+  // trailing slash) is no route, as `/users/me/` is, not a look-up of the id "".
+  app.addHook('onRequest', async (req, reply) => {
+    const params = req.params as Record<string, unknown> | undefined;
+    if (params && Object.values(params).some((v) => v === '')) return notFound(req, reply);
+    return undefined;
+  });
   app.addHook('onSend', async (_req, reply) => {
     if (draining()) reply.header('connection', 'close');
   });
@@ -111,6 +118,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return sendProblem(reply, problem(415, 'this route takes application/json'));
     }
     await emptyBodyAsObject(req);
+    const extra = unexpectedBody(req);
+    if (extra) return sendProblem(reply, problem(400, 'this route takes no body', 'invalid_input', [extra]));
     const nul = findNul(req.body, 'body') ?? findNul(req.query, 'querystring');
     if (nul)
       return sendProblem(reply, problem(400, 'text must not contain NUL (\\u0000)', 'invalid_input', [nul]));

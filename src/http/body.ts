@@ -123,6 +123,18 @@ export async function emptyBodyAsObject(req: FastifyRequest): Promise<void> {
 }
 
 /**
+ * A route without a body schema takes no body: none, an empty one or `{}` pass; anything else
+ * (`{"x":1}` to DELETE /users/me) is refused as an unknown field would be, not ignored.
+ */
+export function unexpectedBody(req: FastifyRequest): ErrorDetail | undefined {
+  if (req.routeOptions.schema?.body !== undefined || req.body === undefined) return undefined;
+  const b = req.body;
+  if (b !== null && typeof b === 'object' && !Array.isArray(b) && Object.keys(b).length === 0)
+    return undefined;
+  return { path: 'body', message: 'must be empty: this route takes no body' };
+}
+
+/**
  * Where a value (a parsed body or query) holds a NUL, which Postgres text cannot store: the dotted
  * path of the first string (or object key) that contains one, or undefined. Iterative, so any
  * nesting is safe.
