@@ -12,3 +12,8 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
  * (CHATDB_LOGIN_LIMIT_PER_EMAIL); the window is a minute.
  */
 export const DEFAULT_LOGIN_LIMIT = { perAddress: 10, perEmail: 5, windowMs: 60_000 } as const;
+/**
+ * Registrations (POST /users) per window per client address (CHATDB_REGISTER_LIMIT_PER_ADDRESS):
+ * each answer says whether an email is taken, so they are limited as logins are; a minute.
+ */
+export const DEFAULT_REGISTER_LIMIT = { perAddress: 10, windowMs: 60_000 } as const;

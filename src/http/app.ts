@@ -23,7 +23,7 @@ import { authRoutes, DEFAULT_LOGIN_LIMIT, type LoginLimit } from './routes/auth.
 import { healthRoutes } from './routes/health.js';
 import { messagesRoutes } from './routes/messages.js';
 import { sessionsRoutes } from './routes/sessions.js';
-import { usersRoutes } from './routes/users.js';
+import { DEFAULT_REGISTER_LIMIT, type RegisterLimit, usersRoutes } from './routes/users.js';
 import { ProblemSchema } from './schemas.js';
 import { validatorCompiler } from './validation.js';
 
@@ -38,9 +38,12 @@ export interface AppOptions {
   /** Fastify's logger option (pino); default off. Redaction of secrets is always added. */
   readonly logger?: FastifyServerOptions['logger'];
   readonly loginLimit?: Partial<LoginLimit>;
+  /** Registrations (POST /users) per client address and window. Default 10 a minute. */
+  readonly registerLimit?: Partial<RegisterLimit>;
   /**
    * Fastify's trustProxy: whose X-Forwarded-For gives the client address the login limit counts.
    * Default false (the peer address: behind a reverse proxy every client then shares its bucket).
+   * The registration limit counts the same address.
    */
   readonly trustProxy?: boolean | readonly string[];
   /** Close `chat` when the app closes. Default false. */
@@ -148,7 +151,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const limit = { ...DEFAULT_LOGIN_LIMIT, ...options.loginLimit };
   await app.register(healthRoutes(chat));
-  await app.register(usersRoutes(chat));
+  await app.register(usersRoutes(chat, { ...DEFAULT_REGISTER_LIMIT, ...options.registerLimit }));
   await app.register(authRoutes(chat, limit));
   await app.register(sessionsRoutes(chat));
   await app.register(messagesRoutes(chat));

@@ -119,6 +119,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       corsOrigins: config.corsOrigins,
       trustProxy: config.trustProxy,
       loginLimit: config.loginLimit,
+      registerLimit: config.registerLimit,
       logger: { level: config.logLevel },
     });
     await app.listen({ port: config.port, host: config.host });

@@ -47,7 +47,10 @@ function canonicalIntegers(schema: object): Validate {
     for (const key of integers) {
       const raw = (data as Record<string, unknown> | null)?.[key];
       const value = Array.isArray(raw) && raw.length === 1 ? raw[0] : raw;
-      if (typeof value === 'string' && !DECIMAL.test(value)) {
+      // What Number() would read as a number but is not spelt in decimal digits; the rest (`abc`)
+      // Ajv reports as it does any other type error.
+      const numeric = typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value));
+      if (numeric && !DECIMAL.test(value)) {
         check.errors = [
           {
             instancePath: `/${key}`,
