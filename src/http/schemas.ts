@@ -100,12 +100,23 @@ export const SessionInput = Type.Object(
 export const SessionList = Type.Object({
   data: Type.Array(SessionSchema),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
+  snapshot_at: Type.Union([Timestamp, Type.Null()], {
+    description:
+      'updated_at of the newest session when this walk began (the same on each of its pages); once ' +
+      'the walk ends, list updated_since=snapshot_at for the sessions that moved above it meanwhile',
+  }),
 });
 
 export const SessionListQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
     cursor: Type.Optional(Type.String({ maxLength: 500 })),
+    updated_since: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'only sessions with updated_at at or after this instant (the recovery walk)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
