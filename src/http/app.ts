@@ -61,11 +61,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ? { ...options.logger, redact: { paths: REDACT, censor: '[redacted]' } }
       : (options.logger ?? false);
   const trustProxy = options.trustProxy;
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     logger,
     // Fastify's two lines per request are off; logRequest writes one (see logging.ts).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    bodyLimit,
     trustProxy: typeof trustProxy === 'object' ? [...trustProxy] : trustProxy === true,
     // Draining is answered below as a problem, not with Fastify's plain JSON 503.
     return503OnClosing: false,
@@ -141,7 +142,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'chatdb', version: '0.1.0', description: 'Postgres persistence for RAG chatbots' },
+      info: {
+        title: 'chatdb',
+        version: '0.1.0',
+        description:
+          'Postgres persistence for RAG chatbots. Every error is application/problem+json. Request ' +
+          `bodies are limited to ${bodyLimit} bytes (CHATDB_BODY_LIMIT, default 1 MiB; larger: 413), ` +
+          "which caps a message's content below the library's own limit of 4 MiB.",
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) || `def-${i}` },
