@@ -3,6 +3,7 @@ import { DEFAULT_DATA_DIR, parseDatabaseUrl } from './db/index.js';
 import {
   DEFAULT_BODY_LIMIT,
   DEFAULT_LOGIN_LIMIT,
+  DEFAULT_REGISTER_LIMIT,
   DEFAULT_TOKEN_TTL_SECONDS,
   TOKEN_TTL_SECONDS_RANGE,
 } from './defaults.js';
@@ -56,6 +57,8 @@ export interface Config {
   readonly trustProxy: boolean | readonly string[];
   /** Login attempts per minute per client address and per email (larger: 429). */
   readonly loginLimit: { readonly perAddress: number; readonly perEmail: number };
+  /** Registrations per minute per client address (larger: 429). */
+  readonly registerLimit: { readonly perAddress: number };
 }
 
 /** Flags given on the command line (untrusted strings); each wins over its environment variable. */
@@ -191,6 +194,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
         'CHATDB_LOGIN_LIMIT_PER_EMAIL',
         nonEmpty(env.CHATDB_LOGIN_LIMIT_PER_EMAIL),
         DEFAULT_LOGIN_LIMIT.perEmail,
+        1,
+        1_000_000,
+      ),
+    }),
+    registerLimit: Object.freeze({
+      perAddress: intIn(
+        'CHATDB_REGISTER_LIMIT_PER_ADDRESS',
+        nonEmpty(env.CHATDB_REGISTER_LIMIT_PER_ADDRESS),
+        DEFAULT_REGISTER_LIMIT.perAddress,
         1,
         1_000_000,
       ),

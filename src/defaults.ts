@@ -17,3 +17,8 @@ export const TOKEN_TTL_SECONDS_RANGE = { min: 1, max: 366 * 24 * 3600 } as const
  * (CHATDB_LOGIN_LIMIT_PER_EMAIL); the window is a minute.
  */
 export const DEFAULT_LOGIN_LIMIT = { perAddress: 10, perEmail: 5, windowMs: 60_000 } as const;
+/**
+ * Registrations (POST /users) per window per client address (CHATDB_REGISTER_LIMIT_PER_ADDRESS):
+ * each answer says whether an email is taken, so they are limited as logins are; a minute.
+ */
+export const DEFAULT_REGISTER_LIMIT = { perAddress: 10, windowMs: 60_000 } as const;

@@ -164,12 +164,28 @@ export function experienceLevel(value: unknown): ExperienceLevel | null {
   return value as ExperienceLevel;
 }
 
-/** A BCP 47-ish language tag as the schema accepts it: `en`, `pt-BR`, `zh-Hant`. */
+/**
+ * A BCP 47-ish language tag as the schema accepts it, in any case (tags are case-insensitive) and
+ * returned in BCP 47's canonical case: language lowercase, 2-letter region uppercase, 4-letter
+ * script titlecase, the rest (and all after a singleton such as `x-`) lowercase. `EN` -> `en`,
+ * `zh-hant-tw` -> `zh-Hant-TW`.
+ */
 export function language(value: unknown): string {
   const v = text('preferred_language', value, LIMITS.language, 2);
-  if (!/^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(v))
+  if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(v))
     throw invalidInput('preferred_language', 'must be a language tag such as en or pt-BR');
-  return v;
+  let extension = false;
+  return v
+    .split('-')
+    .map((part, i) => {
+      const lower = part.toLowerCase();
+      if (i === 0 || extension) return lower;
+      if (part.length === 1) extension = true;
+      if (part.length === 2) return part.toUpperCase();
+      if (part.length === 4 && /^[A-Za-z]+$/.test(part)) return lower[0]?.toUpperCase() + lower.slice(1);
+      return lower;
+    })
+    .join('-');
 }
 
 function jsonValue(path: string, v: unknown, depth: number): void {
