@@ -55,6 +55,8 @@ export type {
   Role,
   SearchHit,
   SessionInput,
+  SessionListOptions,
+  SessionPage,
   SessionPatch,
   SessionsModule,
   TokenRecord,
