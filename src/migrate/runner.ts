@@ -1,6 +1,6 @@
 import type { Database, Session } from '../db/index.js';
 import { ChatDbError } from '../errors.js';
-import { checkTransactionControl, runSection } from './apply.js';
+import { runSection } from './apply.js';
 import { loadMigrations, type Migration } from './files.js';
 import {
   type AppliedMigration,
@@ -10,6 +10,7 @@ import {
   recordApplied,
   recordRolledBack,
 } from './history.js';
+import { planDown, planUp } from './plan.js';
 import { checkBeforeApply } from './preflight.js';
 
 /** Where a run reports progress and warnings, one line at a time. Default: nothing. */
@@ -119,7 +120,11 @@ export async function down(db: Database, options: DownOptions): Promise<RunResul
   );
 }
 
-/** Rolls back the newest applied migration and applies it again (to test its down section). */
+/**
+ * Rolls back the newest applied migration and applies it again (to test its down section). Every
+ * check of both steps (edited or missing files, an empty section, transaction control) passes
+ * before anything is rolled back, so a refusal never leaves the migration rolled back.
+ */
 export async function redo(db: Database, options: MigrateOptions): Promise<RunResult> {
   const migrations = options.migrations ?? loadMigrations(options.dir);
   return withMigrationLock(
@@ -129,34 +134,14 @@ export async function redo(db: Database, options: MigrateOptions): Promise<RunRe
       const history = await readHistory(s);
       const last = history.at(-1);
       if (!last) throw new ChatDbError('migration_missing', 'nothing to redo: no migration has been applied');
-      const rolled = await downOn(s, migrations, history, { ...options, steps: 1 });
-      const applied = await upOn(s, migrations, await readHistory(s), {
-        ...options,
-        only: new Set([last.version]),
-      });
-      return {
-        steps: [...rolled.steps, ...applied.steps],
-        warnings: [...rolled.warnings, ...applied.warnings],
-        dryRun: false,
-      };
+      const back = planDown(migrations, history, { ...options, steps: 1 });
+      const again = planUp(migrations, history.slice(0, -1), { ...options, only: new Set([last.version]) });
+      const rolled = await rollBack(s, back, options);
+      const applied = await applyPending(s, again.pending, options);
+      return { steps: [...rolled, ...applied], warnings: again.warnings, dryRun: false };
     },
     options,
   );
-}
-
-function refuseEdited(migrations: readonly Migration[], applied: readonly AppliedMigration[]): void {
-  const byVersion = new Map(migrations.map((m) => [m.version, m]));
-  for (const h of applied) {
-    const m = byVersion.get(h.version);
-    // No checksum: applied by another tool (dbmate), nothing to compare.
-    if (m && h.checksum && h.checksum !== m.checksum) {
-      throw new ChatDbError(
-        'migration_edited',
-        `${m.file} was edited after it was applied (its checksum differs): restore it and put the change in ` +
-          'a new migration (chatdb new), or roll it back (chatdb down) before editing it',
-      );
-    }
-  }
 }
 
 /** `up` on a session that already holds the lock (for `init` and `redo`). */
@@ -166,51 +151,21 @@ export async function upOn(
   history: readonly AppliedMigration[],
   options: UpOptions,
 ): Promise<RunResult> {
-  const log = options.log ?? quiet;
-  const warn = options.warn ?? log;
-  const warnings: string[] = [];
-  const warning = (message: string) => {
-    warnings.push(message);
-    warn(`warning: ${message}`);
-  };
-  refuseEdited(migrations, history);
-  if (options.to !== undefined && !migrations.some((m) => m.version === options.to)) {
-    throw new ChatDbError('migration_missing', `--to ${options.to}: no migration file has that version`);
-  }
-  const files = new Set(migrations.map((m) => m.version));
-  const gone = history.filter((h) => !files.has(h.version)).map((h) => h.version);
-  if (gone.length > 0 && options.only === undefined) {
-    warning(`applied but missing from ${options.dir}: ${gone.join(', ')} (chatdb status lists them)`);
-  }
-  const applied = new Set(history.map((h) => h.version));
-  const newest = history.at(-1)?.version ?? '';
-  const pending = migrations.filter(
-    (m) =>
-      !applied.has(m.version) &&
-      (options.to === undefined || m.version <= options.to) &&
-      (options.only === undefined || options.only.has(m.version)),
-  );
-  for (const m of pending) {
-    if (!m.up)
-      throw new ChatDbError('migration_invalid', `${m.file}: the up section is empty: write its SQL first`);
-    if (!m.down && !options.allowIrreversible) {
-      throw new ChatDbError(
-        'migration_irreversible',
-        `${m.file} has no down section: add SQL after "-- migrate:down" that undoes it, or pass --allow-irreversible`,
-      );
-    }
-    checkTransactionControl(m, 'up');
-  }
-  for (const m of pending) {
-    if (m.version >= newest || options.only !== undefined) continue;
-    const msg = `${m.file} is older than the newest applied migration (${newest}), e.g. from a merged branch`;
-    if (options.strict) throw new ChatDbError('migration_out_of_order', `${msg}: refused (--strict)`);
-    warning(`${msg}: applying it anyway`);
-  }
+  const { pending, warnings } = planUp(migrations, history, options);
   if (options.dryRun) {
-    for (const m of pending) log(`would apply ${m.file}`);
+    for (const m of pending) (options.log ?? quiet)(`would apply ${m.file}`);
     return { steps: pending.map((m) => stepOf(m, 0)), warnings, dryRun: true };
   }
+  return { steps: await applyPending(s, pending, options), warnings, dryRun: false };
+}
+
+/** Applies planned migrations in order, each in its own transaction with its schema_migrations row. */
+async function applyPending(
+  s: Session,
+  pending: readonly Migration[],
+  options: MigrateOptions,
+): Promise<StepResult[]> {
+  const log = options.log ?? quiet;
   const steps: StepResult[] = [];
   for (const m of pending) {
     await checkBeforeApply(s, m);
@@ -219,7 +174,7 @@ export async function upOn(
     steps.push(stepOf(m, ms));
     log(`applied  ${m.file} (${formatMs(ms)})`);
   }
-  return { steps, warnings, dryRun: false };
+  return steps;
 }
 
 async function downOn(
@@ -228,46 +183,25 @@ async function downOn(
   history: readonly AppliedMigration[],
   options: DownOptions,
 ): Promise<RunResult> {
+  const targets = planDown(migrations, history, options);
+  return { steps: await rollBack(s, targets, options), warnings: [], dryRun: false };
+}
+
+/** Runs the down sections of planned migrations in order, each removing its schema_migrations row. */
+async function rollBack(
+  s: Session,
+  targets: readonly Migration[],
+  options: MigrateOptions,
+): Promise<StepResult[]> {
   const log = options.log ?? quiet;
-  const newestFirst = [...history].reverse();
-  let targets: AppliedMigration[];
-  if (options.to !== undefined) {
-    if (options.to !== '0' && !history.some((h) => h.version === options.to)) {
-      throw new ChatDbError(
-        'migration_missing',
-        `--to ${options.to}: that version is not applied (use --to 0 to roll back all)`,
-      );
-    }
-    targets = newestFirst.filter((h) => h.version > (options.to as string));
-  } else {
-    const steps = options.steps ?? 1;
-    if (!Number.isInteger(steps) || steps < 1)
-      throw new ChatDbError('invalid_input', `--steps must be a whole number >= 1, got ${steps}`);
-    targets = newestFirst.slice(0, steps);
-  }
-  // Rolling back an edited file would run a down section that does not match what was applied.
-  refuseEdited(migrations, targets);
-  const byVersion = new Map(migrations.map((m) => [m.version, m]));
-  for (const h of targets) {
-    const m = byVersion.get(h.version);
-    if (!m)
-      throw new ChatDbError(
-        'migration_missing',
-        `cannot roll back ${h.version}${h.name ? ` (${h.name})` : ''}: its file is missing from ${options.dir}`,
-      );
-    if (!m.down)
-      throw new ChatDbError('migration_irreversible', `cannot roll back ${m.file}: it has no down section`);
-    checkTransactionControl(m, 'down');
-  }
   const steps: StepResult[] = [];
-  for (const h of targets) {
-    const m = byVersion.get(h.version) as Migration;
+  for (const m of targets) {
     log(`rolling back ${m.file} ...`);
     const ms = await runSection(s, m, 'down', (q) => recordRolledBack(q, m.version));
     steps.push(stepOf(m, ms));
     log(`rolled back ${m.file} (${formatMs(ms)})`);
   }
-  return { steps, warnings: [], dryRun: false };
+  return steps;
 }
 
 const stepOf = (m: Migration, durationMs: number): StepResult => ({
