@@ -1,5 +1,5 @@
 import type { Database, Session } from '../db/index.js';
-import { ChatDbError } from '../errors.js';
+import { ChatDbError, isChatDbError } from '../errors.js';
 import { runSection } from './apply.js';
 import { loadMigrations, type Migration } from './files.js';
 import {
@@ -10,6 +10,7 @@ import {
   recordApplied,
   recordRolledBack,
 } from './history.js';
+import { cancelOnAbort, interruptedError, newProgress, type RunProgress } from './interrupt.js';
 import { planDown, planUp } from './plan.js';
 import { checkBeforeApply } from './preflight.js';
 
@@ -25,6 +26,12 @@ export interface MigrateOptions {
   readonly log?: MigrationLog;
   /** Warnings (out-of-order files, applied files that are gone). Default: `log`. */
   readonly warn?: MigrationLog;
+  /**
+   * Stops the run: on Postgres the running statement is cancelled on the server and its
+   * transaction rolls back; nothing more runs, the lock is released, and the run rejects with a
+   * `migration_interrupted` error saying what was stopped and what was done before.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface UpOptions extends MigrateOptions {
@@ -66,25 +73,40 @@ const quiet: MigrationLog = () => undefined;
 /**
  * Runs `fn` on one session holding chatdb's advisory lock (`MIGRATION_LOCK_KEY`), so two runners
  * never overlap; waits for a runner that holds it (and says so on `log`). Released in `finally`.
+ * With `signal`, see `MigrateOptions.signal`; `progress` is what the interruption error reports.
  */
 export async function withMigrationLock<T>(
   db: Database,
   fn: (s: Session) => Promise<T>,
-  options: { readonly log?: MigrationLog } = {},
+  options: {
+    readonly log?: MigrationLog;
+    readonly signal?: AbortSignal;
+    readonly progress?: RunProgress;
+  } = {},
 ): Promise<T> {
   return db.withSession(async (s) => {
-    const free = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
-      MIGRATION_LOCK_KEY,
-    ]);
-    if (free.rows[0]?.ok !== true) {
-      options.log?.(`waiting for another migration run to finish (advisory lock ${MIGRATION_LOCK_KEY})`);
-      await s.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    }
+    const free = await s.query<{ ok: boolean; pid: number }>(
+      'SELECT pg_try_advisory_lock($1) AS ok, pg_backend_pid() AS pid',
+      [MIGRATION_LOCK_KEY],
+    );
+    let locked = free.rows[0]?.ok === true;
+    const stopCancelling = cancelOnAbort(db, Number(free.rows[0]?.pid), options.signal);
     try {
+      if (!locked) {
+        options.log?.(`waiting for another migration run to finish (advisory lock ${MIGRATION_LOCK_KEY})`);
+        await s.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        locked = true;
+      }
+      options.signal?.throwIfAborted();
       return await fn(s);
+    } catch (e) {
+      if (options.signal?.aborted && !isChatDbError(e, 'migration_interrupted'))
+        throw interruptedError(options.progress ?? newProgress('up'), locked, e);
+      throw e;
     } finally {
+      stopCancelling();
       // If this fails the connection is gone, and the session's lock with it.
-      await s.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+      if (locked) await s.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     }
   });
 }
@@ -97,26 +119,29 @@ export async function withMigrationLock<T>(
  */
 export async function up(db: Database, options: UpOptions): Promise<RunResult> {
   const migrations = options.migrations ?? loadMigrations(options.dir);
+  const progress = newProgress('up');
   return withMigrationLock(
     db,
     async (s) => {
       if (!options.dryRun) await ensureHistoryTable(s);
-      return upOn(s, migrations, await readHistory(s), options);
+      return upOn(s, migrations, await readHistory(s), options, progress);
     },
-    options,
+    { ...options, progress },
   );
 }
 
 /** Rolls back applied migrations, newest first: `steps` of them (default 1), or all newer than `to`. */
 export async function down(db: Database, options: DownOptions): Promise<RunResult> {
   const migrations = options.migrations ?? loadMigrations(options.dir);
+  const progress = newProgress('down');
   return withMigrationLock(
     db,
     async (s) => {
       await ensureHistoryTable(s);
-      return downOn(s, migrations, await readHistory(s), options);
+      const targets = planDown(migrations, await readHistory(s), options);
+      return { steps: await rollBack(s, targets, options, progress), warnings: [], dryRun: false };
     },
-    options,
+    { ...options, progress },
   );
 }
 
@@ -127,6 +152,7 @@ export async function down(db: Database, options: DownOptions): Promise<RunResul
  */
 export async function redo(db: Database, options: MigrateOptions): Promise<RunResult> {
   const migrations = options.migrations ?? loadMigrations(options.dir);
+  let progress = newProgress('down');
   return withMigrationLock(
     db,
     async (s) => {
@@ -136,11 +162,18 @@ export async function redo(db: Database, options: MigrateOptions): Promise<RunRe
       if (!last) throw new ChatDbError('migration_missing', 'nothing to redo: no migration has been applied');
       const back = planDown(migrations, history, { ...options, steps: 1 });
       const again = planUp(migrations, history.slice(0, -1), { ...options, only: new Set([last.version]) });
-      const rolled = await rollBack(s, back, options);
-      const applied = await applyPending(s, again.pending, options);
+      const rolled = await rollBack(s, back, options, progress);
+      progress = newProgress('up');
+      const applied = await applyPending(s, again.pending, options, progress);
       return { steps: [...rolled, ...applied], warnings: again.warnings, dryRun: false };
     },
-    options,
+    {
+      ...options,
+      // Read when an interruption is reported: the step that is running then.
+      get progress() {
+        return progress;
+      },
+    },
   );
 }
 
@@ -150,13 +183,14 @@ export async function upOn(
   migrations: readonly Migration[],
   history: readonly AppliedMigration[],
   options: UpOptions,
+  progress = newProgress('up'),
 ): Promise<RunResult> {
   const { pending, warnings } = planUp(migrations, history, options);
   if (options.dryRun) {
     for (const m of pending) (options.log ?? quiet)(`would apply ${m.file}`);
     return { steps: pending.map((m) => stepOf(m, 0)), warnings, dryRun: true };
   }
-  return { steps: await applyPending(s, pending, options), warnings, dryRun: false };
+  return { steps: await applyPending(s, pending, options, progress), warnings, dryRun: false };
 }
 
 /** Applies planned migrations in order, each in its own transaction with its schema_migrations row. */
@@ -164,27 +198,23 @@ async function applyPending(
   s: Session,
   pending: readonly Migration[],
   options: MigrateOptions,
+  progress: RunProgress,
 ): Promise<StepResult[]> {
   const log = options.log ?? quiet;
   const steps: StepResult[] = [];
+  progress.planned = pending.map((m) => m.file);
   for (const m of pending) {
+    await stopIfAborted(options.signal);
     await checkBeforeApply(s, m);
     log(`applying ${m.file} ...`);
+    progress.current = m;
     const ms = await runSection(s, m, 'up', (q, dur) => recordApplied(q, m, dur));
+    progress.current = undefined;
+    progress.done.push(m.file);
     steps.push(stepOf(m, ms));
     log(`applied  ${m.file} (${formatMs(ms)})`);
   }
   return steps;
-}
-
-async function downOn(
-  s: Session,
-  migrations: readonly Migration[],
-  history: readonly AppliedMigration[],
-  options: DownOptions,
-): Promise<RunResult> {
-  const targets = planDown(migrations, history, options);
-  return { steps: await rollBack(s, targets, options), warnings: [], dryRun: false };
 }
 
 /** Runs the down sections of planned migrations in order, each removing its schema_migrations row. */
@@ -192,16 +222,32 @@ async function rollBack(
   s: Session,
   targets: readonly Migration[],
   options: MigrateOptions,
+  progress: RunProgress,
 ): Promise<StepResult[]> {
   const log = options.log ?? quiet;
   const steps: StepResult[] = [];
+  progress.planned = targets.map((m) => m.file);
   for (const m of targets) {
+    await stopIfAborted(options.signal);
     log(`rolling back ${m.file} ...`);
+    progress.current = m;
     const ms = await runSection(s, m, 'down', (q) => recordRolledBack(q, m.version));
+    progress.current = undefined;
+    progress.done.push(m.file);
     steps.push(stepOf(m, ms));
     log(`rolled back ${m.file} (${formatMs(ms)})`);
   }
   return steps;
+}
+
+/**
+ * Throws when the run was interrupted. Yields to the event loop first: PGlite runs its statements
+ * in this thread without one, so a signal's handler would otherwise only run after the last migration.
+ */
+async function stopIfAborted(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return;
+  await new Promise((resolve) => setImmediate(resolve));
+  signal.throwIfAborted();
 }
 
 const stepOf = (m: Migration, durationMs: number): StepResult => ({

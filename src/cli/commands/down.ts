@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { down, loadMigrations } from '../../migrate/index.js';
 import { configOf, output, withMigrationDb } from '../context.js';
+import { interruptible } from '../interrupt.js';
 
 const positiveInt = (v: string): number => {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('give a whole number >= 1.');
@@ -21,20 +22,23 @@ export function register(program: Command): void {
       const config = configOf(cmd);
       const out = output(cmd);
       const migrations = loadMigrations(config.migrationsDir);
-      const result = await withMigrationDb(
-        config,
-        (db) => {
-          out.progress(`database: ${db.target}`);
-          return down(db, {
-            dir: config.migrationsDir,
-            migrations,
-            log: out.progress,
-            warn: out.warn,
-            ...(opts.steps === undefined ? {} : { steps: opts.steps }),
-            ...(opts.to === undefined ? {} : { to: opts.to }),
-          });
-        },
-        out,
+      const result = await interruptible((signal) =>
+        withMigrationDb(
+          config,
+          (db) => {
+            out.progress(`database: ${db.target}`);
+            return down(db, {
+              dir: config.migrationsDir,
+              migrations,
+              log: out.progress,
+              warn: out.warn,
+              signal,
+              ...(opts.steps === undefined ? {} : { steps: opts.steps }),
+              ...(opts.to === undefined ? {} : { to: opts.to }),
+            });
+          },
+          out,
+        ),
       );
       const n = result.steps.length;
       out.result(n === 0 ? 'nothing to roll back' : `${n} migration(s) rolled back`, result);

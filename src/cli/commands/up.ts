@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadMigrations, up } from '../../migrate/index.js';
 import { configOf, output, withMigrationDb } from '../context.js';
+import { interruptible } from '../interrupt.js';
 
 interface UpFlags {
   to?: string;
@@ -23,22 +24,25 @@ export function register(program: Command): void {
       const config = configOf(cmd);
       const out = output(cmd);
       const migrations = loadMigrations(config.migrationsDir);
-      const result = await withMigrationDb(
-        config,
-        (db) => {
-          out.progress(`database: ${db.target}`);
-          return up(db, {
-            dir: config.migrationsDir,
-            migrations,
-            log: out.progress,
-            warn: out.warn,
-            ...(opts.to === undefined ? {} : { to: opts.to }),
-            dryRun: opts.dryRun === true,
-            strict: opts.strict === true,
-            allowIrreversible: opts.allowIrreversible === true,
-          });
-        },
-        out,
+      const result = await interruptible((signal) =>
+        withMigrationDb(
+          config,
+          (db) => {
+            out.progress(`database: ${db.target}`);
+            return up(db, {
+              dir: config.migrationsDir,
+              migrations,
+              log: out.progress,
+              warn: out.warn,
+              signal,
+              ...(opts.to === undefined ? {} : { to: opts.to }),
+              dryRun: opts.dryRun === true,
+              strict: opts.strict === true,
+              allowIrreversible: opts.allowIrreversible === true,
+            });
+          },
+          out,
+        ),
       );
       const n = result.steps.length;
       const human =
