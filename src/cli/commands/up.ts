@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadMigrations, up } from '../../migrate/index.js';
 import { configOf, output, withMigrationDb } from '../context.js';
 import { interruptible } from '../interrupt.js';
+import { migrationVersion } from '../options.js';
 
 interface UpFlags {
   to?: string;
@@ -15,7 +16,7 @@ export function register(program: Command): void {
   program
     .command('up')
     .description('apply pending migrations, oldest first, each in its own transaction')
-    .option('--to <version>', 'stop after this version (e.g. 20260101120000)')
+    .option('--to <version>', 'stop after this version (e.g. 20260101120000)', migrationVersion)
     .option('--dry-run', 'list what would be applied; change nothing')
     .option('--strict', 'refuse a pending migration older than the newest applied one (default: warn)')
     .option('--allow-irreversible', 'also apply migrations that have no down section')
