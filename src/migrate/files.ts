@@ -3,6 +3,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'no
 import { join, resolve } from 'node:path';
 import { ChatDbError } from '../errors.js';
 import { uncommentLegacyDown } from './legacy.js';
+import { splitStatements } from './split.js';
 
 /** Default migrations directory, relative to the working directory. */
 export const DEFAULT_MIGRATIONS_DIR = './migrations';
@@ -39,11 +40,12 @@ const LEGACY_DOWN = /^--\s*DOWN\b.*$/;
 const fail = (file: string, message: string): ChatDbError =>
   new ChatDbError('migration_invalid', `${file}: ${message}`);
 
+/**
+ * True when a section has nothing to run: only comments, or only SET / RESET lines (the timeout
+ * lines of `chatdb new`'s template, before the change is written).
+ */
 const isBlankSql = (sql: string): boolean =>
-  sql
-    .split('\n')
-    .map((l) => l.trim())
-    .every((l) => l === '' || l.startsWith('--'));
+  splitStatements(sql).every((st) => /^(set|reset)\b/i.test(st.sql.trim()));
 
 /** Reads `transaction:false` (the one option dbmate defines) from a section marker line. */
 function parseOptions(file: string, section: 'up' | 'down', options: string): boolean {
@@ -112,7 +114,8 @@ export function parseMigration(file: string, text: string, path = file): Migrati
     }
   });
   if (upAt === -1) throw fail(file, 'no "-- migrate:up" section');
-  if (!isBlankSql(lines.slice(0, upAt).join('\n'))) throw fail(file, 'SQL before the "-- migrate:up" line');
+  if (splitStatements(lines.slice(0, upAt).join('\n')).length > 0)
+    throw fail(file, 'SQL before the "-- migrate:up" line');
 
   const transaction = parseOptions(file, 'up', options);
   const downTransaction = parseOptions(file, 'down', downOptions);
