@@ -1,4 +1,5 @@
 import { isChatDbError } from '../errors.js';
+import { jsonError } from './context.js';
 
 /** Signals that stop a migration run cleanly (see `interruptible`). */
 export const RUN_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -10,9 +11,13 @@ const never = new Promise<never>(() => undefined);
  * fires on SIGINT, SIGTERM or SIGHUP. The run then cancels its statement, rolls back, releases its
  * locks and closes the database; this prints one `chatdb: interrupted (SIGINT): …` line saying what
  * happened and ends the process by the signal (exit status 130 for SIGINT), as `verify` does.
- * A second signal ends the process at once, saying what may still be running.
+ * A second signal ends the process at once, saying what may still be running. With `json`, the
+ * line is also printed on stdout as `{"error":{"code":"migration_interrupted","message"}}`.
  */
-export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function interruptible<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  options: { readonly json?: boolean } = {},
+): Promise<T> {
   const abort = new AbortController();
   let received: NodeJS.Signals | undefined;
   const remove = (): void => {
@@ -21,6 +26,8 @@ export async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>):
   const exit = (signal: NodeJS.Signals, line: string): void => {
     remove();
     process.stderr.write(`chatdb: interrupted (${signal}): ${line}\n`);
+    if (options.json)
+      process.stdout.write(jsonError('migration_interrupted', `interrupted (${signal}): ${line}`));
     // Our handlers are gone: the default action ends the process as killed by the signal.
     process.kill(process.pid, signal);
   };

@@ -30,15 +30,16 @@ function project(files: Record<string, string>): string {
 async function interruptUp(
   cwd: string,
   db: CliDatabase,
-  ready: (stdout: string) => Promise<boolean>,
+  ready: (output: string) => Promise<boolean>,
   signal: NodeJS.Signals = 'SIGINT',
+  args: readonly string[] = [],
 ) {
-  const child = spawnChatdb(['up', ...db.args], cwd);
+  const child = spawnChatdb(['up', ...db.args, ...args], cwd);
   const out = collectOutput(child);
   const ended = new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((resolve) =>
     child.on('close', (code, sig) => resolve({ code, signal: sig })),
   );
-  for (let i = 0; i < 600 && !(await ready(out.stdout())); i++) await sleep(100);
+  for (let i = 0; i < 600 && !(await ready(out.stdout() + out.stderr())); i++) await sleep(100);
   const sentAt = Date.now();
   child.kill(signal);
   const end = await ended;
@@ -101,19 +102,22 @@ describe.runIf(onRealPostgres)('Ctrl-C during chatdb up on Postgres', () => {
     }
   });
 
-  it('SIGTERM does the same', async () => {
+  it('SIGTERM does the same; with --json the line is also a JSON error on stdout', async () => {
     const cwd = project({ '20270101000000_a.sql': A, '20270101000001_b.sql': SLOW_B });
     const r = await interruptUp(
       cwd,
       db,
-      async (stdout) => stdout.includes('applying 20270101000001_b.sql'),
+      async (output) => output.includes('applying 20270101000001_b.sql'),
       'SIGTERM',
+      ['--json'],
     );
     expect(r.signal).toBe('SIGTERM');
     expect(r.ms).toBeLessThan(5000);
-    expect(r.stderr).toContain(
-      'chatdb: interrupted (SIGTERM): 20270101000001_b.sql was stopped and rolled back',
-    );
+    const line = 'interrupted (SIGTERM): 20270101000001_b.sql was stopped and rolled back';
+    expect(r.stderr).toContain(`chatdb: ${line}`);
+    const { error } = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+    expect(error.code).toBe('migration_interrupted');
+    expect(error.message.startsWith(line)).toBe(true);
   });
 });
 
@@ -124,7 +128,7 @@ describe.runIf(!onRealPostgres)('Ctrl-C during chatdb up on the embedded databas
       '20270101000001_b.sql': SLOW_B.replace('pg_sleep(30)', 'pg_sleep(2)'),
       '20270101000002_c.sql': sql('CREATE TABLE c (x int);', 'DROP TABLE c;'),
     });
-    const r = await interruptUp(cwd, db, async (stdout) => stdout.includes('applying 20270101000001_b.sql'));
+    const r = await interruptUp(cwd, db, async (output) => output.includes('applying 20270101000001_b.sql'));
     expect(r.signal).toBe('SIGINT');
     expect(r.stderr).toContain(
       'chatdb: interrupted (SIGINT): stopped between two migrations; applied before: 20270101000000_a.sql, ' +

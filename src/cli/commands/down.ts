@@ -22,23 +22,25 @@ export function register(program: Command): void {
       const config = configOf(cmd);
       const out = output(cmd);
       const migrations = loadMigrations(config.migrationsDir);
-      const result = await interruptible((signal) =>
-        withMigrationDb(
-          config,
-          (db) => {
-            out.progress(`database: ${db.target}`);
-            return down(db, {
-              dir: config.migrationsDir,
-              migrations,
-              log: out.progress,
-              warn: out.warn,
-              signal,
-              ...(opts.steps === undefined ? {} : { steps: opts.steps }),
-              ...(opts.to === undefined ? {} : { to: opts.to }),
-            });
-          },
-          out,
-        ),
+      const result = await interruptible(
+        (signal) =>
+          withMigrationDb(
+            config,
+            (db) => {
+              out.progress(`database: ${db.target}`);
+              return down(db, {
+                dir: config.migrationsDir,
+                migrations,
+                log: out.progress,
+                warn: out.warn,
+                signal,
+                ...(opts.steps === undefined ? {} : { steps: opts.steps }),
+                ...(opts.to === undefined ? {} : { to: opts.to }),
+              });
+            },
+            out,
+          ),
+        { json: out.json },
       );
       const n = result.steps.length;
       out.result(n === 0 ? 'nothing to roll back' : `${n} migration(s) rolled back`, result);

@@ -13,21 +13,23 @@ export function register(program: Command): void {
       const config = configOf(cmd);
       const out = output(cmd);
       const migrations = loadMigrations(config.migrationsDir);
-      const result = await interruptible((signal) =>
-        withMigrationDb(
-          config,
-          (db) => {
-            out.progress(`database: ${db.target}`);
-            return redo(db, {
-              dir: config.migrationsDir,
-              migrations,
-              log: out.progress,
-              warn: out.warn,
-              signal,
-            });
-          },
-          out,
-        ),
+      const result = await interruptible(
+        (signal) =>
+          withMigrationDb(
+            config,
+            (db) => {
+              out.progress(`database: ${db.target}`);
+              return redo(db, {
+                dir: config.migrationsDir,
+                migrations,
+                log: out.progress,
+                warn: out.warn,
+                signal,
+              });
+            },
+            out,
+          ),
+        { json: out.json },
       );
       out.result(`redone: ${result.steps.at(-1)?.file ?? ''}`, result);
     });

@@ -25,25 +25,27 @@ export function register(program: Command): void {
       const config = configOf(cmd);
       const out = output(cmd);
       const migrations = loadMigrations(config.migrationsDir);
-      const result = await interruptible((signal) =>
-        withMigrationDb(
-          config,
-          (db) => {
-            out.progress(`database: ${db.target}`);
-            return up(db, {
-              dir: config.migrationsDir,
-              migrations,
-              log: out.progress,
-              warn: out.warn,
-              signal,
-              ...(opts.to === undefined ? {} : { to: opts.to }),
-              dryRun: opts.dryRun === true,
-              strict: opts.strict === true,
-              allowIrreversible: opts.allowIrreversible === true,
-            });
-          },
-          out,
-        ),
+      const result = await interruptible(
+        (signal) =>
+          withMigrationDb(
+            config,
+            (db) => {
+              out.progress(`database: ${db.target}`);
+              return up(db, {
+                dir: config.migrationsDir,
+                migrations,
+                log: out.progress,
+                warn: out.warn,
+                signal,
+                ...(opts.to === undefined ? {} : { to: opts.to }),
+                dryRun: opts.dryRun === true,
+                strict: opts.strict === true,
+                allowIrreversible: opts.allowIrreversible === true,
+              });
+            },
+            out,
+          ),
+        { json: out.json },
       );
       const n = result.steps.length;
       const human =
