@@ -160,7 +160,7 @@ export interface UpsertResult {
   readonly created: boolean;
 }
 
-/** A message of the active path with where its branch stands: `index` of `count` siblings. */
+/** A message's siblings (the messages with its parent) and its place among them, for "2 / 3". */
 export interface Siblings {
   /** The messages with the same parent (roots: the session's roots), in seq order. */
   readonly data: Message[];
