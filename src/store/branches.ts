@@ -158,7 +158,8 @@ export function createBranches(
 
     async abortStale(rawOptions) {
       const options = v.options(rawOptions, ['olderThanMs']);
-      const ms = v.int('olderThanMs', options.olderThanMs, 0, Number.MAX_SAFE_INTEGER);
+      // Up to 100 years: far past any reply, and inside what an interval holds.
+      const ms = v.int('olderThanMs', options.olderThanMs, 0, 100 * 365 * 86_400_000);
       // messages_streaming_idx holds only the streaming rows: this reads nothing else.
       const r = await sql.query(
         `UPDATE messages SET status = 'aborted'

@@ -13,6 +13,7 @@ describe('chatdb abort-stale', () => {
     ]);
     for (const bad of ['10', '-1m', '1.5h', '10 minutes', ''])
       expect(() => parseAge(bad), bad).toThrow('give a duration such as 90s, 10m, 2h or 1d.');
+    expect(() => parseAge('36501d')).toThrow('give at most 100 years (36500d).');
   });
 
   it('marks the replies streaming for longer than the age aborted, prints how many; a bad age exits 2', async () => {

@@ -150,5 +150,8 @@ describe('streaming lifecycle', () => {
     expect(await code(fx.chat.messages.setActiveStream(user, id, ''))).toBe('invalid_input');
     expect(await code(fx.chat.messages.setActiveStream(other.user, id, 'x'))).toBe('not_found');
     expect(await code(fx.chat.messages.abortStale({ olderThanMs: -1 }))).toBe('invalid_input');
+    expect(await code(fx.chat.messages.abortStale({ olderThanMs: Number.MAX_SAFE_INTEGER }))).toBe(
+      'invalid_input',
+    );
   });
 });

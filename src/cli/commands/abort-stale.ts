@@ -10,7 +10,9 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 export function parseAge(value: string): number {
   const m = /^(\d{1,12})(ms|s|m|h|d)$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError('give a duration such as 90s, 10m, 2h or 1d.');
-  return Number(m[1]) * (UNITS[m[2] as string] as number);
+  const ms = Number(m[1]) * (UNITS[m[2] as string] as number);
+  if (ms > 100 * 365 * 86_400_000) throw new InvalidArgumentError('give at most 100 years (36500d).');
+  return ms;
 }
 
 /** `chatdb abort-stale --older-than 10m`: mark replies left streaming (a killed process) aborted. */
