@@ -2,8 +2,9 @@ import { notFound } from '../errors.js';
 import {
   CITATION_JSON,
   CITATIONS_OF_M,
+  leafOf,
   MESSAGE_SELECT,
-  SESSION_COLUMNS,
+  SESSION_PLAIN_COLUMNS,
   toCitation,
   toMessage,
   toSession,
@@ -44,7 +45,7 @@ export interface CitationsModule {
   messagesCiting(documentId: string, options?: { userId?: string; limit?: number }): Promise<CitingMessage[]>;
 }
 
-const S_COLUMNS = SESSION_COLUMNS.replace(/(\w+)/g, 's.$1 AS s_$1');
+const S_COLUMNS = `${SESSION_PLAIN_COLUMNS.replace(/(\w+)/g, 's.$1 AS s_$1')}, ${leafOf('s')} AS s_leaf_client_id`;
 const M_COLUMNS = MESSAGE_SELECT;
 
 /**

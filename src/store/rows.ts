@@ -18,8 +18,14 @@ import type {
 export const USER_COLUMNS = 'id, email, is_active, created_at, updated_at';
 export const PROFILE_COLUMNS =
   'user_id, software_background, hardware_background, experience_level, preferred_language, metadata, created_at, updated_at';
-export const SESSION_COLUMNS =
+/** A session's own columns (plain names, to qualify). */
+export const SESSION_PLAIN_COLUMNS =
   'id, user_id, title, metadata, message_count, created_at, updated_at, last_message_at, active_stream_id';
+/** The public (client) id of the session's leaf, a primary-key look-up; `alias` qualifies the session. */
+export const leafOf = (alias = ''): string =>
+  `(SELECT lm.client_id FROM messages lm WHERE lm.id = ${alias ? `${alias}.` : ''}leaf_message_id)`;
+/** What toSession reads, selected from (or returned by) chat_sessions unaliased or as-is. */
+export const SESSION_COLUMNS = `${SESSION_PLAIN_COLUMNS}, ${leafOf()} AS leaf_client_id`;
 /** `id` is the internal uuid (citations reference it); the public id is `client_id`. */
 export const MESSAGE_COLUMNS =
   'id, session_id, seq, role, content, selected_text, metadata, created_at, client_id, parts, status, updated_at';
@@ -79,6 +85,7 @@ export const toSession = (r: Row): ChatSession => ({
   updatedAt: toDate(r.updated_at),
   lastMessageAt: toDateOrNull(r.last_message_at),
   activeStreamId: strOrNull(r.active_stream_id),
+  leafMessageId: strOrNull(r.leaf_client_id),
 });
 
 export const toCitation = (r: Row): Citation => ({

@@ -59,6 +59,8 @@ export interface ChatSession {
   readonly lastMessageAt: Date | null;
   /** The id of the stream that is writing to the session (resumable streams), or null. */
   readonly activeStreamId: string | null;
+  /** The last message of the active path (its id), or null before the first message. */
+  readonly leafMessageId: string | null;
 }
 
 export interface SessionInput {

@@ -43,8 +43,10 @@ describe('branches', () => {
     expect([roots.data.map((m) => m.id), roots.index]).toEqual([['u1', 'u1e'], 0]);
 
     // Switch back to the first branch: to u1 itself, or to the newest message under it.
+    expect((await fx.chat.sessions.get(user, id)).leafMessageId).toBe('a1e');
     expect((await fx.chat.messages.switchBranch(user, id, 'u1')).id).toBe('u1');
     expect(await pathIds(user, id)).toEqual(['u1']);
+    expect((await fx.chat.sessions.conversation(user, id)).session.leafMessageId).toBe('u1');
     expect((await fx.chat.messages.switchBranch(user, id, 'u1', { descend: true })).id).toBe('a2b');
     expect(await pathIds(user, id)).toEqual(['u1', 'a1', 'u2', 'a2b']);
     expect((await fx.chat.sessions.conversation(user, id)).messages.map((m) => m.id)).toEqual([
@@ -70,6 +72,7 @@ describe('branches', () => {
     await fx.chat.messages.switchBranch(user, id, a.message.id);
     const c = await fx.chat.messages.append(user, id, { role: 'assistant', content: 'two, other' });
     expect(c.message.parentId).toBe(a.message.id);
+    expect((await fx.chat.sessions.list(user)).data[0]?.leafMessageId).toBe(c.message.id);
     expect((await fx.chat.messages.last(user, id, 10)).map((m) => m.content)).toEqual(['one', 'two, other']);
     expect((await fx.chat.messages.siblings(user, id, b.message.id)).data.map((m) => m.seq)).toEqual([2, 3]);
   });

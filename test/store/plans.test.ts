@@ -124,8 +124,10 @@ describe('query plans on realistic data (planner left to itself)', () => {
     const after = await plan(SESSIONS_AFTER_SQL, [ids.heavy, 21, new Date(), ids.long]);
     expect(scanOf(after, 'chat_sessions_user_recent_idx')?.['Index Cond']).toMatch(/updated_at/);
     // A user with three sessions: the same index, by a bitmap scan (then three rows are sorted).
+    // (messages_pkey: the look-up of each listed session's leaf id.)
     expect(indexes(await plan(SESSIONS_FIRST_SQL, [ids.user, 21]))).toEqual([
       'chat_sessions_user_recent_idx',
+      'messages_pkey',
     ]);
   });
 
