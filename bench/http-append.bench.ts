@@ -165,7 +165,10 @@ const bench: Bench = {
         : { DATABASE_URL: ctx.url, CHATDB_MIGRATIONS_DIR: PACKAGE_MIGRATIONS_DIR };
     ctx.progress('starting chatdb serve');
     // Every client logs in from this one address: lift the per-address login limit for the run.
-    const server = await startServer({ cwd, env: { ...env, CHATDB_LOGIN_LIMIT_PER_ADDRESS: '1000' } });
+    const server = await startServer({
+      cwd,
+      env: { ...env, CHATDB_LOGIN_LIMIT_PER_ADDRESS: '1000', CHATDB_REGISTER_LIMIT_PER_ADDRESS: '1000' },
+    });
     const pool =
       ctx.url === undefined
         ? undefined

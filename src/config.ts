@@ -1,6 +1,12 @@
 import { isIP } from 'node:net';
 import { DEFAULT_DATA_DIR, parseDatabaseUrl } from './db/index.js';
-import { DEFAULT_BODY_LIMIT, DEFAULT_LOGIN_LIMIT, DEFAULT_TOKEN_TTL_SECONDS } from './defaults.js';
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_LOGIN_LIMIT,
+  DEFAULT_REGISTER_LIMIT,
+  DEFAULT_TOKEN_TTL_SECONDS,
+  TOKEN_TTL_SECONDS_RANGE,
+} from './defaults.js';
 import { ChatDbError } from './errors.js';
 import { DEFAULT_MIGRATIONS_DIR } from './migrate/files.js';
 
@@ -40,6 +46,7 @@ export interface Config {
   readonly host: string;
   readonly corsOrigins: readonly string[];
   readonly bodyLimit: number;
+  /** CHATDB_TOKEN_TTL_SECONDS, in TOKEN_TTL_SECONDS_RANGE (the library's range). */
   readonly tokenTtlSeconds: number;
   readonly logLevel: LogLevel;
   /**
@@ -50,6 +57,8 @@ export interface Config {
   readonly trustProxy: boolean | readonly string[];
   /** Login attempts per minute per client address and per email (larger: 429). */
   readonly loginLimit: { readonly perAddress: number; readonly perEmail: number };
+  /** Registrations per minute per client address (larger: 429). */
+  readonly registerLimit: { readonly perAddress: number };
 }
 
 /** Flags given on the command line (untrusted strings); each wins over its environment variable. */
@@ -167,8 +176,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       'CHATDB_TOKEN_TTL_SECONDS',
       nonEmpty(env.CHATDB_TOKEN_TTL_SECONDS),
       DEFAULT_TOKEN_TTL_SECONDS,
-      60,
-      10 * 365 * 24 * 3600,
+      // The library's range: a value accepted here must not make `serve` fail in createChatDb.
+      TOKEN_TTL_SECONDS_RANGE.min,
+      TOKEN_TTL_SECONDS_RANGE.max,
     ),
     logLevel: logLevel as LogLevel,
     trustProxy: trustProxy(env.CHATDB_TRUST_PROXY),
@@ -184,6 +194,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
         'CHATDB_LOGIN_LIMIT_PER_EMAIL',
         nonEmpty(env.CHATDB_LOGIN_LIMIT_PER_EMAIL),
         DEFAULT_LOGIN_LIMIT.perEmail,
+        1,
+        1_000_000,
+      ),
+    }),
+    registerLimit: Object.freeze({
+      perAddress: intIn(
+        'CHATDB_REGISTER_LIMIT_PER_ADDRESS',
+        nonEmpty(env.CHATDB_REGISTER_LIMIT_PER_ADDRESS),
+        DEFAULT_REGISTER_LIMIT.perAddress,
         1,
         1_000_000,
       ),

@@ -8,7 +8,17 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Bearer token lifetime (CHATDB_TOKEN_TTL_SECONDS): 7 days. */
 export const DEFAULT_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 /**
+ * The one range of token lifetimes, in seconds: what CHATDB_TOKEN_TTL_SECONDS, the library's
+ * `tokenTtlSeconds` and `tokens.issue({ ttlSeconds })` accept: 1 s .. 366 days.
+ */
+export const TOKEN_TTL_SECONDS_RANGE = { min: 1, max: 366 * 24 * 3600 } as const;
+/**
  * Login attempts per window per client address (CHATDB_LOGIN_LIMIT_PER_ADDRESS) and per email
  * (CHATDB_LOGIN_LIMIT_PER_EMAIL); the window is a minute.
  */
 export const DEFAULT_LOGIN_LIMIT = { perAddress: 10, perEmail: 5, windowMs: 60_000 } as const;
+/**
+ * Registrations (POST /users) per window per client address (CHATDB_REGISTER_LIMIT_PER_ADDRESS):
+ * each answer says whether an email is taken, so they are limited as logins are; a minute.
+ */
+export const DEFAULT_REGISTER_LIMIT = { perAddress: 10, windowMs: 60_000 } as const;

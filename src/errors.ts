@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'migration_pending'
   | 'migration_out_of_order'
   | 'migration_irreversible'
+  | 'migration_interrupted'
   | 'lint_failed'
   | 'verify_failed';
 

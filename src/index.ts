@@ -1,8 +1,35 @@
-/** chatdb's public API: open the database, use the typed modules, handle ChatDbError codes. */
-export type { Database, DatabaseKind } from './db/index.js';
-export { DEFAULT_DATA_DIR } from './db/index.js';
+/**
+ * chatdb's public API: open the database, migrate it (an app at start-up, a test suite building its
+ * database), use the typed modules, handle ChatDbError codes.
+ */
+export type {
+  Database,
+  DatabaseKind,
+  DbLogger,
+  OpenDatabaseOptions,
+  Queryable,
+  QueryResult,
+  Session,
+} from './db/index.js';
+export { DEFAULT_DATA_DIR, openDatabase } from './db/index.js';
 export type { ErrorCode, ErrorDetail } from './errors.js';
 export { ChatDbError, isChatDbError } from './errors.js';
+export type {
+  DownOptions,
+  InitOptions,
+  InitResult,
+  MigrateOptions,
+  MigrationLog,
+  MigrationState,
+  RunResult,
+  Scope,
+  StatusEntry,
+  StatusOptions,
+  StatusReport,
+  StepResult,
+  UpOptions,
+} from './migrate/index.js';
+export { DEFAULT_MIGRATIONS_DIR, down, init, redo, status, up } from './migrate/index.js';
 export type { ChatDb, ChatDbModuleOptions, ChatDbOptions, QueriesModule } from './store/chatdb.js';
 export { createChatDb, DEFAULT_TOKEN_TTL_SECONDS, openChatDb } from './store/chatdb.js';
 export type { CitationsModule, CitingMessage, DocumentCitationCount } from './store/citations.js';
@@ -28,6 +55,8 @@ export type {
   Role,
   SearchHit,
   SessionInput,
+  SessionListOptions,
+  SessionPage,
   SessionPatch,
   SessionsModule,
   TokenRecord,

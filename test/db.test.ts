@@ -8,6 +8,8 @@ import { openDatabase, parseDatabaseUrl, redactUrl } from '../src/db/index.js';
 import { openPglite } from '../src/db/pglite.js';
 import { poolConfig } from '../src/db/postgres.js';
 import { isChatDbError } from '../src/errors.js';
+import { openChatDb } from '../src/store/chatdb.js';
+import { chatdb, tempDir } from './helpers/cli.js';
 import {
   createScratchUrl,
   freshDatabase,
@@ -97,6 +99,53 @@ describe('parseDatabaseUrl', () => {
   });
 });
 
+describe('a password with an unescaped / ? or #', () => {
+  // The authority ends at the first / ? or #, so node-postgres looked up the host "ss" and
+  // reported "host not found"; the real host came after the last @, in the path.
+  const bad = [
+    'postgres://u:p@ss/w0rd@127.0.0.1:5432/x',
+    'postgres://u:p@ss?w0rd@127.0.0.1:5432/x',
+    'postgres://u:p@ss#w0rd@127.0.0.1:5432/x',
+    'postgresql://u:p/ss@127.0.0.1:5432/x',
+  ];
+  const expected =
+    /^cannot parse the database URL postgres(ql)?:\/\/u:\*\*\*@127\.0\.0\.1:5432\/x: an unescaped \/ \? or # in the password \(or user name\) ends the host part early; use postgres:\/\/user:password@host:5432\/db \(percent-encode .* \/ as %2F\), or .*unix socket$/;
+
+  it('is config_invalid from the library, naming the accepted forms, never the password', async () => {
+    for (const url of bad) {
+      const e = await openChatDb({ url }).then(
+        () => expect.unreachable(url),
+        (err: Error) => err,
+      );
+      expect(isChatDbError(e, 'config_invalid'), url).toBe(true);
+      expect(e.message).toMatch(expected);
+      expect(e.message).not.toMatch(/w0rd|p\/ss|ss@/);
+    }
+  });
+
+  it('is one line from the CLI, exit 1, before any connection is tried', async () => {
+    const r = await chatdb(['status', '--database-url', bad[0] ?? ''], tempDir());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^chatdb: --database-url: cannot parse the database URL postgres:\/\/u:\*\*\*@127/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr + r.stdout).not.toContain('w0rd');
+    expect(r.stderr).not.toContain('host not found');
+  });
+
+  it('leaves alone what node-postgres parses right: @ in a password, @ in a query value, sockets', () => {
+    for (const url of [
+      'postgres://u:p@ss@127.0.0.1:5432/x',
+      'postgres://u:p%2Fss@127.0.0.1:5432/x',
+      'postgres://u:p@h/db?application_name=me@example&sslmode=require',
+      'postgres://user@/db?host=/var/run/postgresql',
+      'postgres://[::1]:5432/db',
+    ])
+      expect(parseDatabaseUrl(url)).toEqual({ kind: 'postgres', connectionString: url });
+  });
+});
+
 describe('database adapter', () => {
   let s: ScratchDatabase;
   beforeAll(async () => {
@@ -171,7 +220,7 @@ describe('poolConfig', () => {
       const e = (await openDatabase({ url, connectRetries: 3 }).catch((err: unknown) => err)) as Error;
       expect(isChatDbError(e, 'config_invalid')).toBe(true);
       expect(e.message).toMatch(
-        /^cannot parse the database URL postgres:\/\/u:\*\*\*@h[:/].*: use postgres:\/\/user:password@host:5432\/db .*unix socket$/,
+        /^cannot parse the database URL postgres:\/\/u:\*\*\*@h[:/].*[:;] use postgres:\/\/user:password@host:5432\/db .*unix socket$/,
       );
       expect(e.message).not.toMatch(/pa\/ss|pass@/);
     }

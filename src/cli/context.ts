@@ -17,6 +17,10 @@ export const configOf = (cmd: Command): Config => {
   return loadConfig(process.env, { databaseUrl: o.databaseUrl, dir: o.dir, dataDir: o.dataDir });
 };
 
+/** The JSON document printed on stdout for a failure with --json, so a script parsing stdout gets one. */
+export const jsonError = (code: string, message: string): string =>
+  `${JSON.stringify({ error: { code, message } }, null, 2)}\n`;
+
 /** True when the command (or the program) got --json. */
 export const wantsJson = (cmd: Command): boolean => cmd.optsWithGlobals<GlobalFlags>().json === true;
 

@@ -53,19 +53,25 @@ export function connectionReason(e: unknown): string {
 }
 
 /**
+ * `config_invalid` for a database URL that cannot be read as written (`target` is already masked),
+ * naming the accepted forms; `reason` (may be empty) says what is wrong with it.
+ */
+export function unparsableUrl(target: string, reason: string, cause?: unknown): ChatDbError {
+  return new ChatDbError(
+    'config_invalid',
+    `cannot parse the database URL ${target}: ${reason ? `${reason}; ` : ''}use ` +
+      'postgres://user:password@host:5432/db (percent-encode @ : / ? # and spaces in the user name or ' +
+      'password, e.g. @ as %40, / as %2F), or postgres://user@/db?host=/var/run/postgresql for a unix socket',
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
  * Turns a failure to connect into one clear line (no stack, no password): `db_unavailable`, or
  * `config_invalid` for a URL node-postgres cannot parse. `attempts` > 1 is said at the end.
  */
 export function connectionFailure(target: string, e: unknown, attempts = 1): ChatDbError {
-  if ((e as { code?: string }).code === 'ERR_INVALID_URL') {
-    return new ChatDbError(
-      'config_invalid',
-      `cannot parse the database URL ${target}: use postgres://user:password@host:5432/db (percent-encode ` +
-        '@ : / ? # and spaces in the user name or password, e.g. @ as %40), or ' +
-        'postgres://user@/db?host=/var/run/postgresql for a unix socket',
-      { cause: e },
-    );
-  }
+  if ((e as { code?: string }).code === 'ERR_INVALID_URL') return unparsableUrl(target, '', e);
   const gaveUp = attempts > 1 ? `; gave up after ${attempts} attempts` : '';
   return new ChatDbError('db_unavailable', `cannot connect to ${target}: ${connectionReason(e)}${gaveUp}`, {
     cause: e,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ChatDbError } from '../errors.js';
+import { unparsableUrl } from './errors.js';
 
 /** Where the embedded database lives when neither a URL nor CHATDB_DATA_DIR is given. */
 export const DEFAULT_DATA_DIR = '.chatdb';
@@ -16,13 +17,39 @@ export function parseDatabaseUrl(url: string | undefined, dataDir = DEFAULT_DATA
   const trimmed = url?.trim();
   if (!trimmed) return { kind: 'pglite', dataDir: resolve(dataDir) };
   if (trimmed === 'memory://' || trimmed === 'memory:') return { kind: 'pglite', dataDir: undefined };
-  if (/^postgres(ql)?:\/\//i.test(trimmed)) return { kind: 'postgres', connectionString: trimmed };
+  if (/^postgres(ql)?:\/\//i.test(trimmed)) {
+    if (userinfoOverruns(trimmed))
+      throw unparsableUrl(
+        redactUrl(trimmed),
+        'an unescaped / ? or # in the password (or user name) ends the host part early',
+      );
+    return { kind: 'postgres', connectionString: trimmed };
+  }
   throw new ChatDbError(
     'config_invalid',
     `unsupported database URL ${redactUrl(trimmed)}: use postgres://user:password@host:5432/db ` +
       '(or postgresql://), memory:// for an in-memory database, or leave DATABASE_URL unset for the ' +
       `embedded database in ${DEFAULT_DATA_DIR}/`,
   );
+}
+
+/**
+ * True when the user info of a URL seems to run past the authority. An unescaped `/`, `?` or `#`
+ * in a password ends the authority early, so in `postgres://u:p@ss/w0rd@host:5432/db`
+ * node-postgres would look up the host `ss` ("host not found") and the real `@host` lands in the
+ * path. An `@` there is the sign: a database name with `@` is far rarer than such a password. In
+ * the query an `@` only counts in a first parameter without `=` (`?ss@host/db`, not
+ * `?application_name=me@example`); a fragment has no use in a database URL at all.
+ */
+function userinfoOverruns(url: string): boolean {
+  const rest = url.replace(/^[^:]*:\/\//, '');
+  const end = rest.search(/[/?#]/);
+  if (end === -1) return false;
+  const [beforeHash = '', ...fragment] = rest.slice(end).split('#');
+  if (fragment.join('#').includes('@')) return true;
+  const [path = '', ...query] = beforeHash.split('?');
+  const firstParam = query.join('?').split('&')[0] ?? '';
+  return path.includes('@') || (firstParam.includes('@') && !firstParam.includes('='));
 }
 
 /** `scheme://`, `scheme:`, `scheme//`: whatever form the start of a (maybe malformed) URL has. */

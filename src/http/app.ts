@@ -6,13 +6,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { DEFAULT_BODY_LIMIT } from '../defaults.js';
 import type { ChatDb } from '../store/chatdb.js';
-import { emptyBodyAsObject, findNul, registerJsonParser } from './body.js';
+import { decodeBody, emptyBodyAsObject, findNul, registerJsonParser, unexpectedBody } from './body.js';
 import {
   clientErrorHandler,
   errorHandler,
+  expectationFailed,
   frameworkErrors,
   notFound,
   problem,
+  refuseEncodedBody,
   sendProblem,
 } from './errors.js';
 import { logRequest, REDACT } from './logging.js';
@@ -21,7 +23,7 @@ import { authRoutes, DEFAULT_LOGIN_LIMIT, type LoginLimit } from './routes/auth.
 import { healthRoutes } from './routes/health.js';
 import { messagesRoutes } from './routes/messages.js';
 import { sessionsRoutes } from './routes/sessions.js';
-import { usersRoutes } from './routes/users.js';
+import { DEFAULT_REGISTER_LIMIT, type RegisterLimit, usersRoutes } from './routes/users.js';
 import { ProblemSchema } from './schemas.js';
 import { validatorCompiler } from './validation.js';
 
@@ -36,9 +38,12 @@ export interface AppOptions {
   /** Fastify's logger option (pino); default off. Redaction of secrets is always added. */
   readonly logger?: FastifyServerOptions['logger'];
   readonly loginLimit?: Partial<LoginLimit>;
+  /** Registrations (POST /users) per client address and window. Default 10 a minute. */
+  readonly registerLimit?: Partial<RegisterLimit>;
   /**
    * Fastify's trustProxy: whose X-Forwarded-For gives the client address the login limit counts.
    * Default false (the peer address: behind a reverse proxy every client then shares its bucket).
+   * The registration limit counts the same address.
    */
   readonly trustProxy?: boolean | readonly string[];
   /** Close `chat` when the app closes. Default false. */
@@ -56,11 +61,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ? { ...options.logger, redact: { paths: REDACT, censor: '[redacted]' } }
       : (options.logger ?? false);
   const trustProxy = options.trustProxy;
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     logger,
     // Fastify's two lines per request are off; logRequest writes one (see logging.ts).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    bodyLimit,
     trustProxy: typeof trustProxy === 'object' ? [...trustProxy] : trustProxy === true,
     // Draining is answered below as a problem, not with Fastify's plain JSON 503.
     return503OnClosing: false,
@@ -76,8 +82,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // JSON everywhere (415 for anything else), plus the OAuth2 password form of POST /auth/token; any other route answers 415 to a form.
   app.removeContentTypeParser('text/plain');
   registerJsonParser(app);
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, Object.fromEntries(new URLSearchParams(decodeBody(body as Buffer))));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
   });
 
   // Once serve() has stopped listening, responses close their connections and requests still
@@ -92,10 +102,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('connection', 'close');
     return sendProblem(reply, problem(503, 'the server is shutting down: retry', 'shutting_down'));
   });
+  // One spelling per resource: an empty path segment where an id goes (`/chat/sessions/`, a
+  // trailing slash) is no route, as `/users/me/` is, not a look-up of the id "".
+  app.addHook('onRequest', async (req, reply) => {
+    const params = req.params as Record<string, unknown> | undefined;
+    if (params && Object.values(params).some((v) => v === '')) return notFound(req, reply);
+    return undefined;
+  });
   app.addHook('onSend', async (_req, reply) => {
     if (draining()) reply.header('connection', 'close');
   });
   app.addHook('onResponse', logRequest);
+  app.addHook('preParsing', refuseEncodedBody);
+  app.server.on('checkExpectation', expectationFailed);
 
   app.addHook('preValidation', async (req, reply) => {
     const type = req.headers['content-type'] ?? '';
@@ -103,6 +122,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return sendProblem(reply, problem(415, 'this route takes application/json'));
     }
     await emptyBodyAsObject(req);
+    const extra = unexpectedBody(req);
+    if (extra) return sendProblem(reply, problem(400, 'this route takes no body', 'invalid_input', [extra]));
     const nul = findNul(req.body, 'body') ?? findNul(req.query, 'querystring');
     if (nul)
       return sendProblem(reply, problem(400, 'text must not contain NUL (\\u0000)', 'invalid_input', [nul]));
@@ -121,7 +142,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'chatdb', version: '0.1.0', description: 'Postgres persistence for RAG chatbots' },
+      info: {
+        title: 'chatdb',
+        version: '0.1.0',
+        description:
+          'Postgres persistence for RAG chatbots. Every error is application/problem+json. Request ' +
+          `bodies are limited to ${bodyLimit} bytes (CHATDB_BODY_LIMIT, default 1 MiB; larger: 413), ` +
+          "which caps a message's content below the library's own limit of 4 MiB.",
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) || `def-${i}` },
@@ -131,7 +159,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const limit = { ...DEFAULT_LOGIN_LIMIT, ...options.loginLimit };
   await app.register(healthRoutes(chat));
-  await app.register(usersRoutes(chat));
+  await app.register(usersRoutes(chat, { ...DEFAULT_REGISTER_LIMIT, ...options.registerLimit }));
   await app.register(authRoutes(chat, limit));
   await app.register(sessionsRoutes(chat));
   await app.register(messagesRoutes(chat));

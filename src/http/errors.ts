@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionError } from '../db/errors.js';
@@ -34,6 +34,7 @@ const TITLES: Record<number, string> = {
   413: 'Content Too Large',
   414: 'URI Too Long',
   415: 'Unsupported Media Type',
+  417: 'Expectation Failed',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -47,6 +48,13 @@ export function problem(status: number, detail: string, code?: string, errors?: 
     detail,
     ...(errors && errors.length > 0 ? { errors } : {}),
   };
+}
+
+/** An error that is already the problem to answer (hooks throw it; errorHandler sends it as it is). */
+export class ProblemError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+  }
 }
 
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
@@ -89,6 +97,7 @@ function apiPath(req: FastifyRequest, path: string): string {
  * message), its error noted for the request's log line.
  */
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err instanceof ProblemError) return sendProblem(reply, err.problem);
   if (err.validation) {
     const part = err.validationContext ?? 'body';
     return sendProblem(
@@ -164,3 +173,36 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
 /** The route that is not there (the path is not echoed back). */
 export const notFound = (req: FastifyRequest, reply: FastifyReply): FastifyReply =>
   sendProblem(reply, problem(404, `no route for ${req.method} on this path`));
+
+/**
+ * The server's `checkExpectation` listener: an `Expect` other than `100-continue` is refused with
+ * 417, as Node would, but as a problem rather than an empty body (the value is not echoed).
+ */
+export function expectationFailed(_req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify(problem(417, 'the only Expect this server meets is 100-continue'));
+  res.writeHead(417, {
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  res.end(body);
+}
+
+/** A Content-Encoding worth naming in a detail (a short token list), else undefined. */
+const encodingName = (value: string): string | undefined =>
+  /^[A-Za-z0-9, -]{1,40}$/.test(value) ? value : undefined;
+
+/**
+ * A preParsing hook: the API reads bodies as they are sent, so a body with a Content-Encoding
+ * (gzip, br, …; `identity` aside) is 415 naming the encoding, not a "malformed JSON" 400.
+ */
+export async function refuseEncodedBody(req: FastifyRequest): Promise<void> {
+  const raw = req.headers['content-encoding'];
+  const value = (Array.isArray(raw) ? raw.join(', ') : (raw ?? '')).trim();
+  if (value === '' || value.toLowerCase() === 'identity') return;
+  const name = encodingName(value);
+  const what = name ? `Content-Encoding ${name} is` : 'this Content-Encoding is';
+  throw new ProblemError(
+    problem(415, `${what} not supported: send the body uncompressed`, 'unsupported_encoding'),
+  );
+}

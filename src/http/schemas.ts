@@ -100,12 +100,23 @@ export const SessionInput = Type.Object(
 export const SessionList = Type.Object({
   data: Type.Array(SessionSchema),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
+  snapshot_at: Type.Union([Timestamp, Type.Null()], {
+    description:
+      'updated_at of the newest session when this walk began (the same on each of its pages); once ' +
+      'the walk ends, list updated_since=snapshot_at for the sessions that moved above it meanwhile',
+  }),
 });
 
 export const SessionListQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
     cursor: Type.Optional(Type.String({ maxLength: 500 })),
+    updated_since: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'only sessions with updated_at at or after this instant (the recovery walk)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -209,10 +220,11 @@ const WHEN: Record<number, string> = {
   401: 'no token, or an unknown, expired or revoked one (WWW-Authenticate: Bearer)',
   404: 'no such resource, or it belongs to another user',
   409: 'the email is registered already, or an Idempotency-Key was used with another body',
-  413: 'the body is larger than the configured limit',
-  415: 'the body is not JSON',
+  413: 'the body is larger than the configured limit (CHATDB_BODY_LIMIT, default 1 MiB)',
+  414: 'a path parameter is longer than 100 characters',
+  415: 'the body is not JSON, or is compressed (Content-Encoding)',
   429: 'too many requests',
-  503: 'the database is not reachable',
+  503: 'the database is not reachable, or the server is shutting down',
 };
 
 /** Error responses a route can give, as application/problem+json (429 with Retry-After). */

@@ -1,3 +1,5 @@
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { type Database, type DbLogger, defaultLogger, openDatabase } from '../db/index.js';
@@ -37,12 +39,57 @@ export function throttled(log: DbLogger, windowMs = 5000, now: () => number = Da
   };
 }
 
+/**
+ * How long a kept-alive connection may sit idle during a drain before the server ends it (a FIN,
+ * as a keep-alive timeout would): long enough that a busy client's next request arrives first and
+ * is answered (503, Connection: close), short enough not to hold the exit up.
+ */
+export const DRAIN_IDLE_MS = 1000;
+
+/**
+ * The drain of `server`: stops listening at once, then waits for every connection to end. It does
+ * not use http's server.close(), which destroys idle kept-alive connections on the spot: a request
+ * already on its way on one then meets a closed socket and the client gets a TCP reset. Here a
+ * connection ends after a response (onSend adds Connection: close while draining), or once it has
+ * been idle for DRAIN_IDLE_MS, with a FIN rather than a reset.
+ */
+function drainer(server: HttpServer, idleMs = DRAIN_IDLE_MS): () => Promise<void> {
+  const idleSince = new Map<Socket, number | undefined>();
+  server.on('connection', (socket: Socket) => {
+    idleSince.set(socket, Date.now());
+    socket.once('close', () => idleSince.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    idleSince.set(req.socket, undefined);
+    res.once('close', () => {
+      if (idleSince.has(req.socket)) idleSince.set(req.socket, Date.now());
+    });
+  });
+  return () =>
+    new Promise<void>((resolve) => {
+      const sweep = setInterval(() => {
+        const now = Date.now();
+        for (const [socket, since] of idleSince) {
+          if (since === undefined || now - since < idleMs || socket.writableEnded) continue;
+          socket.end();
+          // A peer that never closes its side is let go after a while.
+          setTimeout(() => socket.destroy(), 5000).unref();
+        }
+      }, 50);
+      NetServer.prototype.close.call(server, () => {
+        clearInterval(sweep);
+        resolve();
+      });
+    });
+}
+
 export interface Server {
   readonly url: string;
   readonly app: FastifyInstance;
   /**
    * Stops accepting connections at once, lets in-flight requests finish (their responses close
-   * their connections; idle kept-alive ones are closed), then closes the app and the database.
+   * their connections; a request arriving on a kept-alive one gets a 503 problem; a connection
+   * idle for DRAIN_IDLE_MS is ended), then closes the app and the database.
    */
   close(): Promise<void>;
 }
@@ -72,6 +119,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       corsOrigins: config.corsOrigins,
       trustProxy: config.trustProxy,
       loginLimit: config.loginLimit,
+      registerLimit: config.registerLimit,
       logger: { level: config.logLevel },
     });
     await app.listen({ port: config.port, host: config.host });
@@ -85,14 +133,14 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const url = `http://${host}:${port}`;
   print(`chatdb listening on ${url} (docs: ${url}/docs) on ${db.target}`);
 
+  const drain = drainer(app.server);
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      // server.close() closes the listening socket now and calls back once the last connection
-      // has ended; app.close() then finds it closed (Fastify allows that) and runs the onClose hooks.
-      const drained = new Promise<void>((resolve) => app.server.close(() => resolve()));
       try {
-        await drained;
+        // Every connection has ended once drain() resolves; app.close() then finds the server
+        // closed (Fastify allows that) and runs the onClose hooks.
+        await drain();
         await app.close();
       } finally {
         await db.close();

@@ -3,7 +3,11 @@ import formats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { ErrorDetail } from '../errors.js';
 
-/** Fastify's Ajv defaults, except that nothing is silently removed: an unknown field is a 400. */
+/**
+ * Fastify's Ajv defaults, except that nothing is silently removed: an unknown field is a 400.
+ * Ajv 8's minLength/maxLength count code points (its `unicode` option is deprecated and on), as the
+ * library's caps and Postgres' char_length do: an emoji is one character (test/store/char-lengths).
+ */
 const COMMON: Options = { useDefaults: true, removeAdditional: false, addUsedSchema: false };
 
 const ajvFor = (options: Options): Ajv => {
@@ -26,7 +30,49 @@ const TEXT = ajvFor({ coerceTypes: 'array', allErrors: false });
  * schemas (app.addSchema) are not known here: request schemas are self-contained.
  */
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? BODY : TEXT).compile(schema as object);
+  httpPart === 'body' ? BODY.compile(schema as object) : canonicalIntegers(schema as object);
+
+/** An integer as a query string should spell it: decimal digits, no sign, space, exponent or 0x. */
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+/**
+ * The TEXT validator of a schema, with its integer properties held to DECIMAL first: Ajv's
+ * coercion is JavaScript's Number(), which reads `0x10`, `1e2` and ` 10` as numbers, so a limit
+ * could be spelt many ways; here there is one.
+ */
+function canonicalIntegers(schema: object): Validate {
+  const validate = TEXT.compile(schema);
+  const props = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  const integers = Object.keys(props).filter((k) => props[k]?.type === 'integer');
+  if (integers.length === 0) return validate;
+  const check: Validate = (data) => {
+    for (const key of integers) {
+      const raw = (data as Record<string, unknown> | null)?.[key];
+      const value = Array.isArray(raw) && raw.length === 1 ? raw[0] : raw;
+      // What Number() would read as a number but is not spelt in decimal digits; the rest (`abc`)
+      // Ajv reports as it does any other type error.
+      const numeric = typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value));
+      if (numeric && !DECIMAL.test(value)) {
+        check.errors = [
+          {
+            instancePath: `/${key}`,
+            schemaPath: `#/properties/${key}/type`,
+            keyword: 'type',
+            params: { type: 'integer' },
+            message: 'must be a whole number in decimal digits (such as 20)',
+          },
+        ];
+        return false;
+      }
+    }
+    const ok = validate(data);
+    check.errors = validate.errors ?? null;
+    return ok;
+  };
+  return check;
+}
 
 /** A JSON pointer (`/citations/0/score`) as the API's dotted path (`citations.0.score`). */
 const dotted = (pointer: string): string =>

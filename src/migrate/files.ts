@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ChatDbError } from '../errors.js';
 import { uncommentLegacyDown } from './legacy.js';
+import { splitStatements } from './split.js';
 
 /** Default migrations directory, relative to the working directory. */
 export const DEFAULT_MIGRATIONS_DIR = './migrations';
@@ -39,11 +40,12 @@ const LEGACY_DOWN = /^--\s*DOWN\b.*$/;
 const fail = (file: string, message: string): ChatDbError =>
   new ChatDbError('migration_invalid', `${file}: ${message}`);
 
+/**
+ * True when a section has nothing to run: only comments, or only SET / RESET lines (the timeout
+ * lines of `chatdb new`'s template, before the change is written).
+ */
 const isBlankSql = (sql: string): boolean =>
-  sql
-    .split('\n')
-    .map((l) => l.trim())
-    .every((l) => l === '' || l.startsWith('--'));
+  splitStatements(sql).every((st) => /^(set|reset)\b/i.test(st.sql.trim()));
 
 /** Reads `transaction:false` (the one option dbmate defines) from a section marker line. */
 function parseOptions(file: string, section: 'up' | 'down', options: string): boolean {
@@ -71,6 +73,12 @@ export function parseMigration(file: string, text: string, path = file): Migrati
   const m = MIGRATION_FILE.exec(file);
   if (!m)
     throw fail(file, 'file name must be YYYYMMDDHHMMSS_name.sql (e.g. 20260101120000_add_user_timezone.sql)');
+  if (!isTimestamp(m[1] as string))
+    throw fail(
+      file,
+      `version ${m[1]} is not a UTC date and time YYYYMMDDHHMMSS (month 01-12, day of that month, ` +
+        'hour 00-23, minutes and seconds 00-59): rename the file (chatdb new writes a valid one)',
+    );
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   let upAt = -1;
   let downAt = -1;
@@ -106,7 +114,8 @@ export function parseMigration(file: string, text: string, path = file): Migrati
     }
   });
   if (upAt === -1) throw fail(file, 'no "-- migrate:up" section');
-  if (!isBlankSql(lines.slice(0, upAt).join('\n'))) throw fail(file, 'SQL before the "-- migrate:up" line');
+  if (splitStatements(lines.slice(0, upAt).join('\n')).length > 0)
+    throw fail(file, 'SQL before the "-- migrate:up" line');
 
   const transaction = parseOptions(file, 'up', options);
   const downTransaction = parseOptions(file, 'down', downOptions);
@@ -131,9 +140,56 @@ export function parseMigration(file: string, text: string, path = file): Migrati
   };
 }
 
+/** True when a 14-digit version is a real UTC date and time (no month 13, no February 30). */
+function isTimestamp(v: string): boolean {
+  const iso = `${v.slice(0, 4)}-${v.slice(4, 6)}-${v.slice(6, 8)}T${v.slice(8, 10)}:${v.slice(10, 12)}:${v.slice(12, 14)}`;
+  const d = new Date(`${iso}Z`);
+  // Date rolls over (February 30 becomes March 2): a real date reads back unchanged.
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(iso);
+}
+
 /**
- * Reads and parses every `.sql` file of a directory, ordered by version. Other files are ignored;
- * a missing directory is an empty list. Malformed names and duplicate versions are errors.
+ * The names of a directory's migration files (`.sql`), sorted. Other names are ignored, except
+ * a name ending in `.sql` in another case (`x.SQL`): it looks like a migration that would be
+ * silently skipped (or run, on a case-insensitive copy), so it is an error asking to rename it.
+ */
+export function migrationFileNames(names: readonly string[]): string[] {
+  const wrongCase = names.find((f) => f.toLowerCase().endsWith('.sql') && !f.endsWith('.sql'));
+  if (wrongCase)
+    throw fail(
+      wrongCase,
+      `looks like a migration, but its extension is not ".sql" in lower case: rename it to ${wrongCase.slice(0, -4)}.sql`,
+    );
+  return names.filter((f) => f.endsWith('.sql')).sort();
+}
+
+/**
+ * Reads a migration file; a directory, a dangling symbolic link or an unreadable file is a
+ * `migration_invalid` error naming `file`.
+ */
+export function readMigrationFile(path: string, file: string): string {
+  try {
+    if (statSync(path).isDirectory())
+      throw fail(file, 'is a directory, not a migration file: rename it (a migration is one .sql file)');
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if (e instanceof ChatDbError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    let link: string | undefined;
+    try {
+      link = lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+    } catch {
+      link = undefined;
+    }
+    if (code === 'ENOENT' && link !== undefined)
+      throw fail(file, `is a symbolic link to ${link}, which does not exist: fix or remove the link`);
+    throw fail(file, `cannot read it (${code ?? (e as Error).message})`);
+  }
+}
+
+/**
+ * Reads and parses every `.sql` file of a directory, ordered by version. Other files are ignored
+ * (see `migrationFileNames`); a missing directory is an empty list. Malformed names and duplicate versions are errors.
  */
 export function loadMigrations(dir: string): Migration[] {
   const abs = resolve(dir);
@@ -147,10 +203,9 @@ export function loadMigrations(dir: string): Migration[] {
       `cannot read migrations directory ${dir}: ${(e as Error).message}`,
     );
   }
-  const migrations = names
-    .filter((f) => f.toLowerCase().endsWith('.sql'))
-    .sort()
-    .map((f) => parseMigration(f, readFileSync(join(abs, f), 'utf8'), join(abs, f)));
+  const migrations = migrationFileNames(names).map((f) =>
+    parseMigration(f, readMigrationFile(join(abs, f), f), join(abs, f)),
+  );
   for (let i = 1; i < migrations.length; i++) {
     const a = migrations[i - 1] as Migration;
     const b = migrations[i] as Migration;

@@ -19,7 +19,9 @@ export {
   loadMigrations,
   MIGRATION_FILE,
   type Migration,
+  migrationFileNames,
   parseMigration,
+  readMigrationFile,
 } from './files.js';
 export { type AppliedMigration, ensureHistoryTable, MIGRATION_LOCK_KEY, readHistory } from './history.js';
 export { newMigration, slugify, versionOf } from './new.js';

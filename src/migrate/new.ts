@@ -17,15 +17,26 @@ export function slugify(name: string): string {
 /** `YYYYMMDDHHMMSS` of a date, in UTC. */
 export const versionOf = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 
+/**
+ * A new file. The timeout lines keep a migration from queueing every query on a table behind a
+ * lock it waits for, and make squawk's require-lock-timeout / require-statement-timeout pass.
+ * SET LOCAL lasts until the migration's transaction ends, so nothing leaks into the session (or,
+ * through a pooler, into another client's). A section with only these lines counts as empty.
+ */
 const TEMPLATE = `-- migrate:up
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '1min';
 
 
 -- migrate:down
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '1min';
 
 `;
 
 /**
- * Writes `<dir>/<UTC timestamp>_<slug>.sql` with empty up and down sections and returns its path.
+ * Writes `<dir>/<UTC timestamp>_<slug>.sql` with empty up and down sections (their timeout lines
+ * only, see TEMPLATE) and returns its path.
  * When that version exists already (two in one second) the timestamp moves on by a second.
  * Example: `newMigration('migrations', 'add user timezone')`.
  */

@@ -1,6 +1,6 @@
 import type { Database, Session } from '../db/index.js';
-import { ChatDbError } from '../errors.js';
-import { checkTransactionControl, runSection } from './apply.js';
+import { ChatDbError, isChatDbError } from '../errors.js';
+import { runSection } from './apply.js';
 import { loadMigrations, type Migration } from './files.js';
 import {
   type AppliedMigration,
@@ -10,6 +10,8 @@ import {
   recordApplied,
   recordRolledBack,
 } from './history.js';
+import { cancelOnAbort, interruptedError, newProgress, type RunProgress } from './interrupt.js';
+import { planDown, planUp } from './plan.js';
 import { checkBeforeApply } from './preflight.js';
 
 /** Where a run reports progress and warnings, one line at a time. Default: nothing. */
@@ -24,6 +26,12 @@ export interface MigrateOptions {
   readonly log?: MigrationLog;
   /** Warnings (out-of-order files, applied files that are gone). Default: `log`. */
   readonly warn?: MigrationLog;
+  /**
+   * Stops the run: on Postgres the running statement is cancelled on the server and its
+   * transaction rolls back; nothing more runs, the lock is released, and the run rejects with a
+   * `migration_interrupted` error saying what was stopped and what was done before.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface UpOptions extends MigrateOptions {
@@ -65,25 +73,40 @@ const quiet: MigrationLog = () => undefined;
 /**
  * Runs `fn` on one session holding chatdb's advisory lock (`MIGRATION_LOCK_KEY`), so two runners
  * never overlap; waits for a runner that holds it (and says so on `log`). Released in `finally`.
+ * With `signal`, see `MigrateOptions.signal`; `progress` is what the interruption error reports.
  */
 export async function withMigrationLock<T>(
   db: Database,
   fn: (s: Session) => Promise<T>,
-  options: { readonly log?: MigrationLog } = {},
+  options: {
+    readonly log?: MigrationLog;
+    readonly signal?: AbortSignal;
+    readonly progress?: RunProgress;
+  } = {},
 ): Promise<T> {
   return db.withSession(async (s) => {
-    const free = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
-      MIGRATION_LOCK_KEY,
-    ]);
-    if (free.rows[0]?.ok !== true) {
-      options.log?.(`waiting for another migration run to finish (advisory lock ${MIGRATION_LOCK_KEY})`);
-      await s.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    }
+    const free = await s.query<{ ok: boolean; pid: number }>(
+      'SELECT pg_try_advisory_lock($1) AS ok, pg_backend_pid() AS pid',
+      [MIGRATION_LOCK_KEY],
+    );
+    let locked = free.rows[0]?.ok === true;
+    const stopCancelling = cancelOnAbort(db, Number(free.rows[0]?.pid), options.signal);
     try {
+      if (!locked) {
+        options.log?.(`waiting for another migration run to finish (advisory lock ${MIGRATION_LOCK_KEY})`);
+        await s.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        locked = true;
+      }
+      options.signal?.throwIfAborted();
       return await fn(s);
+    } catch (e) {
+      if (options.signal?.aborted && !isChatDbError(e, 'migration_interrupted'))
+        throw interruptedError(options.progress ?? newProgress('up'), locked, e);
+      throw e;
     } finally {
+      stopCancelling();
       // If this fails the connection is gone, and the session's lock with it.
-      await s.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+      if (locked) await s.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     }
   });
 }
@@ -96,32 +119,40 @@ export async function withMigrationLock<T>(
  */
 export async function up(db: Database, options: UpOptions): Promise<RunResult> {
   const migrations = options.migrations ?? loadMigrations(options.dir);
+  const progress = newProgress('up');
   return withMigrationLock(
     db,
     async (s) => {
       if (!options.dryRun) await ensureHistoryTable(s);
-      return upOn(s, migrations, await readHistory(s), options);
+      return upOn(s, migrations, await readHistory(s), options, progress);
     },
-    options,
+    { ...options, progress },
   );
 }
 
 /** Rolls back applied migrations, newest first: `steps` of them (default 1), or all newer than `to`. */
 export async function down(db: Database, options: DownOptions): Promise<RunResult> {
   const migrations = options.migrations ?? loadMigrations(options.dir);
+  const progress = newProgress('down');
   return withMigrationLock(
     db,
     async (s) => {
       await ensureHistoryTable(s);
-      return downOn(s, migrations, await readHistory(s), options);
+      const targets = planDown(migrations, await readHistory(s), options);
+      return { steps: await rollBack(s, targets, options, progress), warnings: [], dryRun: false };
     },
-    options,
+    { ...options, progress },
   );
 }
 
-/** Rolls back the newest applied migration and applies it again (to test its down section). */
+/**
+ * Rolls back the newest applied migration and applies it again (to test its down section). Every
+ * check of both steps (edited or missing files, an empty section, transaction control) passes
+ * before anything is rolled back, so a refusal never leaves the migration rolled back.
+ */
 export async function redo(db: Database, options: MigrateOptions): Promise<RunResult> {
   const migrations = options.migrations ?? loadMigrations(options.dir);
+  let progress = newProgress('down');
   return withMigrationLock(
     db,
     async (s) => {
@@ -129,34 +160,21 @@ export async function redo(db: Database, options: MigrateOptions): Promise<RunRe
       const history = await readHistory(s);
       const last = history.at(-1);
       if (!last) throw new ChatDbError('migration_missing', 'nothing to redo: no migration has been applied');
-      const rolled = await downOn(s, migrations, history, { ...options, steps: 1 });
-      const applied = await upOn(s, migrations, await readHistory(s), {
-        ...options,
-        only: new Set([last.version]),
-      });
-      return {
-        steps: [...rolled.steps, ...applied.steps],
-        warnings: [...rolled.warnings, ...applied.warnings],
-        dryRun: false,
-      };
+      const back = planDown(migrations, history, { ...options, steps: 1 });
+      const again = planUp(migrations, history.slice(0, -1), { ...options, only: new Set([last.version]) });
+      const rolled = await rollBack(s, back, options, progress);
+      progress = newProgress('up');
+      const applied = await applyPending(s, again.pending, options, progress);
+      return { steps: [...rolled, ...applied], warnings: again.warnings, dryRun: false };
     },
-    options,
+    {
+      ...options,
+      // Read when an interruption is reported: the step that is running then.
+      get progress() {
+        return progress;
+      },
+    },
   );
-}
-
-function refuseEdited(migrations: readonly Migration[], applied: readonly AppliedMigration[]): void {
-  const byVersion = new Map(migrations.map((m) => [m.version, m]));
-  for (const h of applied) {
-    const m = byVersion.get(h.version);
-    // No checksum: applied by another tool (dbmate), nothing to compare.
-    if (m && h.checksum && h.checksum !== m.checksum) {
-      throw new ChatDbError(
-        'migration_edited',
-        `${m.file} was edited after it was applied (its checksum differs): restore it and put the change in ` +
-          'a new migration (chatdb new), or roll it back (chatdb down) before editing it',
-      );
-    }
-  }
 }
 
 /** `up` on a session that already holds the lock (for `init` and `redo`). */
@@ -165,109 +183,71 @@ export async function upOn(
   migrations: readonly Migration[],
   history: readonly AppliedMigration[],
   options: UpOptions,
+  progress = newProgress('up'),
 ): Promise<RunResult> {
-  const log = options.log ?? quiet;
-  const warn = options.warn ?? log;
-  const warnings: string[] = [];
-  const warning = (message: string) => {
-    warnings.push(message);
-    warn(`warning: ${message}`);
-  };
-  refuseEdited(migrations, history);
-  if (options.to !== undefined && !migrations.some((m) => m.version === options.to)) {
-    throw new ChatDbError('migration_missing', `--to ${options.to}: no migration file has that version`);
-  }
-  const files = new Set(migrations.map((m) => m.version));
-  const gone = history.filter((h) => !files.has(h.version)).map((h) => h.version);
-  if (gone.length > 0 && options.only === undefined) {
-    warning(`applied but missing from ${options.dir}: ${gone.join(', ')} (chatdb status lists them)`);
-  }
-  const applied = new Set(history.map((h) => h.version));
-  const newest = history.at(-1)?.version ?? '';
-  const pending = migrations.filter(
-    (m) =>
-      !applied.has(m.version) &&
-      (options.to === undefined || m.version <= options.to) &&
-      (options.only === undefined || options.only.has(m.version)),
-  );
-  for (const m of pending) {
-    if (!m.up)
-      throw new ChatDbError('migration_invalid', `${m.file}: the up section is empty: write its SQL first`);
-    if (!m.down && !options.allowIrreversible) {
-      throw new ChatDbError(
-        'migration_irreversible',
-        `${m.file} has no down section: add SQL after "-- migrate:down" that undoes it, or pass --allow-irreversible`,
-      );
-    }
-    checkTransactionControl(m, 'up');
-  }
-  for (const m of pending) {
-    if (m.version >= newest || options.only !== undefined) continue;
-    const msg = `${m.file} is older than the newest applied migration (${newest}), e.g. from a merged branch`;
-    if (options.strict) throw new ChatDbError('migration_out_of_order', `${msg}: refused (--strict)`);
-    warning(`${msg}: applying it anyway`);
-  }
+  const { pending, warnings } = planUp(migrations, history, options);
   if (options.dryRun) {
-    for (const m of pending) log(`would apply ${m.file}`);
+    for (const m of pending) (options.log ?? quiet)(`would apply ${m.file}`);
     return { steps: pending.map((m) => stepOf(m, 0)), warnings, dryRun: true };
   }
+  return { steps: await applyPending(s, pending, options, progress), warnings, dryRun: false };
+}
+
+/** Applies planned migrations in order, each in its own transaction with its schema_migrations row. */
+async function applyPending(
+  s: Session,
+  pending: readonly Migration[],
+  options: MigrateOptions,
+  progress: RunProgress,
+): Promise<StepResult[]> {
+  const log = options.log ?? quiet;
   const steps: StepResult[] = [];
+  progress.planned = pending.map((m) => m.file);
   for (const m of pending) {
+    await stopIfAborted(options.signal);
     await checkBeforeApply(s, m);
     log(`applying ${m.file} ...`);
+    progress.current = m;
     const ms = await runSection(s, m, 'up', (q, dur) => recordApplied(q, m, dur));
+    progress.current = undefined;
+    progress.done.push(m.file);
     steps.push(stepOf(m, ms));
     log(`applied  ${m.file} (${formatMs(ms)})`);
   }
-  return { steps, warnings, dryRun: false };
+  return steps;
 }
 
-async function downOn(
+/** Runs the down sections of planned migrations in order, each removing its schema_migrations row. */
+async function rollBack(
   s: Session,
-  migrations: readonly Migration[],
-  history: readonly AppliedMigration[],
-  options: DownOptions,
-): Promise<RunResult> {
+  targets: readonly Migration[],
+  options: MigrateOptions,
+  progress: RunProgress,
+): Promise<StepResult[]> {
   const log = options.log ?? quiet;
-  const newestFirst = [...history].reverse();
-  let targets: AppliedMigration[];
-  if (options.to !== undefined) {
-    if (options.to !== '0' && !history.some((h) => h.version === options.to)) {
-      throw new ChatDbError(
-        'migration_missing',
-        `--to ${options.to}: that version is not applied (use --to 0 to roll back all)`,
-      );
-    }
-    targets = newestFirst.filter((h) => h.version > (options.to as string));
-  } else {
-    const steps = options.steps ?? 1;
-    if (!Number.isInteger(steps) || steps < 1)
-      throw new ChatDbError('invalid_input', `--steps must be a whole number >= 1, got ${steps}`);
-    targets = newestFirst.slice(0, steps);
-  }
-  // Rolling back an edited file would run a down section that does not match what was applied.
-  refuseEdited(migrations, targets);
-  const byVersion = new Map(migrations.map((m) => [m.version, m]));
-  for (const h of targets) {
-    const m = byVersion.get(h.version);
-    if (!m)
-      throw new ChatDbError(
-        'migration_missing',
-        `cannot roll back ${h.version}${h.name ? ` (${h.name})` : ''}: its file is missing from ${options.dir}`,
-      );
-    if (!m.down)
-      throw new ChatDbError('migration_irreversible', `cannot roll back ${m.file}: it has no down section`);
-    checkTransactionControl(m, 'down');
-  }
   const steps: StepResult[] = [];
-  for (const h of targets) {
-    const m = byVersion.get(h.version) as Migration;
+  progress.planned = targets.map((m) => m.file);
+  for (const m of targets) {
+    await stopIfAborted(options.signal);
     log(`rolling back ${m.file} ...`);
+    progress.current = m;
     const ms = await runSection(s, m, 'down', (q) => recordRolledBack(q, m.version));
+    progress.current = undefined;
+    progress.done.push(m.file);
     steps.push(stepOf(m, ms));
     log(`rolled back ${m.file} (${formatMs(ms)})`);
   }
-  return { steps, warnings: [], dryRun: false };
+  return steps;
+}
+
+/**
+ * Throws when the run was interrupted. Yields to the event loop first: PGlite runs its statements
+ * in this thread without one, so a signal's handler would otherwise only run after the last migration.
+ */
+async function stopIfAborted(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return;
+  await new Promise((resolve) => setImmediate(resolve));
+  signal.throwIfAborted();
 }
 
 const stepOf = (m: Migration, durationMs: number): StepResult => ({

@@ -1,7 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { isChatDbError } from '../errors.js';
-import { type AppliedMigration, type Migration, parseMigration } from '../migrate/index.js';
+import {
+  type AppliedMigration,
+  type Migration,
+  migrationFileNames,
+  parseMigration,
+  readMigrationFile,
+} from '../migrate/index.js';
 import { requireMigrationsDir } from './migrations-dir.js';
 import { checkMigrationFile, type LintFinding } from './rules.js';
 import { locate, upSectionOnly } from './sections.js';
@@ -55,10 +61,7 @@ function filesToLint(options: LintOptions): string[] {
   if (options.files && options.files.length > 0) return options.files.map((f) => resolve(f));
   requireMigrationsDir(options.dir);
   const dir = resolve(options.dir);
-  return readdirSync(dir)
-    .filter((f) => f.toLowerCase().endsWith('.sql'))
-    .sort()
-    .map((f) => join(dir, f));
+  return migrationFileNames(readdirSync(dir)).map((f) => join(dir, f));
 }
 
 function editedFinding(file: string, m: Migration, history: readonly AppliedMigration[]): LintFinding[] {
@@ -105,7 +108,7 @@ export async function lintMigrations(options: LintOptions): Promise<LintReport> 
     let text: string;
     let m: Migration;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readMigrationFile(path, file);
       m = parseMigration(basename(path), text, path);
     } catch (e) {
       const message = isChatDbError(e) ? e.message : `cannot read ${file}: ${(e as Error).message}`;

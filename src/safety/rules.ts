@@ -57,6 +57,8 @@ const SESSION_SETTING = /^(SET|RESET)\b/;
 const ADD_VALUE = /^ALTER\s+TYPE\s+\S+\s+ADD\s+VALUE\s+(?:IF\s+NOT\s+EXISTS\s+)?('(?:[^']|'')*')/i;
 
 const words = (s: ScannedStatement): string => s.bare.replace(/\s+/g, ' ').toUpperCase();
+/** A statement that changes something (SET and RESET change only the session or transaction). */
+const isChange = (s: ScannedStatement): boolean => !SESSION_SETTING.test(words(s));
 
 function sectionRules(file: string, name: 'up' | 'down', sec: LocatedSection): LintFinding[] {
   const out: LintFinding[] = [];
@@ -141,13 +143,13 @@ export function checkMigrationFile(file: string, located: LocatedMigration): Lin
       fix: 'start the migration with a `-- migrate:up` line followed by its statements',
       source: 'chatdb',
     });
-  else if (up.statements.length === 0)
+  else if (!up.statements.some(isChange))
     out.push({
       file,
       line: up.markerLine,
       rule: 'empty-up',
       severity: 'error',
-      message: 'the up section has no statements',
+      message: 'the up section has no statements (SET and RESET aside)',
       fix: 'write the change under `-- migrate:up`, or delete the file',
       source: 'chatdb',
     });
@@ -161,13 +163,14 @@ export function checkMigrationFile(file: string, located: LocatedMigration): Lin
       fix: 'add a `-- migrate:down` section with the statements that undo the up section',
       source: 'chatdb',
     });
-  else if (down.statements.length === 0)
+  else if (!down.statements.some(isChange))
     out.push({
       file,
       line: down.markerLine,
       rule: 'empty-down',
       severity: 'error',
-      message: 'the down section has no statements: rolling back would record a change it did not undo',
+      message:
+        'the down section has no statements (SET and RESET aside): rolling back would record a change it did not undo',
       fix: 'write the statements that undo the up section (or add `-- chatdb-lint-ignore empty-down` with a reason)',
       source: 'chatdb',
     });

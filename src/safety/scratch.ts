@@ -7,6 +7,8 @@ import { ChatDbError } from '../errors.js';
 
 /** `server`: a scratch database on the target's server; `pglite`: an in-memory PGlite. */
 export type ScratchKind = 'server' | 'pglite';
+/** Every ScratchKind, for `--scratch` (a CLI usage error lists them). */
+export const SCRATCH_KINDS: readonly ScratchKind[] = ['server', 'pglite'];
 
 /** A throwaway database; `drop()` removes it (safe to call more than once, also concurrently). */
 export interface ScratchCopy {

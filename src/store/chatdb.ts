@@ -1,5 +1,5 @@
 import { type Database, type DbLogger, openDatabase } from '../db/index.js';
-import { DEFAULT_TOKEN_TTL_SECONDS } from '../defaults.js';
+import { DEFAULT_TOKEN_TTL_SECONDS, TOKEN_TTL_SECONDS_RANGE } from '../defaults.js';
 import { type CitationsModule, createCitations } from './citations.js';
 import { createMessages } from './messages.js';
 import { createProfiles } from './profiles.js';
@@ -7,7 +7,7 @@ import { createChatQueries } from './queries.js';
 import { createAuthQueries } from './queries-auth.js';
 import { createSessions } from './sessions.js';
 import { guard } from './sql-errors.js';
-import { createTokens, MAX_TOKEN_TTL_SECONDS } from './tokens.js';
+import { createTokens } from './tokens.js';
 import type { MessagesModule, ProfilesModule, SessionsModule, TokensModule, UsersModule } from './types.js';
 import { createUsers } from './users.js';
 import * as v from './validate.js';
@@ -70,8 +70,8 @@ export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | nu
   const ttl = v.int(
     'tokenTtlSeconds',
     options.tokenTtlSeconds,
-    1,
-    MAX_TOKEN_TTL_SECONDS,
+    TOKEN_TTL_SECONDS_RANGE.min,
+    TOKEN_TTL_SECONDS_RANGE.max,
     DEFAULT_TOKEN_TTL_SECONDS,
   );
   const sql = guard(db);

@@ -11,19 +11,49 @@ type Row = Record<string, unknown>;
 export const DEFAULT_SESSION_PAGE = 20;
 export const MAX_SESSION_PAGE = 100;
 
-/** The opaque cursor after `s`: base64url of its updated_at (ISO, ms) and id. */
-export const encodeCursor = (s: ChatSession): string =>
-  Buffer.from(`${s.updatedAt.toISOString()}|${s.id}`, 'utf8').toString('base64url');
+/** Where a walk is: the last session listed, the walk's snapshot and its updatedSince. */
+export interface CursorState {
+  readonly updatedAt: Date;
+  readonly id: string;
+  readonly snapshotAt: Date | null;
+  readonly updatedSince: Date | null;
+}
+
+const iso = (d: Date | null): string => (d ? d.toISOString() : '');
+
+/**
+ * The opaque cursor after `s`: base64url of its updated_at (ISO, ms) and id, then the walk's
+ * snapshot and updatedSince (empty when null), so every page of a walk answers alike.
+ */
+export const encodeCursor = (
+  s: ChatSession,
+  walk: Omit<CursorState, 'updatedAt' | 'id'> = { snapshotAt: null, updatedSince: null },
+): string =>
+  Buffer.from(
+    `${s.updatedAt.toISOString()}|${s.id}|${iso(walk.snapshotAt)}|${iso(walk.updatedSince)}`,
+    'utf8',
+  ).toString('base64url');
 
 /** Reads a cursor back; anything that `encodeCursor` did not make is invalid_input. */
-export function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
+export function decodeCursor(cursor: string): CursorState {
   const bad = () => invalidInput('cursor', 'is not a cursor this API returned');
-  if (typeof cursor !== 'string' || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
-  const [iso, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const updatedAt = new Date(iso ?? '');
-  if (extra !== undefined || !v.isUuid(id) || !v.isDateInRange(updatedAt) || updatedAt.toISOString() !== iso)
-    throw bad();
-  return { updatedAt, id };
+  if (typeof cursor !== 'string' || cursor.length > 300 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  // Only the one spelling encodeCursor makes (base64url lets trailing bits vary).
+  if (Buffer.from(text, 'utf8').toString('base64url') !== cursor) throw bad();
+  const parts = text.split('|');
+  // Two parts: a cursor from before walks carried a snapshot.
+  if (parts.length !== 2 && parts.length !== 4) throw bad();
+  const [at, id, snap = '', since = ''] = parts;
+  const instant = (text: string | undefined, optional: boolean): Date | null => {
+    if (optional && text === '') return null;
+    const d = new Date(text ?? '');
+    if (!v.isDateInRange(d) || d.toISOString() !== text) throw bad();
+    return d;
+  };
+  const updatedAt = instant(at, false) as Date;
+  if (!v.isUuid(id)) throw bad();
+  return { updatedAt, id, snapshotAt: instant(snap, true), updatedSince: instant(since, true) };
 }
 
 /** First page of a user's sessions: chat_sessions_user_recent_idx (user_id, updated_at DESC, id DESC), no sort. */
@@ -34,6 +64,17 @@ export const SESSIONS_FIRST_SQL = `SELECT ${SESSION_COLUMNS} FROM chat_sessions 
 export const SESSIONS_AFTER_SQL = `SELECT ${SESSION_COLUMNS} FROM chat_sessions
   WHERE user_id = $1 AND (updated_at, id) < ($3::timestamptz, $4::uuid)
   ORDER BY updated_at DESC, id DESC LIMIT $2`;
+
+/**
+ * A page of the sessions updated since $5 (the recovery walk), first page or after a cursor (the
+ * first page passes 'infinity' and the greatest uuid): both bounds are index conditions on
+ * chat_sessions_user_recent_idx, in its order.
+ */
+export const SESSIONS_SINCE_SQL = `SELECT ${SESSION_COLUMNS} FROM chat_sessions
+  WHERE user_id = $1 AND (updated_at, id) < ($3::timestamptz, $4::uuid) AND updated_at >= $5::timestamptz
+  ORDER BY updated_at DESC, id DESC LIMIT $2`;
+
+const LAST_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
 /** The fields of a session input and of a patch. */
 const SESSION_KEYS = ['title', 'metadata'];
@@ -105,15 +146,36 @@ export function createSessions(sql: Sql): SessionsModule {
 
     async list(userId, rawOptions) {
       const owner = v.userId(userId);
-      const options = v.options(rawOptions, ['limit', 'cursor']);
+      const options = v.options(rawOptions, ['limit', 'cursor', 'updatedSince']);
       const limit = v.limit(options.limit, MAX_SESSION_PAGE, DEFAULT_SESSION_PAGE);
       const after = options.cursor ? decodeCursor(options.cursor) : null;
-      const r = after
-        ? await sql.query<Row>(SESSIONS_AFTER_SQL, [owner, limit + 1, after.updatedAt, after.id], 'user')
-        : await sql.query<Row>(SESSIONS_FIRST_SQL, [owner, limit + 1], 'user');
+      const given =
+        options.updatedSince === undefined || options.updatedSince === null
+          ? null
+          : v.date('updatedSince', options.updatedSince);
+      if (after && given && after.updatedSince?.getTime() !== given.getTime())
+        throw invalidInput('updatedSince', 'differs from the one of the walk its cursor belongs to');
+      const since = after ? after.updatedSince : given;
+      const r = since
+        ? await sql.query<Row>(
+            SESSIONS_SINCE_SQL,
+            [owner, limit + 1, after ? after.updatedAt : 'infinity', after ? after.id : LAST_UUID, since],
+            'user',
+          )
+        : after
+          ? await sql.query<Row>(SESSIONS_AFTER_SQL, [owner, limit + 1, after.updatedAt, after.id], 'user')
+          : await sql.query<Row>(SESSIONS_FIRST_SQL, [owner, limit + 1], 'user');
       const data = r.rows.slice(0, limit).map(toSession);
+      // The walk's snapshot is fixed by its first page: the newest session then (or, for a walk
+      // of what moved, its updatedSince when nothing had).
+      const snapshotAt = after ? after.snapshotAt : (data[0]?.updatedAt ?? since);
       const last = data.at(-1);
-      return { data, nextCursor: r.rows.length > limit && last ? encodeCursor(last) : null };
+      return {
+        data,
+        nextCursor:
+          r.rows.length > limit && last ? encodeCursor(last, { snapshotAt, updatedSince: since }) : null,
+        snapshotAt,
+      };
     },
 
     update,

@@ -1,4 +1,5 @@
 import { generateToken, hashToken, isTokenShaped } from '../auth/token.js';
+import { TOKEN_TTL_SECONDS_RANGE } from '../defaults.js';
 import { notFound } from '../errors.js';
 import { toUser } from './rows.js';
 import type { Sql } from './sql-errors.js';
@@ -6,9 +7,6 @@ import type { TokensModule } from './types.js';
 import * as v from './validate.js';
 
 type Row = Record<string, unknown>;
-
-/** Longest lifetime `issue` accepts: one year. */
-export const MAX_TOKEN_TTL_SECONDS = 366 * 24 * 3600;
 
 /** Bearer tokens (auth scope): random, shown once, stored as SHA-256, expiring, revocable. */
 export function createTokens(sql: Sql, defaultTtlSeconds: number): TokensModule {
@@ -18,8 +16,8 @@ export function createTokens(sql: Sql, defaultTtlSeconds: number): TokensModule 
       const ttl = v.int(
         'ttlSeconds',
         v.options(options, ['ttlSeconds']).ttlSeconds,
-        1,
-        MAX_TOKEN_TTL_SECONDS,
+        TOKEN_TTL_SECONDS_RANGE.min,
+        TOKEN_TTL_SECONDS_RANGE.max,
         defaultTtlSeconds,
       );
       const token = generateToken();

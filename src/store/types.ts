@@ -80,6 +80,26 @@ export interface Page<T> {
   readonly nextCursor: string | null;
 }
 
+/** Options of `sessions.list`. */
+export interface SessionListOptions {
+  /** 1..100, default 20. */
+  readonly limit?: number;
+  /** The `nextCursor` of the previous page; it carries the walk's `updatedSince` and snapshot. */
+  readonly cursor?: string | null;
+  /** Only sessions with `updatedAt` at or after this instant (the recovery walk: docs/library.md). */
+  readonly updatedSince?: Date | null;
+}
+
+/** A page of `sessions.list`. */
+export interface SessionPage extends Page<ChatSession> {
+  /**
+   * The `updatedAt` of the newest session listed when the walk began (the same on every page of a
+   * walk): a session active since has `updatedAt` >= it and may have moved above the walk, so list
+   * `{ updatedSince: snapshotAt }` once the walk ends. Null when the walk began with no sessions.
+   */
+  readonly snapshotAt: Date | null;
+}
+
 export interface Citation {
   readonly citationIndex: number;
   readonly documentId: string;
@@ -258,7 +278,7 @@ export interface SessionsModule {
   create(userId: string, input?: SessionInput): Promise<ChatSession>;
   get(userId: string, sessionId: string): Promise<ChatSession>;
   /** Most recently active first; keyset pagination. limit 1..100, default 20. */
-  list(userId: string, options?: { limit?: number; cursor?: string | null }): Promise<Page<ChatSession>>;
+  list(userId: string, options?: SessionListOptions | null): Promise<SessionPage>;
   /** Sets the title and/or merges metadata (top-level keys, null removes) in one statement. */
   update(userId: string, sessionId: string, patch: SessionPatch): Promise<ChatSession>;
   rename(userId: string, sessionId: string, title: string | null): Promise<ChatSession>;

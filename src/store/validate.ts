@@ -15,11 +15,11 @@ export const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
 export const EXPERIENCE_LEVELS: readonly ExperienceLevel[] = ['beginner', 'intermediate', 'advanced'];
 
 /**
- * Length caps, in UTF-16 code units (never more than Postgres' char_length), and in UTF-8 bytes
- * where a btree index holds the value: an index entry must fit in 2,704 bytes (a third of a page).
- * The other indexed text columns fit by their character caps, since UTF-8 takes at most 3 bytes
- * per UTF-16 unit: email 320 -> 960 bytes, a chat-scope user id 255 -> 765, an idempotency key
- * 255 ASCII -> 255.
+ * Length caps, in characters = Unicode code points (an emoji is one, as in Postgres' char_length
+ * and JSON Schema's maxLength in the HTTP API), and in UTF-8 bytes where a btree index holds the
+ * value: an index entry must fit in 2,704 bytes (a third of a page). The other indexed text
+ * columns fit by their character caps, since UTF-8 takes at most 4 bytes per code point: email
+ * 320 -> 1,280 bytes, a chat-scope user id 255 -> 1,020, an idempotency key 255 ASCII -> 255.
  */
 export const LIMITS = {
   email: 320,
@@ -45,12 +45,33 @@ export const LIMITS = {
 // String.prototype.isWellFormed is ES2024 (Node >= 20); tsconfig's lib stops at ES2023.
 const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
-/** A string Postgres stores and returns unchanged: no NUL, no lone surrogate, at most `max` units. */
+/**
+ * The length in Unicode code points: a surrogate pair (an emoji, U+1F600) counts once. What the
+ * caps count, like Postgres' char_length and Ajv's maxLength, so a value fits all three or none.
+ */
+export function charLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+/** A string Postgres stores and returns unchanged: no NUL, no lone surrogate, `min`..`max` characters. */
 export function text(path: string, value: unknown, max: number, min = 0): string {
   if (typeof value !== 'string') throw invalidInput(path, 'must be a string');
-  if (value.length < min)
+  // Code points <= UTF-16 units <= 2 x code points: count only where the units cannot tell.
+  if (value.length < 2 * min && charLength(value) < min)
     throw invalidInput(path, min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
-  if (value.length > max) throw invalidInput(path, `must be at most ${max} characters`);
+  if (value.length > max && charLength(value) > max)
+    throw invalidInput(path, `must be at most ${max} characters`);
   if (value.includes('\u0000')) throw invalidInput(path, 'must not contain NUL (\\u0000)');
   if (!isWellFormed(value)) throw invalidInput(path, 'must be well-formed Unicode (lone surrogate)');
   return value;
@@ -82,8 +103,8 @@ export function email(value: unknown): string {
   const labels = domain.split('.');
   const ok =
     at > 0 &&
-    local.length <= 64 &&
-    domain.length <= 255 &&
+    charLength(local) <= 64 &&
+    charLength(domain) <= 255 &&
     LOCAL.test(local) &&
     labels.length >= 2 &&
     labels.every((l) => LABEL.test(l)) &&
@@ -113,7 +134,7 @@ export function uuid(what: string, value: unknown): string {
  * scope. Postgres tells which (a non-uuid against a uuid column is mapped to not_found).
  */
 export function userId(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > LIMITS.externalUserId)
+  if (typeof value !== 'string' || value.length === 0 || charLength(value) > LIMITS.externalUserId)
     throw notFound('user');
   if (value.includes('\u0000') || !isWellFormed(value)) throw notFound('user');
   return value;
@@ -143,12 +164,28 @@ export function experienceLevel(value: unknown): ExperienceLevel | null {
   return value as ExperienceLevel;
 }
 
-/** A BCP 47-ish language tag as the schema accepts it: `en`, `pt-BR`, `zh-Hant`. */
+/**
+ * A BCP 47-ish language tag as the schema accepts it, in any case (tags are case-insensitive) and
+ * returned in BCP 47's canonical case: language lowercase, 2-letter region uppercase, 4-letter
+ * script titlecase, the rest (and all after a singleton such as `x-`) lowercase. `EN` -> `en`,
+ * `zh-hant-tw` -> `zh-Hant-TW`.
+ */
 export function language(value: unknown): string {
   const v = text('preferred_language', value, LIMITS.language, 2);
-  if (!/^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(v))
+  if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(v))
     throw invalidInput('preferred_language', 'must be a language tag such as en or pt-BR');
-  return v;
+  let extension = false;
+  return v
+    .split('-')
+    .map((part, i) => {
+      const lower = part.toLowerCase();
+      if (i === 0 || extension) return lower;
+      if (part.length === 1) extension = true;
+      if (part.length === 2) return part.toUpperCase();
+      if (part.length === 4 && /^[A-Za-z]+$/.test(part)) return lower[0]?.toUpperCase() + lower.slice(1);
+      return lower;
+    })
+    .join('-');
 }
 
 function jsonValue(path: string, v: unknown, depth: number): void {

@@ -179,6 +179,48 @@ describe('chatdb CLI', () => {
   });
 
   // Ten CLI processes one after another, each starting PGlite: over a minute on a loaded 2-core machine.
+  it('with --json, a failure also prints {"error":{"code","message"}} on stdout', async () => {
+    const cwd = tempDir();
+    const mem = ['--database-url', 'memory://'];
+    const failing = migrationsDir({
+      '20270101000000_a.sql': sql('INSERT INTO nowhere VALUES (1);', 'SELECT 1;'),
+    });
+    const malformed = migrationsDir({ '20271301000000_a.sql': sql('SELECT 1;', 'SELECT 1;') });
+    const [upFailed, downRefused, redoRefused, statusInvalid, dumpNoCheck, usage] = await Promise.all([
+      chatdb(['up', '--json', '--dir', failing, ...mem], cwd),
+      chatdb(['down', '--json', '--to', '20270101000000', '--dir', failing, ...mem], cwd),
+      chatdb(['redo', '--json', '--dir', failing, ...mem], cwd),
+      chatdb(['status', '--json', '--dir', malformed, ...mem], cwd),
+      chatdb(['dump', '--json', ...mem], cwd),
+      chatdb(['lint', '--json', '--pg-version', 'abc'], cwd),
+    ]);
+    const error = (r: CliRun) => JSON.parse(r.stdout).error as { code: string; message: string };
+    expect(upFailed.code).toBe(1);
+    expect(error(upFailed)).toEqual({
+      code: 'migration_failed',
+      message: '20270101000000_a.sql (up) at line 2: relation "nowhere" does not exist',
+    });
+    expect(upFailed.stderr).toContain(
+      'chatdb: 20270101000000_a.sql (up) at line 2: relation "nowhere" does not exist\n',
+    );
+    expect([downRefused.code, error(downRefused).code]).toEqual([1, 'migration_missing']);
+    expect(error(downRefused).message).toMatch(/^--to 20270101000000: that version is not applied/);
+    expect([redoRefused.code, error(redoRefused).code]).toEqual([1, 'migration_missing']);
+    expect([statusInvalid.code, error(statusInvalid).code]).toEqual([1, 'migration_invalid']);
+    expect(error(statusInvalid).message).toMatch(
+      /^20271301000000_a\.sql: version 20271301000000 is not a UTC date/,
+    );
+    // dump prints SQL; --json only describes --check
+    expect(dumpNoCheck.code).toBe(2);
+    oneLine(dumpNoCheck, /^chatdb: --json needs --check: the dump itself is SQL \(write it with --out\)\n$/);
+    expect(error(dumpNoCheck)).toEqual({
+      code: 'usage',
+      message: '--json needs --check: the dump itself is SQL (write it with --out)',
+    });
+    expect([usage.code, error(usage).code]).toEqual([2, 'usage']);
+    expect(error(usage).message).toMatch(/^option '--pg-version <version>' argument 'abc' is invalid/);
+  }, 180_000);
+
   it('init, new, up (refused, failing, then fixed), status and down, end to end', async () => {
     const cwd = tempDir();
     const db = await cliDatabase();

@@ -8,7 +8,11 @@ import {
   DEFAULT_TOKEN_TTL_SECONDS,
   loadConfig,
 } from '../../src/config.js';
+import { TOKEN_TTL_SECONDS_RANGE } from '../../src/defaults.js';
 import { isChatDbError } from '../../src/errors.js';
+import { createChatDb } from '../../src/store/chatdb.js';
+import { chatdb, tempDir } from '../helpers/cli.js';
+import { freshDatabase } from '../helpers/db.js';
 
 const invalid = (env: NodeJS.ProcessEnv, flags = {}) => {
   try {
@@ -35,6 +39,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       trustProxy: false,
       loginLimit: { perAddress: 10, perEmail: 5 },
+      registerLimit: { perAddress: 10 },
     });
     expect([DEFAULT_PORT, DEFAULT_HOST, DEFAULT_BODY_LIMIT, DEFAULT_TOKEN_TTL_SECONDS]).toEqual([
       8080,
@@ -102,14 +107,49 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: '  ' }).databaseUrl).toBeUndefined();
   });
 
+  it('accepts exactly the token lifetimes the library accepts, naming the variable otherwise', async () => {
+    const { min, max } = TOKEN_TTL_SECONDS_RANGE;
+    const scratch = await freshDatabase('all');
+    try {
+      for (const ttl of [min, max]) {
+        const config = loadConfig({ CHATDB_TOKEN_TTL_SECONDS: String(ttl) });
+        expect(config.tokenTtlSeconds).toBe(ttl);
+        // what `serve` does with it: no failure naming the library option, tokens of that lifetime
+        const chat = createChatDb(scratch.db, { tokenTtlSeconds: config.tokenTtlSeconds });
+        const user = await chat.users.register({
+          email: `ttl${ttl}@example.com`,
+          password: 'long enough pw',
+        });
+        const issued = await chat.tokens.issue(user.id);
+        const seconds = (issued.expiresAt.getTime() - Date.now()) / 1000;
+        expect(Math.abs(seconds - ttl)).toBeLessThan(60);
+      }
+    } finally {
+      await scratch.drop();
+    }
+    // 2 years: passed the environment check before, then `serve` died naming tokenTtlSeconds
+    expect(invalid({ CHATDB_TOKEN_TTL_SECONDS: '63072000' })).toBe(
+      `CHATDB_TOKEN_TTL_SECONDS must be a whole number from 1 to ${max}, got "63072000"`,
+    );
+    expect(invalid({ CHATDB_TOKEN_TTL_SECONDS: String(max + 1) })).toMatch(/^CHATDB_TOKEN_TTL_SECONDS/);
+  });
+
+  it('serve refuses a token lifetime out of range naming the variable, before opening anything', async () => {
+    const dir = tempDir();
+    const r = await chatdb(['serve'], dir, { CHATDB_TOKEN_TTL_SECONDS: '63072000', PORT: '47913' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/CHATDB_TOKEN_TTL_SECONDS must be a whole number from 1 to 31622400/);
+    expect(r.stderr).not.toMatch(/tokenTtlSeconds|\n\s+at /);
+  });
+
   it('rejects bad values with a message naming the variable, and never shows a password', () => {
     expect(invalid({ PORT: '0' })).toBe('PORT must be a whole number from 1 to 65535, got "0"');
     expect(invalid({ PORT: '80.5' })).toMatch(/^PORT must be a whole number/);
     expect(invalid({ PORT: '8080abc' })).toMatch(/^PORT must be/);
     expect(invalid({}, { port: '70000' })).toMatch(/^--port must be/);
     expect(invalid({ CHATDB_BODY_LIMIT: '-1' })).toMatch(/^CHATDB_BODY_LIMIT must be/);
-    expect(invalid({ CHATDB_TOKEN_TTL_SECONDS: '5' })).toMatch(
-      /^CHATDB_TOKEN_TTL_SECONDS must be a whole number from 60/,
+    expect(invalid({ CHATDB_TOKEN_TTL_SECONDS: '0' })).toMatch(
+      /^CHATDB_TOKEN_TTL_SECONDS must be a whole number from 1 to 31622400/,
     );
     expect(invalid({ CHATDB_LOGIN_LIMIT_PER_EMAIL: '0' })).toMatch(
       /^CHATDB_LOGIN_LIMIT_PER_EMAIL must be a whole number from 1/,

@@ -50,3 +50,56 @@ describe('describeError', () => {
     expect(describeError('thrown string')).toBe('chatdb: unexpected error: thrown string\n');
   });
 });
+
+describe('option values', () => {
+  /** Runs the CLI in this process; returns its exit code and what it wrote on stderr. */
+  async function usage(...args: string[]): Promise<{ code: number; stderr: string }> {
+    const { run } = await import('../../src/cli/run.js');
+    let stderr = '';
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      stderr += String(chunk);
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      return { code: await run(['node', 'chatdb', ...args]), stderr };
+    } finally {
+      process.stderr.write = write;
+    }
+  }
+
+  it('a bad value is a usage error (exit 2, one line naming the option) before anything runs', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['lint', '--pg-version', 'abc'],
+        /'--pg-version <version>' argument 'abc' is invalid\. give a Postgres version/,
+      ],
+      [['lint', '--pg-version', '9'], /argument '9' is invalid/],
+      [
+        ['serve', '--port', '99999'],
+        /'--port <port>' argument '99999' is invalid\. give a whole number from 0 to 65535/,
+      ],
+      [['serve', '--port', '0x10'], /argument '0x10' is invalid/],
+      [
+        ['verify', '--scratch', 'foo'],
+        /'--scratch <kind>' argument 'foo' is invalid\. Allowed choices are server, pglite/,
+      ],
+      [['baseline', '--scratch', 'foo'], /Allowed choices are server, pglite/],
+      [['baseline', '--scope', 'everything'], /Allowed choices are all, chat, auth/],
+      [
+        ['baseline', '--scope', 'all', '--to', '20260101000000'],
+        /cannot be used with option '--to <version>'/,
+      ],
+      [['up', '--to', 'latest'], /'--to <version>' argument 'latest' is invalid\. give a migration version/],
+      [['down', '--to', '2026'], /argument '2026' is invalid/],
+      [['down', '--steps', '1e2'], /argument '1e2' is invalid/],
+      [['baseline', '--to', 'x'], /argument 'x' is invalid/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await usage(...args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(/^chatdb: option [^\n]*\n$/);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+});

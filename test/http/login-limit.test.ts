@@ -125,3 +125,42 @@ describe('CHATDB_TRUST_PROXY', () => {
     }
   });
 });
+
+describe('registration limit (POST /users, per client address)', () => {
+  let t: Api;
+  beforeAll(async () => {
+    t = await api();
+  });
+  afterAll(() => t.close());
+
+  const register = (email: string, from: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/users',
+      remoteAddress: from,
+      payload: { email, password: 'correct horse battery' },
+    });
+
+  it('a taken email tried thirty times: 409 up to the default limit of 10, then 429', async () => {
+    expect((await register('taken@example.com', '10.1.0.1')).statusCode).toBe(201);
+    const codes: number[] = [];
+    for (let i = 0; i < 29; i++) codes.push((await register('taken@example.com', '10.1.0.1')).statusCode);
+    expect(codes.slice(0, 9)).toEqual(Array(9).fill(409));
+    expect(new Set(codes.slice(9))).toEqual(new Set([429]));
+    expect(limited(await register('new-one@example.com', '10.1.0.1'))).toMatch(
+      /too many registrations from this address/,
+    );
+    // Another address still registers, and nothing was created past the limit.
+    expect((await register('new-one@example.com', '10.1.0.2')).statusCode).toBe(201);
+    const n = await t.s.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+    expect(n.rows[0]?.n).toBe(2);
+  });
+
+  it('CHATDB_REGISTER_LIMIT_PER_ADDRESS sets it, and a bad value names the variable', () => {
+    expect(loadConfig({}).registerLimit).toEqual({ perAddress: 10 });
+    expect(loadConfig({ CHATDB_REGISTER_LIMIT_PER_ADDRESS: '50' }).registerLimit).toEqual({ perAddress: 50 });
+    expect(() => loadConfig({ CHATDB_REGISTER_LIMIT_PER_ADDRESS: '0' })).toThrow(
+      /^CHATDB_REGISTER_LIMIT_PER_ADDRESS /,
+    );
+  });
+});

@@ -1,7 +1,9 @@
+import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { cliDatabase, collectOutput, spawnChatdb, tempDir } from '../helpers/cli.js';
 import { createScratchUrl, onRealPostgres } from '../helpers/db.js';
+import { appendBody, makeClients } from '../helpers/load.js';
 import { serveQuietly } from './helpers.js';
 
 /** Resolves once `read()` matches `pattern`, re-checking whenever `emitter` emits data. */
@@ -117,6 +119,85 @@ describe('chatdb serve', () => {
     } finally {
       child.kill('SIGKILL');
       await db.drop();
+    }
+  });
+});
+
+describe('serve() closing under load, on kept-alive connections', () => {
+  it('every request gets an answer (201, or 503 problem with Connection: close), never a reset', async () => {
+    const scratch = onRealPostgres ? await createScratchUrl() : undefined;
+    const env = scratch ? { DATABASE_URL: scratch.url } : {};
+    const server = await serveQuietly(env, { dataDir: tempDir('chatdb-drain-') }, { migrate: true });
+    const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+    try {
+      const clients = await makeClients(server.url, 5, 4, 'drain');
+      type Outcome = { status: number; connection?: string; type?: string; error?: string; reused?: boolean };
+      const outcomes: Outcome[] = [];
+      const send = (c: (typeof clients)[number], i: number) =>
+        new Promise<Outcome>((resolve) => {
+          const req = request(
+            `${server.url}/chat/sessions/${c.sessionId}/messages`,
+            { method: 'POST', headers: c.headers, agent },
+            (res) => {
+              res.resume();
+              res.on('end', () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  connection: String(res.headers.connection),
+                  type: String(res.headers['content-type']),
+                }),
+              );
+            },
+          );
+          req.on('error', (e: NodeJS.ErrnoException) =>
+            resolve({ status: 0, error: e.code ?? e.message, reused: req.reusedSocket }),
+          );
+          req.end(appendBody(i));
+        });
+      let stop = false;
+      const answered = new Set<string>();
+      let closing: Promise<void> | undefined;
+      const loops = clients.map(async (c) => {
+        for (let i = 0; !stop; i++) {
+          const o = await send(c, i);
+          outcomes.push(o);
+          if (o.status === 201) answered.add(c.sessionId);
+          // Once the listening socket is closed a new connection is refused: that client is done.
+          if (o.error === 'ECONNREFUSED') return;
+        }
+      });
+      // Close once every client is on a kept-alive connection the server has accepted and answered
+      // (a connection still in the listen backlog when the listener closes is the kernel's to refuse).
+      const warm = setInterval(() => {
+        if (answered.size < clients.length) return;
+        clearInterval(warm);
+        setTimeout(() => {
+          closing = server.close();
+        }, 200);
+      }, 20);
+      // Every client stops at its first refused connection; this only bounds a broken run.
+      const bound = setTimeout(() => {
+        stop = true;
+      }, 20_000);
+      await Promise.all(loops);
+      clearInterval(warm);
+      clearTimeout(bound);
+      await closing;
+      const by = (s: number) => outcomes.filter((o) => o.status === s);
+      expect(closing).toBeDefined();
+      expect(outcomes.filter((o) => o.status === 0 && o.error !== 'ECONNREFUSED')).toEqual([]);
+      expect(by(201).length).toBeGreaterThanOrEqual(clients.length);
+      // The requests that arrived on kept-alive connections after the close: 503 problems.
+      expect(by(503).length).toBeGreaterThan(0);
+      for (const o of by(503)) {
+        expect(o.type).toMatch(/^application\/problem\+json/);
+        expect(o.connection).toBe('close');
+      }
+      expect(outcomes.every((o) => [0, 201, 503].includes(o.status))).toBe(true);
+    } finally {
+      agent.destroy();
+      await server.close();
+      await scratch?.drop();
     }
   });
 });

@@ -108,6 +108,36 @@ describe('refusals', () => {
     expect((await error(redo(s.db, { dir }))).code).toBe('migration_edited');
   });
 
+  it('redo refuses an edited older file before rolling anything back (its data stays)', async () => {
+    const a = sql('CREATE TABLE a (x bigint);', 'DROP TABLE a;');
+    const dir = migrationsDir({
+      '20270101000000_a.sql': a,
+      '20270101000001_b.sql': sql('CREATE TABLE b (x bigint);\nINSERT INTO b VALUES (42);', 'DROP TABLE b;'),
+    });
+    await up(s.db, { dir });
+    writeFileSync(join(dir, '20270101000000_a.sql'), `${a}-- comment\n`);
+    const e = await error(redo(s.db, { dir }));
+    expect(isChatDbError(e, 'migration_edited')).toBe(true);
+    expect(e.message).toMatch(/^20270101000000_a\.sql was edited/);
+    expect((await s.db.query('SELECT x FROM b')).rows).toEqual([{ x: 42 }]);
+    expect((await readHistory(s.db)).map((h) => h.version)).toEqual(['20270101000000', '20270101000001']);
+  });
+
+  it('redo refuses a newest file whose up section fails its checks before rolling it back', async () => {
+    const dir = migrationsDir({ '20270101000000_a.sql': sql('CREATE TABLE a (x int);', 'DROP TABLE a;') });
+    await up(s.db, { dir });
+    // A row without checksum (applied by dbmate) is not compared; its file now has COMMIT in its
+    // up section: redo could roll it back but never apply it again.
+    await s.db.query('UPDATE schema_migrations SET checksum = NULL');
+    writeFileSync(
+      join(dir, '20270101000000_a.sql'),
+      sql('CREATE TABLE a (x int);\nCOMMIT;', 'DROP TABLE a;'),
+    );
+    const e = await error(redo(s.db, { dir }));
+    expect(e.message).toMatch(/20270101000000_a\.sql \(up\) at line 3: COMMIT is not allowed here/);
+    expect(await tables(s.db)).toEqual(['a', 'schema_migrations']);
+  });
+
   it('refuses a migration without a down section unless allowed', async () => {
     const dir = migrationsDir({ '20260101000001_a.sql': '-- migrate:up\nCREATE TABLE a (id int);\n' });
     const e = await error(up(s.db, { dir }));

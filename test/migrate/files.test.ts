@@ -1,3 +1,5 @@
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isChatDbError } from '../../src/errors.js';
 import { checksumOf, loadMigrations, parseMigration } from '../../src/migrate/index.js';
@@ -190,5 +192,47 @@ describe('loadMigrations', () => {
   it('reports a migrations path that is not a directory', () => {
     const dir = migrationsDir({ 'file.txt': '' });
     expect(() => loadMigrations(`${dir}/file.txt`)).toThrow(/cannot read migrations directory/);
+  });
+
+  /** The one-line migration_invalid error loading `dir` gives. */
+  const refusal = (dir: string): string => {
+    try {
+      loadMigrations(dir);
+    } catch (e) {
+      expect(isChatDbError(e, 'migration_invalid')).toBe(true);
+      return (e as Error).message;
+    }
+    return expect.unreachable('expected a refusal');
+  };
+
+  it('names a directory or a dangling symbolic link that has a migration name', () => {
+    const withDir = migrationsDir({ '20270101000000_a.sql': sql('SELECT 1;', 'SELECT 1;') });
+    mkdirSync(join(withDir, '20270101000001_dir.sql'));
+    expect(refusal(withDir)).toBe(
+      '20270101000001_dir.sql: is a directory, not a migration file: rename it (a migration is one .sql file)',
+    );
+    const withLink = migrationsDir();
+    symlinkSync(join(withLink, 'gone.sql'), join(withLink, '20270101000002_link.sql'));
+    expect(refusal(withLink)).toBe(
+      `20270101000002_link.sql: is a symbolic link to ${join(withLink, 'gone.sql')}, which does not exist: fix or remove the link`,
+    );
+  });
+
+  it('refuses a .sql extension in another case instead of skipping the migration', () => {
+    const dir = migrationsDir({ '20270101000000_a.SQL': sql('SELECT 1;', 'SELECT 1;') });
+    expect(refusal(dir)).toBe(
+      '20270101000000_a.SQL: looks like a migration, but its extension is not ".sql" in lower case: rename it to 20270101000000_a.sql',
+    );
+  });
+
+  it('refuses a version that is no real UTC date and time, naming the file', () => {
+    for (const v of ['20271301000000', '20270230000000', '20270101240000', '20270101006000']) {
+      const dir = migrationsDir({ [`${v}_x.sql`]: sql('SELECT 1;', 'SELECT 1;') });
+      expect(refusal(dir)).toMatch(
+        new RegExp(`^${v}_x\\.sql: version ${v} is not a UTC date and time YYYYMMDDHHMMSS`),
+      );
+    }
+    const leap = migrationsDir({ '20280229235959_x.sql': sql('SELECT 1;', 'SELECT 1;') });
+    expect(loadMigrations(leap).map((m) => m.version)).toEqual(['20280229235959']);
   });
 });

@@ -3,7 +3,7 @@ import { pathSql } from '../../src/store/branches.js';
 import { CONVERSATION_SQL, citingSql } from '../../src/store/citations.js';
 import { APPEND_SQL, SEARCH_SQL } from '../../src/store/messages.js';
 import { CHAT_QUERY_SQL } from '../../src/store/queries.js';
-import { SESSIONS_AFTER_SQL, SESSIONS_FIRST_SQL } from '../../src/store/sessions.js';
+import { SESSIONS_AFTER_SQL, SESSIONS_FIRST_SQL, SESSIONS_SINCE_SQL } from '../../src/store/sessions.js';
 import { LOGIN_SQL } from '../../src/store/users.js';
 import { useChatDb } from './helpers.js';
 
@@ -112,10 +112,14 @@ const scanOf = (nodes: PlanNode[], index: string) =>
 
 describe('query plans on realistic data (planner left to itself)', () => {
   it('sessions.list and recentSessions({ userId }): the index delivers the order, no Sort', async () => {
+    const weekAgo = new Date(Date.now() - 7 * 24 * 3600 * 1000);
     for (const [sql, params] of [
       [SESSIONS_FIRST_SQL, [ids.heavy, 21]],
       [SESSIONS_AFTER_SQL, [ids.heavy, 21, new Date(), ids.long]],
       [CHAT_QUERY_SQL.recentSessionsOfUser, [20, ids.heavy]],
+      // The recovery walk (updated_since), first page (the sentinels) and after a cursor.
+      [SESSIONS_SINCE_SQL, [ids.heavy, 21, 'infinity', 'ffffffff-ffff-ffff-ffff-ffffffffffff', weekAgo]],
+      [SESSIONS_SINCE_SQL, [ids.heavy, 21, new Date(), ids.long, weekAgo]],
     ] as const) {
       const p = await plan(sql, [...params]);
       expect(scanOf(p, 'chat_sessions_user_recent_idx'), sql).toBeDefined();
@@ -123,6 +127,10 @@ describe('query plans on realistic data (planner left to itself)', () => {
     }
     const after = await plan(SESSIONS_AFTER_SQL, [ids.heavy, 21, new Date(), ids.long]);
     expect(scanOf(after, 'chat_sessions_user_recent_idx')?.['Index Cond']).toMatch(/updated_at/);
+    // Both bounds of the recovery walk are index conditions, not a filter over the user's rows.
+    const since = await plan(SESSIONS_SINCE_SQL, [ids.heavy, 21, new Date(), ids.long, weekAgo]);
+    expect(scanOf(since, 'chat_sessions_user_recent_idx')?.['Index Cond']).toMatch(/updated_at >=/);
+    expect(scanOf(since, 'chat_sessions_user_recent_idx')?.['Index Cond']).toMatch(/ROW\(updated_at, id\) </);
     // A user with three sessions: the same index, by a bitmap scan (then three rows are sorted).
     // (messages_pkey: the look-up of each listed session's leaf id.)
     expect(indexes(await plan(SESSIONS_FIRST_SQL, [ids.user, 21]))).toEqual([

@@ -68,6 +68,37 @@ describe('sessions', () => {
     expect((await fx.chat.sessions.list(await makeUser(fx.db))).data).toEqual([]);
   });
 
+  it('list: a session active mid-walk is found by the walk of { updatedSince: snapshotAt }', async () => {
+    const user = await makeUser(fx.db);
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push((await fx.chat.sessions.create(user, { title: `w${i}` })).id);
+    const first = await fx.chat.sessions.list(user, { limit: 3 });
+    expect(first.snapshotAt).toEqual(first.data[0]?.updatedAt);
+    await fx.chat.sessions.rename(user, ids[0] as string, 'active again'); // the oldest, not listed yet
+    const seen = new Set(first.data.map((s) => s.id));
+    let page = first;
+    while (page.nextCursor) {
+      page = await fx.chat.sessions.list(user, { limit: 3, cursor: page.nextCursor });
+      expect(page.snapshotAt).toEqual(first.snapshotAt);
+      for (const s of page.data) seen.add(s.id);
+    }
+    expect(seen.has(ids[0] as string)).toBe(false);
+    const moved = await fx.chat.sessions.list(user, { updatedSince: first.snapshotAt });
+    expect(moved.data[0]).toMatchObject({ id: ids[0], title: 'active again' });
+    for (const s of moved.data) seen.add(s.id);
+    expect(seen).toEqual(new Set(ids));
+    // The cursor of a recovery walk carries its updatedSince; another one with it is refused.
+    const small = await fx.chat.sessions.list(user, { limit: 1, updatedSince: new Date(0) });
+    const next = await fx.chat.sessions.list(user, { limit: 1, cursor: small.nextCursor });
+    expect(next.data[0]?.id).not.toBe(small.data[0]?.id);
+    expect(
+      await code(fx.chat.sessions.list(user, { cursor: small.nextCursor, updatedSince: new Date(1000) })),
+    ).toBe('invalid_input');
+    expect(await code(fx.chat.sessions.list(user, { updatedSince: new Date(Number.NaN) }))).toBe(
+      'invalid_input',
+    );
+  });
+
   it('list rejects garbage cursors and bad limits with invalid_input', async () => {
     const user = await makeUser(fx.db);
     const valid = encodeCursor(await fx.chat.sessions.create(user));

@@ -1,15 +1,15 @@
-import type { Command } from 'commander';
-import { ChatDbError } from '../../errors.js';
-import { parseScope } from '../../migrate/index.js';
+import { type Command, Option } from 'commander';
+import { SCOPES, type Scope } from '../../migrate/index.js';
 import { type AdoptReport, adoptBaseline } from '../../safety/adopt.js';
-import type { ScratchKind } from '../../safety/scratch.js';
+import { SCRATCH_KINDS, type ScratchKind } from '../../safety/scratch.js';
 import { configOf, output, withMigrationDb } from '../context.js';
+import { migrationVersion } from '../options.js';
 
 interface BaselineFlags {
-  scope?: string;
+  scope?: Scope;
   to?: string;
   strict?: boolean;
-  scratch?: string;
+  scratch?: ScratchKind;
 }
 
 function human(r: AdoptReport): string {
@@ -33,29 +33,31 @@ export function register(program: Command): void {
     .description(
       'adopt a database whose tables exist already: check its schema, then record the migrations as applied',
     )
-    .option('--scope <scope>', "chatdb's baseline to adopt: all, chat or auth (default all)")
-    .option('--to <version>', 'instead: adopt every migration file up to this version')
+    .addOption(
+      new Option('--scope <scope>', "chatdb's baseline to adopt (default all)")
+        .choices(SCOPES)
+        .conflicts('to'),
+    )
+    .option('--to <version>', 'instead: adopt every migration file up to this version', migrationVersion)
     .option('--strict', 'also refuse tables and other objects the migrations do not create')
-    .option(
-      '--scratch <kind>',
-      'where the expected schema is built: server (default for postgres://) or pglite',
+    .addOption(
+      new Option(
+        '--scratch <kind>',
+        'where the expected schema is built: server (default for postgres://) or pglite',
+      ).choices(SCRATCH_KINDS),
     )
     .option('--json', 'print the result as JSON')
     .action(async (opts: BaselineFlags, cmd: Command) => {
-      if (opts.scope !== undefined && opts.to !== undefined)
-        throw new ChatDbError('invalid_input', 'give --scope or --to, not both');
-      if (opts.scratch !== undefined && opts.scratch !== 'server' && opts.scratch !== 'pglite')
-        throw new ChatDbError('invalid_input', `--scratch ${opts.scratch}: use server or pglite`);
       const config = configOf(cmd);
       const out = output(cmd);
       const report = await withMigrationDb(config, (db) => {
         out.progress(`database: ${db.target}`);
         return adoptBaseline({
           dir: config.migrationsDir,
-          ...(opts.to === undefined ? { scope: parseScope(opts.scope ?? 'all') } : { to: opts.to }),
+          ...(opts.to === undefined ? { scope: opts.scope ?? 'all' } : { to: opts.to }),
           target: db,
           targetUrl: config.migrationsUrl,
-          scratch: opts.scratch as ScratchKind | undefined,
+          scratch: opts.scratch,
           strict: opts.strict === true,
           handleSignals: true,
           log: out.progress,

@@ -1,11 +1,8 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { down, loadMigrations } from '../../migrate/index.js';
 import { configOf, output, withMigrationDb } from '../context.js';
-
-const positiveInt = (v: string): number => {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('give a whole number >= 1.');
-  return Number(v);
-};
+import { interruptible } from '../interrupt.js';
+import { migrationVersionOrZero, wholeNumber } from '../options.js';
 
 /** `chatdb down [--steps N | --to VERSION]`: roll back applied migrations. */
 export function register(program: Command): void {
@@ -13,28 +10,37 @@ export function register(program: Command): void {
     .command('down')
     .description('roll back applied migrations, newest first (default: the last one)')
     .addOption(
-      new Option('--steps <n>', 'how many migrations to roll back').argParser(positiveInt).conflicts('to'),
+      new Option('--steps <n>', 'how many migrations to roll back').argParser(wholeNumber(1)).conflicts('to'),
     )
-    .option('--to <version>', 'roll back every migration newer than this version (0: all)')
+    .option(
+      '--to <version>',
+      'roll back every migration newer than this version (0: all)',
+      migrationVersionOrZero,
+    )
     .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
     .action(async (opts: { steps?: number; to?: string }, cmd: Command) => {
       const config = configOf(cmd);
       const out = output(cmd);
       const migrations = loadMigrations(config.migrationsDir);
-      const result = await withMigrationDb(
-        config,
-        (db) => {
-          out.progress(`database: ${db.target}`);
-          return down(db, {
-            dir: config.migrationsDir,
-            migrations,
-            log: out.progress,
-            warn: out.warn,
-            ...(opts.steps === undefined ? {} : { steps: opts.steps }),
-            ...(opts.to === undefined ? {} : { to: opts.to }),
-          });
-        },
-        out,
+      const result = await interruptible(
+        (signal) =>
+          withMigrationDb(
+            config,
+            (db) => {
+              out.progress(`database: ${db.target}`);
+              return down(db, {
+                dir: config.migrationsDir,
+                migrations,
+                log: out.progress,
+                warn: out.warn,
+                signal,
+                ...(opts.steps === undefined ? {} : { steps: opts.steps }),
+                ...(opts.to === undefined ? {} : { to: opts.to }),
+              });
+            },
+            out,
+          ),
+        { json: out.json },
       );
       const n = result.steps.length;
       out.result(n === 0 ? 'nothing to roll back' : `${n} migration(s) rolled back`, result);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ChatDbError } from '../../errors.js';
 import { schemaDiff } from '../../safety/diff.js';
 import { dumpSchema } from '../../safety/dump.js';
-import { configOf, output, withMigrationDb } from '../context.js';
+import { configOf, output, wantsJson, withMigrationDb } from '../context.js';
 
 interface DumpFlags {
   out?: string;
@@ -29,8 +29,14 @@ export function register(program: Command): void {
     .option('--out <file>', 'write the dump to this file instead of stdout')
     .option('--check <file>', 'compare with this committed dump: print the diff and exit 1 when they differ')
     .option('--schema <name>', 'dump only this schema (default: every user schema)')
-    .option('--json', 'with --check: print the result as JSON')
+    .option('--json', 'with --check: print the result as JSON (without --check: a usage error)')
     .action(async (opts: DumpFlags, cmd: Command) => {
+      // The dump itself is SQL: JSON describes only the result of --check.
+      if (wantsJson(cmd) && opts.check === undefined)
+        cmd.error('--json needs --check: the dump itself is SQL (write it with --out)', {
+          exitCode: 2,
+          code: 'chatdb.jsonNeedsCheck',
+        });
       const config = configOf(cmd);
       const out = output(cmd);
       if (opts.out !== undefined)

@@ -7,6 +7,7 @@ import { type AppliedMigration, readHistory } from '../../migrate/index.js';
 import { formatLintReport, lintMigrations } from '../../safety/lint.js';
 import { requireMigrationsDir } from '../../safety/migrations-dir.js';
 import { configOf, output } from '../context.js';
+import { pgVersion } from '../options.js';
 
 interface LintFlags {
   pending?: boolean;
@@ -45,7 +46,11 @@ export function register(program: Command): void {
     .description("check migrations with squawk and chatdb's own rules (exit 1 on errors)")
     .argument('[files...]', 'migration files (default: every file in the migrations directory)')
     .option('--pending', 'only migrations the database has not applied')
-    .option('--pg-version <version>', 'Postgres version squawk assumes (default 14, or .squawk.toml)')
+    .option(
+      '--pg-version <version>',
+      'Postgres version squawk assumes, e.g. 16 (default 14, or .squawk.toml)',
+      pgVersion,
+    )
     .option('--require-squawk', 'exit 1 when squawk could not run (for CI: squawk must not be lost silently)')
     .option('--json', 'print the findings as JSON (for CI)')
     .action(async (files: string[], opts: LintFlags, cmd: Command) => {

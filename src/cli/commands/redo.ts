@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadMigrations, redo } from '../../migrate/index.js';
 import { configOf, output, withMigrationDb } from '../context.js';
+import { interruptible } from '../interrupt.js';
 
 /** `chatdb redo`: roll back the last applied migration and apply it again. */
 export function register(program: Command): void {
@@ -12,13 +13,23 @@ export function register(program: Command): void {
       const config = configOf(cmd);
       const out = output(cmd);
       const migrations = loadMigrations(config.migrationsDir);
-      const result = await withMigrationDb(
-        config,
-        (db) => {
-          out.progress(`database: ${db.target}`);
-          return redo(db, { dir: config.migrationsDir, migrations, log: out.progress, warn: out.warn });
-        },
-        out,
+      const result = await interruptible(
+        (signal) =>
+          withMigrationDb(
+            config,
+            (db) => {
+              out.progress(`database: ${db.target}`);
+              return redo(db, {
+                dir: config.migrationsDir,
+                migrations,
+                log: out.progress,
+                warn: out.warn,
+                signal,
+              });
+            },
+            out,
+          ),
+        { json: out.json },
       );
       out.result(`redone: ${result.steps.at(-1)?.file ?? ''}`, result);
     });

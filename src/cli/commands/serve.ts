@@ -5,6 +5,7 @@ import { ChatDbError } from '../../errors.js';
 import { serve } from '../../http/serve.js';
 import { init, status, up } from '../../migrate/index.js';
 import { configOf, withMigrationDb } from '../context.js';
+import { port } from '../options.js';
 
 /**
  * The schema step of `serve`: on the embedded database (or with --migrate) install the `all`
@@ -47,28 +48,20 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('run the HTTP API (docs at /docs); on the embedded database the schema is installed first')
-    .option('--port <port>', 'port to listen on (default: PORT or 8080)')
+    .option('--port <port>', 'port to listen on, 0 to 65535 (default: PORT or 8080)', port)
     .option('--host <host>', 'address to listen on (default: HOST or 127.0.0.1)')
     .option(
       '--migrate',
       'on a DATABASE_URL: install the baseline and apply pending migrations before serving',
     )
-    .action(async (opts: { port?: string; host?: string; migrate?: boolean }, cmd: Command) => {
+    .action(async (opts: { port?: number; host?: string; migrate?: boolean }, cmd: Command) => {
       const base = configOf(cmd);
       const config: Config = {
         ...base,
-        ...(opts.port === undefined ? {} : { port: configOfPort(opts.port) }),
+        ...(opts.port === undefined ? {} : { port: opts.port }),
         ...(opts.host === undefined ? {} : { host: opts.host }),
       };
       const log = (l: string) => process.stdout.write(`${l}\n`);
       await serve({ config, prepare: prepareSchema(config, opts.migrate === true, log) });
     });
-}
-
-function configOfPort(raw: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new ChatDbError('config_invalid', `--port must be a whole number from 0 to 65535, got "${raw}"`);
-  }
-  return n;
 }

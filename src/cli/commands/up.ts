@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadMigrations, up } from '../../migrate/index.js';
 import { configOf, output, withMigrationDb } from '../context.js';
+import { interruptible } from '../interrupt.js';
+import { migrationVersion } from '../options.js';
 
 interface UpFlags {
   to?: string;
@@ -14,7 +16,7 @@ export function register(program: Command): void {
   program
     .command('up')
     .description('apply pending migrations, oldest first, each in its own transaction')
-    .option('--to <version>', 'stop after this version (e.g. 20260101120000)')
+    .option('--to <version>', 'stop after this version (e.g. 20260101120000)', migrationVersion)
     .option('--dry-run', 'list what would be applied; change nothing')
     .option('--strict', 'refuse a pending migration older than the newest applied one (default: warn)')
     .option('--allow-irreversible', 'also apply migrations that have no down section')
@@ -23,22 +25,27 @@ export function register(program: Command): void {
       const config = configOf(cmd);
       const out = output(cmd);
       const migrations = loadMigrations(config.migrationsDir);
-      const result = await withMigrationDb(
-        config,
-        (db) => {
-          out.progress(`database: ${db.target}`);
-          return up(db, {
-            dir: config.migrationsDir,
-            migrations,
-            log: out.progress,
-            warn: out.warn,
-            ...(opts.to === undefined ? {} : { to: opts.to }),
-            dryRun: opts.dryRun === true,
-            strict: opts.strict === true,
-            allowIrreversible: opts.allowIrreversible === true,
-          });
-        },
-        out,
+      const result = await interruptible(
+        (signal) =>
+          withMigrationDb(
+            config,
+            (db) => {
+              out.progress(`database: ${db.target}`);
+              return up(db, {
+                dir: config.migrationsDir,
+                migrations,
+                log: out.progress,
+                warn: out.warn,
+                signal,
+                ...(opts.to === undefined ? {} : { to: opts.to }),
+                dryRun: opts.dryRun === true,
+                strict: opts.strict === true,
+                allowIrreversible: opts.allowIrreversible === true,
+              });
+            },
+            out,
+          ),
+        { json: out.json },
       );
       const n = result.steps.length;
       const human =

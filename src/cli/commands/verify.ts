@@ -1,23 +1,17 @@
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Database } from '../../db/index.js';
 import { openDatabase } from '../../db/index.js';
-import { ChatDbError } from '../../errors.js';
 import { requireMigrationsDir } from '../../safety/migrations-dir.js';
-import type { ScratchKind } from '../../safety/scratch.js';
+import { SCRATCH_KINDS, type ScratchKind } from '../../safety/scratch.js';
 import { type VerifyReport, verify } from '../../safety/verify.js';
 import { configOf, output } from '../context.js';
 
 interface VerifyFlags {
-  scratch?: string;
+  scratch?: ScratchKind;
   allowIrreversible?: boolean;
   allowDrift?: boolean;
 }
-
-const parseScratch = (v: string | undefined): ScratchKind | undefined => {
-  if (v === undefined || v === 'server' || v === 'pglite') return v;
-  throw new ChatDbError('invalid_input', `--scratch ${v}: use server or pglite`);
-};
 
 function human(r: VerifyReport): string {
   const lines: string[] = [];
@@ -47,9 +41,11 @@ export function register(program: Command): void {
     .description(
       'test pending migrations (up, down, up again) on a throwaway copy; the database is only read',
     )
-    .option(
-      '--scratch <kind>',
-      'server: a scratch database on the same server (default for postgres://); pglite: in memory',
+    .addOption(
+      new Option(
+        '--scratch <kind>',
+        'server: a scratch database on the same server (default for postgres://); pglite: in memory',
+      ).choices(SCRATCH_KINDS),
     )
     .option('--allow-irreversible', 'accept pending migrations without a down section')
     .option(
@@ -60,7 +56,6 @@ export function register(program: Command): void {
     .action(async (opts: VerifyFlags, cmd: Command) => {
       const config = configOf(cmd);
       const out = output(cmd);
-      const scratch = parseScratch(opts.scratch);
       requireMigrationsDir(config.migrationsDir); // before opening anything
       // The embedded database is opened only when it exists: verify must not create one.
       const url = config.migrationsUrl;
@@ -74,7 +69,7 @@ export function register(program: Command): void {
           dir: config.migrationsDir,
           target,
           targetUrl: url,
-          scratch,
+          scratch: opts.scratch,
           allowIrreversible: opts.allowIrreversible === true,
           allowDrift: opts.allowDrift === true,
           handleSignals: true,

@@ -28,7 +28,13 @@ export const messagesRoutes =
           ...common,
           params: SessionParams,
           headers: AppendHeaders,
-          body: MessageInput,
+          body: {
+            ...MessageInput,
+            description:
+              'The whole body is capped by CHATDB_BODY_LIMIT (default 1 MiB, 413 above it), so over HTTP a ' +
+              "message's content is limited to a little under that, well below the library's 4 MiB: raise " +
+              'CHATDB_BODY_LIMIT to send longer messages.',
+          },
           response: {
             200: {
               ...MessageSchema,

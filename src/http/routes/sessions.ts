@@ -47,11 +47,17 @@ export const sessionsRoutes =
         },
       },
       async (req) => {
+        const q = req.query;
         const page = await chat.sessions.list(req.user.id, {
-          ...(req.query.limit === undefined ? {} : { limit: req.query.limit }),
-          cursor: req.query.cursor ?? null,
+          ...(q.limit === undefined ? {} : { limit: q.limit }),
+          cursor: q.cursor ?? null,
+          ...(q.updated_since === undefined ? {} : { updatedSince: new Date(q.updated_since) }),
         });
-        return { data: page.data.map(sessionJson), next_cursor: page.nextCursor };
+        return {
+          data: page.data.map(sessionJson),
+          next_cursor: page.nextCursor,
+          snapshot_at: page.snapshotAt ? page.snapshotAt.toISOString() : null,
+        };
       },
     );
     app.get(

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_REGISTER_LIMIT } from '../../defaults.js';
 import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
+import { problem, sendProblem } from '../errors.js';
 import { profileJson, userJson } from '../mapping.js';
 import {
   Credentials,
@@ -12,18 +15,44 @@ import {
   UserSchema,
 } from '../schemas.js';
 
-/** POST /users, GET /users/me, PUT /users/me/profile, DELETE /users/me. */
+export interface RegisterLimit {
+  /** Registrations per window per client address. Default 10. */
+  readonly perAddress: number;
+  /** Window in ms. Default 60 000. */
+  readonly windowMs: number;
+}
+
+export { DEFAULT_REGISTER_LIMIT };
+
+/** POST /users (limited per client address), GET /users/me, PUT /users/me/profile, DELETE /users/me. */
 export const usersRoutes =
-  (chat: ChatDb): FastifyPluginAsyncTypebox =>
+  (chat: ChatDb, limit: RegisterLimit = DEFAULT_REGISTER_LIMIT): FastifyPluginAsyncTypebox =>
   async (app) => {
     const auth = requireUser(chat);
+    // Every answer of POST /users tells whether an email is registered (409 or 201), so attempts
+    // are counted per client address (req.ip, which honours trustProxy), as logins are.
+    const perAddress = app.createRateLimit({ max: limit.perAddress, timeWindow: limit.windowMs });
+    const registerLimit = async (req: FastifyRequest, reply: FastifyReply) => {
+      const r = await perAddress(req);
+      if (r.isAllowed || !r.isExceeded) return undefined;
+      reply.header('retry-after', String(Math.max(1, r.ttlInSeconds)));
+      return sendProblem(
+        reply,
+        problem(
+          429,
+          `too many registrations from this address: try again in ${r.ttlInSeconds} s`,
+          'rate_limited',
+        ),
+      );
+    };
     app.post(
       '/users',
       {
+        preHandler: registerLimit,
         schema: {
           tags: ['users'],
           body: Credentials,
-          response: { 201: UserSchema, ...errors(400, 409, 413, 415) },
+          response: { 201: UserSchema, ...errors(400, 409, 413, 415, 429) },
         },
       },
       async (req, reply) => reply.code(201).send(userJson(await chat.users.register(req.body))),

@@ -1,0 +1,142 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LOCK_FILE } from '../../src/db/dir-lock.js';
+import {
+  type CliDatabase,
+  chatdb,
+  cliDatabase,
+  collectOutput,
+  spawnChatdb,
+  tempDir,
+} from '../helpers/cli.js';
+import { onRealPostgres } from '../helpers/db.js';
+import { sql } from '../helpers/migrations.js';
+
+const A = sql('CREATE TABLE a (x bigint);', 'DROP TABLE a;');
+const SLOW_B = sql('ALTER TABLE a ADD COLUMN y int;\nSELECT pg_sleep(30);', 'ALTER TABLE a DROP COLUMN y;');
+
+/** A project directory with migrations `files`. */
+function project(files: Record<string, string>): string {
+  const cwd = tempDir();
+  mkdirSync(join(cwd, 'migrations'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(cwd, 'migrations', name), text);
+  return cwd;
+}
+
+/** Starts `chatdb up`, sends `signal` once `ready` holds, and resolves with how it ended. */
+async function interruptUp(
+  cwd: string,
+  db: CliDatabase,
+  ready: (output: string) => Promise<boolean>,
+  signal: NodeJS.Signals = 'SIGINT',
+  args: readonly string[] = [],
+) {
+  const child = spawnChatdb(['up', ...db.args, ...args], cwd);
+  const out = collectOutput(child);
+  const ended = new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((resolve) =>
+    child.on('close', (code, sig) => resolve({ code, signal: sig })),
+  );
+  for (let i = 0; i < 600 && !(await ready(out.stdout() + out.stderr())); i++) await sleep(100);
+  const sentAt = Date.now();
+  child.kill(signal);
+  const end = await ended;
+  return { ...end, ms: Date.now() - sentAt, stdout: out.stdout(), stderr: out.stderr() };
+}
+
+let db: CliDatabase;
+beforeEach(async () => {
+  db = await cliDatabase();
+});
+afterEach(() => db.drop());
+
+describe.runIf(onRealPostgres)('Ctrl-C during chatdb up on Postgres', () => {
+  it('cancels the running statement, rolls it back, releases the lock, says so and exits by the signal', async () => {
+    const cwd = project({ '20270101000000_a.sql': A, '20270101000001_b.sql': SLOW_B });
+    const url = db.args[1] as string;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const others = 'FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()';
+    try {
+      const r = await interruptUp(
+        cwd,
+        db,
+        async () =>
+          (await admin.query(`SELECT 1 ${others} AND query LIKE '%pg_sleep%' AND state = 'active'`))
+            .rowCount === 1,
+      );
+      expect(r.signal).toBe('SIGINT');
+      expect(r.ms).toBeLessThan(5000);
+      expect(r.stderr).toContain(
+        'chatdb: interrupted (SIGINT): 20270101000001_b.sql was stopped and rolled back (nothing of it is ' +
+          'applied); applied before: 20270101000000_a.sql; locks released, database closed\n',
+      );
+      expect((await admin.query(`SELECT query ${others} AND query LIKE '%pg_sleep%'`)).rows).toEqual([]);
+      expect(
+        (
+          await admin.query(
+            "SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE locktype = 'advisory' AND d.datname = current_database()",
+          )
+        ).rows,
+      ).toEqual([]);
+      expect(
+        (
+          await admin.query(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = 'a' AND column_name = 'y'",
+          )
+        ).rows,
+      ).toEqual([]);
+      // A second run does not wait for the first: it applies b (without its sleep now).
+      writeFileSync(
+        join(cwd, 'migrations', '20270101000001_b.sql'),
+        SLOW_B.replace('SELECT pg_sleep(30);', ''),
+      );
+      const again = await chatdb(['up', ...db.args], cwd);
+      expect(again.stderr).toBe('');
+      expect(again.stdout).toContain('applied  20270101000001_b.sql');
+      expect(again.code).toBe(0);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('SIGTERM does the same; with --json the line is also a JSON error on stdout', async () => {
+    const cwd = project({ '20270101000000_a.sql': A, '20270101000001_b.sql': SLOW_B });
+    const r = await interruptUp(
+      cwd,
+      db,
+      async (output) => output.includes('applying 20270101000001_b.sql'),
+      'SIGTERM',
+      ['--json'],
+    );
+    expect(r.signal).toBe('SIGTERM');
+    expect(r.ms).toBeLessThan(5000);
+    const line = 'interrupted (SIGTERM): 20270101000001_b.sql was stopped and rolled back';
+    expect(r.stderr).toContain(`chatdb: ${line}`);
+    const { error } = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+    expect(error.code).toBe('migration_interrupted');
+    expect(error.message.startsWith(line)).toBe(true);
+  });
+});
+
+describe.runIf(!onRealPostgres)('Ctrl-C during chatdb up on the embedded database', () => {
+  it('stops after the running migration, says what it did and removes chatdb.lock', async () => {
+    const cwd = project({
+      '20270101000000_a.sql': A,
+      '20270101000001_b.sql': SLOW_B.replace('pg_sleep(30)', 'pg_sleep(2)'),
+      '20270101000002_c.sql': sql('CREATE TABLE c (x int);', 'DROP TABLE c;'),
+    });
+    const r = await interruptUp(cwd, db, async (output) => output.includes('applying 20270101000001_b.sql'));
+    expect(r.signal).toBe('SIGINT');
+    expect(r.stderr).toContain(
+      'chatdb: interrupted (SIGINT): stopped between two migrations; applied before: 20270101000000_a.sql, ' +
+        '20270101000001_b.sql; not run: 20270101000002_c.sql; locks released, database closed\n',
+    );
+    expect(existsSync(join(db.args[1] as string, LOCK_FILE))).toBe(false);
+    const again = await chatdb(['up', ...db.args], cwd);
+    expect(again.stdout).toContain('applied  20270101000002_c.sql');
+    expect(again.code).toBe(0);
+  });
+});
