@@ -13,18 +13,30 @@ const WARMUP = 30;
 
 const FILL_SQL = `
 WITH m AS (
-  INSERT INTO messages (id, session_id, seq, role, content, metadata, created_at)
-  SELECT gen_random_uuid(), $1::uuid, g, CASE WHEN g % 2 = 1 THEN 'user' ELSE 'assistant' END,
+  INSERT INTO messages (id, session_id, seq, role, content, metadata, created_at, user_id, client_id, parts)
+  SELECT x.id, $1::uuid, g, CASE WHEN g % 2 = 1 THEN 'user' ELSE 'assistant' END,
          'message ' || g || ': ' || repeat('the robot arm needs calibration before use ', 8),
-         '{"model": "bench"}', now() - make_interval(secs => $2 - g)
-  FROM generate_series(1, $2::integer) g
-  RETURNING id, seq, role
+         '{"model": "bench"}', now() - make_interval(secs => $2 - g),
+         (SELECT user_id FROM chat_sessions WHERE id = $1::uuid), x.id::text, '[]'
+  FROM (SELECT gen_random_uuid() AS id, g FROM generate_series(1, $2::integer) g) x
+  RETURNING id, seq, role, user_id
 ), c AS (
-  INSERT INTO message_citations (message_id, citation_index, document_id, chunk_id, score)
-  SELECT m.id, i, 'doc-' || (m.seq % 97), 'chunk-' || i, 0.5 FROM m, generate_series(1, 3) i
+  INSERT INTO message_citations (message_id, citation_index, document_id, chunk_id, score, user_id)
+  SELECT m.id, i, 'doc-' || (m.seq % 97), 'chunk-' || i, 0.5, m.user_id FROM m, generate_series(1, 3) i
   WHERE m.role = 'assistant'
 )
 UPDATE chat_sessions SET message_count = $2, last_message_at = now() WHERE id = $1::uuid`;
+
+/** Links the filled messages into one path (each one's parent the one before), the last the leaf. */
+export const LINK_SQL = `
+WITH p AS (
+  SELECT id, lag(id) OVER (PARTITION BY session_id ORDER BY seq) AS prev, session_id,
+         row_number() OVER (PARTITION BY session_id ORDER BY seq DESC) AS back
+  FROM messages WHERE session_id = ANY($1::uuid[])
+), u AS (
+  UPDATE messages m SET parent_id = p.prev FROM p WHERE m.id = p.id AND p.prev IS NOT NULL
+)
+UPDATE chat_sessions s SET leaf_message_id = p.id FROM p WHERE p.session_id = s.id AND p.back = 1`;
 
 const message = (i: number) =>
   i % 2 === 0
@@ -47,8 +59,9 @@ async function appendAt(ctx: BenchContext, user: string, session: string, n: num
     async () => {
       await ctx.db.query(
         `WITH d AS (DELETE FROM messages WHERE session_id = $1::uuid
-                    AND seq = (SELECT message_count FROM chat_sessions WHERE id = $1::uuid))
-         UPDATE chat_sessions SET message_count = message_count - 1 WHERE id = $1::uuid`,
+                    AND seq = (SELECT message_count FROM chat_sessions WHERE id = $1::uuid) RETURNING parent_id)
+         UPDATE chat_sessions SET message_count = message_count - 1, leaf_message_id = (SELECT parent_id FROM d)
+         WHERE id = $1::uuid`,
         [session],
       );
     },
@@ -75,6 +88,7 @@ const bench: Bench = {
       const session = (await ctx.chat.sessions.create(user, { title: `history ${length}` })).id;
       ctx.progress(`length ${length}: filling ${length - 1} messages`);
       await ctx.db.query(FILL_SQL, [session, length - 1]);
+      await ctx.db.query(LINK_SQL, [[session]]);
       await ctx.db.exec('ANALYZE messages; ANALYZE message_citations; ANALYZE chat_sessions');
       ctx.progress(`length ${length}: ${SAMPLES} appends of message ${length}`);
       const append = stats(await appendAt(ctx, user, session, SAMPLES));

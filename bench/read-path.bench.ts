@@ -6,9 +6,11 @@
  * that each plan uses the index meant to serve it (the run fails if one does not).
  */
 
+import { pathSql } from '../src/store/branches.js';
 import { CONVERSATION_SQL } from '../src/store/citations.js';
-import { pageSql, SEARCH_SQL } from '../src/store/messages.js';
+import { SEARCH_SQL } from '../src/store/messages.js';
 import { SESSIONS_AFTER_SQL, SESSIONS_FIRST_SQL } from '../src/store/sessions.js';
+import { LINK_SQL } from './history.bench.js';
 import type { Bench, BenchContext, Stats } from './lib.js';
 import { printTable, stats, timeMany } from './lib.js';
 
@@ -27,16 +29,16 @@ WITH s AS (
   FROM generate_series(1, $2::integer) g
   RETURNING id, created_at
 ), m AS (
-  INSERT INTO messages (id, session_id, seq, role, content, created_at)
-  SELECT gen_random_uuid(), s.id, k, CASE WHEN k % 2 = 1 THEN 'user' ELSE 'assistant' END,
+  INSERT INTO messages (id, session_id, seq, role, content, created_at, user_id, client_id, parts)
+  SELECT x.id, s.id, k, CASE WHEN k % 2 = 1 THEN 'user' ELSE 'assistant' END,
          'message ' || k || ' about ' || ($4::text[])[1 + (k % 8)] || ' and ' || ($4::text[])[1 + ((k * 7) % 8)]
            || ': place the arm at rest, then run the routine twice',
-         s.created_at + make_interval(secs => k)
-  FROM s, generate_series(1, $3::integer) k
+         s.created_at + make_interval(secs => k), $1::uuid, x.id::text, '[]'
+  FROM s, LATERAL (SELECT gen_random_uuid() AS id, k FROM generate_series(1, $3::integer) k) x
   RETURNING id, seq
 )
-INSERT INTO message_citations (message_id, citation_index, document_id, chunk_id, score)
-SELECT m.id, i, 'doc-' || ((m.seq * i) % 97), 'chunk-' || i, 0.5 FROM m, generate_series(1, 2) i
+INSERT INTO message_citations (message_id, citation_index, document_id, chunk_id, score, user_id)
+SELECT m.id, i, 'doc-' || ((m.seq * i) % 97), 'chunk-' || i, 0.5, $1::uuid FROM m, generate_series(1, 2) i
 WHERE m.seq % 2 = 0`;
 
 interface Probe {
@@ -75,6 +77,10 @@ const bench: Bench = {
       );
       await ctx.db.query(FILL_SQL, [user, 100, PER_SESSION, TOPICS]);
     }
+    ctx.progress('linking each session into one path');
+    await ctx.db.query(LINK_SQL, [
+      (await ctx.db.query<{ id: string }>('SELECT id FROM chat_sessions')).rows.map((r) => r.id),
+    ]);
     ctx.progress('ANALYZE');
     await ctx.db.exec('ANALYZE users; ANALYZE chat_sessions; ANALYZE messages; ANALYZE message_citations');
 
@@ -115,28 +121,28 @@ const bench: Bench = {
       {
         // Sorts here are bounded: at most `limit` rows, or the citations of one message.
         name: 'messages page (50, after_seq)',
-        indexes: ['messages_session_seq_key', 'message_citations_pkey'],
-        sql: pageSql(false, false),
-        params: [middle.id, user, 20, 51],
+        indexes: ['messages_pkey', 'message_citations_pkey'],
+        sql: pathSql(false),
+        params: [middle.id, user, 20, 51, 2 ** 31],
         run: () => ctx.chat.messages.list(user, middle.id, { limit: 50, afterSeq: 20 }),
       },
       {
         name: 'last 50 messages with citations',
-        indexes: ['messages_session_seq_key', 'message_citations_pkey'],
-        sql: pageSql(true, false),
-        params: [middle.id, user, 0, 51],
+        indexes: ['messages_pkey', 'message_citations_pkey'],
+        sql: pathSql(true),
+        params: [middle.id, user, 0, 51, 2 ** 31],
         run: () => ctx.chat.messages.last(user, middle.id, 50),
       },
       {
         name: 'conversation (100 messages + citations)',
-        indexes: ['messages_session_seq_key', 'message_citations_pkey'],
+        indexes: ['messages_pkey', 'message_citations_pkey'],
         sql: CONVERSATION_SQL,
         params: [middle.id, user],
         run: () => ctx.chat.sessions.conversation(user, middle.id),
       },
       {
         name: 'full-text search (20 best)',
-        indexes: ['messages_content_fts_idx'],
+        indexes: ['messages_user_content_fts_idx'],
         sql: SEARCH_SQL,
         params: [user, 'lidar teleop', 20],
         run: () => ctx.chat.messages.search(user, 'lidar teleop', { limit: 20 }),

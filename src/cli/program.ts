@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { register as abortStale } from './commands/abort-stale.js';
 import { register as baseline } from './commands/baseline.js';
 import { register as down } from './commands/down.js';
 import { register as dump } from './commands/dump.js';
@@ -28,6 +29,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   dump,
   baseline,
   serve,
+  abortStale,
 ];
 
 const HELP_AFTER = `
@@ -45,6 +47,7 @@ Examples:
   $ chatdb status --json                  exit 1 when anything is pending or edited
   $ chatdb down --steps 2                 roll back the last two
   $ chatdb serve                          run the HTTP API (docs at http://127.0.0.1:8080/docs)
+  $ chatdb abort-stale --older-than 10m   mark replies left streaming by a dead process aborted
   $ DATABASE_URL=postgres://user:pass@host/db chatdb up`;
 
 const VERSION = (

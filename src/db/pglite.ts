@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { type Extensions, PGlite, type Transaction } from '@electric-sql/pglite';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { isChatDbError } from '../errors.js';
 import { lockDataDir } from './dir-lock.js';
 import { connectionFailure } from './errors.js';
@@ -55,7 +56,7 @@ class Mutex {
  * directory is created and the data persists there. `loadDataDir` starts from a `dumpDataDir()`
  * tarball (much faster than initdb: the test helper uses it for per-test databases). `extensions`
  * loads PGlite extension bundles (`@electric-sql/pglite/contrib/pg_trgm`, ...) so that
- * CREATE EXTENSION finds them.
+ * CREATE EXTENSION finds them; btree_gin (the chat baseline's) is always loaded.
  * A data directory serves one process, and one open database in it: a lock file (`LOCK_FILE`)
  * refuses a second opener while the first is alive, and is released by `close()` or on exit.
  */
@@ -72,7 +73,9 @@ export async function openPglite(
       mkdirSync(dataDir, { recursive: true });
       unlock = lockDataDir(dataDir, logger);
     }
-    pg = await PGlite.create(dataDir, { parsers: PARSERS, ...pgliteOptions });
+    // The chat baseline's (user_id, tsvector) index needs btree_gin: every embedded database has it.
+    const extensions = { btree_gin, ...pgliteOptions.extensions };
+    pg = await PGlite.create(dataDir, { parsers: PARSERS, ...pgliteOptions, extensions });
   } catch (e) {
     unlock();
     throw isChatDbError(e) ? e : connectionFailure(target, e);

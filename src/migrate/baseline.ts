@@ -17,12 +17,20 @@ export const SCOPES: readonly Scope[] = ['all', 'chat', 'auth'];
  */
 export const PACKAGE_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
-/** The baseline files; `link` (chat_sessions.user_id -> users.id) goes with auth + chat together. */
+/**
+ * The baseline files of each scope, in version order; `link` (the owner ids of chat become uuid
+ * foreign keys to users) goes with auth + chat together. A scope counts as installed when its
+ * first file is applied; `init` of an installed scope applies the files added to it since.
+ */
 export const BASELINE_FILES = {
-  auth: '20250101000001_chatdb_auth.sql',
-  chat: '20250101000002_chatdb_chat.sql',
-  link: '20250101000003_chatdb_link_chat_to_auth.sql',
-} as const;
+  auth: ['20250101000001_chatdb_auth.sql'],
+  chat: ['20250101000002_chatdb_chat.sql', '20261201000001_chatdb_chat_parts.sql'],
+  link: ['20250101000003_chatdb_link_chat_to_auth.sql', '20261201000002_chatdb_link_chat_parts_to_auth.sql'],
+} as const satisfies Record<'auth' | 'chat' | 'link', readonly string[]>;
+
+/** The files a scope installs by itself (without the link). */
+export const filesOfScope = (scope: Scope): string[] =>
+  scope === 'all' ? [...BASELINE_FILES.auth, ...BASELINE_FILES.chat] : [...BASELINE_FILES[scope]];
 
 const versionOfFile = (file: string): string => file.slice(0, 14);
 
@@ -71,8 +79,7 @@ export async function init(db: Database, options: InitOptions): Promise<InitResu
   const warn = options.warn ?? log;
   const dir = resolve(options.dir);
   const ownDir = samePath(dir, PACKAGE_MIGRATIONS_DIR);
-  const scopeFiles: string[] =
-    options.scope === 'all' ? Object.values(BASELINE_FILES) : [BASELINE_FILES[options.scope]];
+  const scopeFiles = filesOfScope(options.scope);
 
   loadMigrations(dir); // a malformed file there: fail before writing or touching the database
   const written: string[] = [];
@@ -103,16 +110,16 @@ export async function init(db: Database, options: InitOptions): Promise<InitResu
       const applied = new Set(history.map((h) => h.version));
       // Installed at the end of this run: in the scope, or applied before.
       const installed = (f: string) => scopeFiles.includes(f) || applied.has(versionOfFile(f));
-      const linked = installed(BASELINE_FILES.auth) && installed(BASELINE_FILES.chat);
+      const linked = installed(BASELINE_FILES.auth[0]) && installed(BASELINE_FILES.chat[0]);
       // The directory gets the link whenever it holds both scopes, so `chatdb up` on it gives `all` too.
       const inDir = (f: string) => installed(f) || existsSync(join(dir, f));
       const files =
-        linked || (inDir(BASELINE_FILES.auth) && inDir(BASELINE_FILES.chat))
-          ? [...new Set([...scopeFiles, BASELINE_FILES.link])]
+        linked || (inDir(BASELINE_FILES.auth[0]) && inDir(BASELINE_FILES.chat[0]))
+          ? [...new Set([...scopeFiles, ...BASELINE_FILES.link])]
           : scopeFiles;
       if (!ownDir) writeFiles(files);
       const only = new Set(scopeFiles.map(versionOfFile));
-      if (linked) only.add(versionOfFile(BASELINE_FILES.link));
+      if (linked) for (const f of BASELINE_FILES.link) only.add(versionOfFile(f));
       return upOn(s, loadMigrations(dir), history, { dir: options.dir, log, warn, only });
     },
     { log },

@@ -4,6 +4,7 @@
  */
 export {
   BASELINE_FILES,
+  filesOfScope,
   type InitOptions,
   type InitResult,
   init,

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Database } from '../db/index.js';
 import { ChatDbError } from '../errors.js';
-import { BASELINE_FILES } from '../migrate/baseline.js';
+import { BASELINE_FILES, filesOfScope } from '../migrate/baseline.js';
 import { recordApplied } from '../migrate/history.js';
 import {
   ensureHistoryTable,
@@ -67,14 +67,14 @@ function baselineFiles(
   scope: Scope,
   recorded: ReadonlySet<string>,
 ): { record: string[]; write: string[] } {
-  const scopeFiles: string[] = scope === 'all' ? Object.values(BASELINE_FILES) : [BASELINE_FILES[scope]];
+  const scopeFiles = filesOfScope(scope);
   const installed = (f: string): boolean => scopeFiles.includes(f) || recorded.has(versionOfFile(f));
-  const linked = installed(BASELINE_FILES.auth) && installed(BASELINE_FILES.chat);
+  const linked = installed(BASELINE_FILES.auth[0]) && installed(BASELINE_FILES.chat[0]);
   const inDir = (f: string): boolean => installed(f) || existsSync(join(dir, f));
-  const withLink = [...new Set([...scopeFiles, BASELINE_FILES.link])];
+  const withLink = [...new Set([...scopeFiles, ...BASELINE_FILES.link])];
   return {
     record: linked ? withLink : scopeFiles,
-    write: linked || (inDir(BASELINE_FILES.auth) && inDir(BASELINE_FILES.chat)) ? withLink : scopeFiles,
+    write: linked || (inDir(BASELINE_FILES.auth[0]) && inDir(BASELINE_FILES.chat[0])) ? withLink : scopeFiles,
   };
 }
 

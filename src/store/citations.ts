@@ -2,9 +2,9 @@ import { notFound } from '../errors.js';
 import {
   CITATION_JSON,
   CITATIONS_OF_M,
-  MESSAGE_COLUMNS,
-  qualify,
-  SESSION_COLUMNS,
+  leafOf,
+  MESSAGE_SELECT,
+  SESSION_PLAIN_COLUMNS,
   toCitation,
   toMessage,
   toSession,
@@ -45,26 +45,32 @@ export interface CitationsModule {
   messagesCiting(documentId: string, options?: { userId?: string; limit?: number }): Promise<CitingMessage[]>;
 }
 
-const S_COLUMNS = SESSION_COLUMNS.replace(/(\w+)/g, 's.$1 AS s_$1');
-const M_COLUMNS = qualify(MESSAGE_COLUMNS, 'm');
+const S_COLUMNS = `${SESSION_PLAIN_COLUMNS.replace(/(\w+)/g, 's.$1 AS s_$1')}, ${leafOf('s')} AS s_leaf_client_id`;
+const M_COLUMNS = MESSAGE_SELECT;
 
 /**
- * The conversation in one statement: the session's columns on every row (consistent with the
- * messages by construction) and each message with `json_agg(...) FILTER (WHERE ...)` of its
- * citations, so a message without citations gets `[]` rather than `[null]`.
+ * The conversation in one statement: the active path, walked up from the session's leaf by
+ * primary-key look-ups (see branches.ts), with the session's columns on every row (consistent
+ * with the messages by construction) and each message with `json_agg(...) FILTER (WHERE ...)` of
+ * its citations, so a message without citations gets `[]` rather than `[null]`.
  */
 export const CONVERSATION_SQL = `
+  WITH RECURSIVE s AS (
+    SELECT * FROM chat_sessions WHERE id = $1::uuid AND user_id = $2
+  ), path AS (
+    SELECT m.id, m.seq, m.parent_id FROM s JOIN messages m ON m.id = s.leaf_message_id
+    UNION ALL
+    SELECT p.id, p.seq, p.parent_id FROM path JOIN messages p ON p.id = path.parent_id WHERE p.seq < path.seq
+  )
   SELECT ${S_COLUMNS}, m.*
-  FROM chat_sessions s
+  FROM s
   LEFT JOIN LATERAL (
     SELECT ${M_COLUMNS},
       coalesce(json_agg(${CITATION_JSON} ORDER BY c.citation_index) FILTER (WHERE c.message_id IS NOT NULL),
                '[]'::json) AS citations
-    FROM messages m LEFT JOIN message_citations c ON c.message_id = m.id
-    WHERE m.session_id = s.id
+    FROM path JOIN messages m ON m.id = path.id LEFT JOIN message_citations c ON c.message_id = m.id
     GROUP BY m.id
   ) m ON true
-  WHERE s.id = $1::uuid AND s.user_id = $2
   ORDER BY m.seq`;
 
 /**
@@ -78,6 +84,13 @@ export const citingSql = (ownerScoped: boolean): string => `
     ${ownerScoped ? 'AND s.user_id = $3' : ''}
   ORDER BY m.created_at DESC, m.id DESC
   LIMIT $2`;
+
+/** A message's public id (a client id, at most 255 characters); anything else names nothing. */
+const messageIdOf = (id: unknown): string => {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 255 || id.includes('\u0000'))
+    throw notFound('message');
+  return id;
+};
 
 /** Loads a conversation (shared by `sessions.conversation` and `citations.conversation`). */
 export async function loadConversation(sql: Sql, userId: string, sessionId: string): Promise<Conversation> {
@@ -99,10 +112,9 @@ export function createCitations(sql: Sql): CitationsModule {
   return {
     async forMessage(userId, messageId) {
       const r = await sql.query<Row>(
-        `SELECT m.id, ${CITATIONS_OF_M} AS citations
-         FROM messages m JOIN chat_sessions s ON s.id = m.session_id
-         WHERE m.id = $1::uuid AND s.user_id = $2`,
-        [v.uuid('message', messageId), v.userId(userId)],
+        // The public id is the client id: messages_user_client_id_key finds it among the user's.
+        `SELECT m.id, ${CITATIONS_OF_M} AS citations FROM messages m WHERE m.client_id = $1 AND m.user_id = $2`,
+        [messageIdOf(messageId), v.userId(userId)],
         'message',
       );
       if (!r.rows[0]) throw notFound('message');

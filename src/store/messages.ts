@@ -2,9 +2,18 @@ import { createHash } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
 import { type PgError, pgCode } from '../db/errors.js';
 import { ChatDbError, invalidInput, notFound } from '../errors.js';
-import { CITATIONS_OF_M, MESSAGE_COLUMNS, qualify, toMessage } from './rows.js';
+import { createBranches, readPath } from './branches.js';
+import { clientId } from './parts.js';
+import { CITATIONS_OF_M, MESSAGE_SELECT, qualify, toMessage } from './rows.js';
 import type { Sql } from './sql-errors.js';
-import type { AppendResult, MessageInput, MessagePage, MessagesModule } from './types.js';
+import type {
+  AppendResult,
+  MessageInput,
+  MessagePageOptions,
+  MessagesModule,
+  UpsertResult,
+} from './types.js';
+import { checkUpsert, MAX_SAVE_MANY, savePath } from './upsert.js';
 import * as v from './validate.js';
 
 type Row = Record<string, unknown>;
@@ -13,46 +22,55 @@ export const DEFAULT_MESSAGE_PAGE = 50;
 export const MAX_MESSAGE_PAGE = 1000;
 
 /** What an append returns of the message row (request_hash: to compare a replayed request). */
-const RETURNED = 'id, session_id, seq, role, content, selected_text, metadata, request_hash, created_at';
+const RETURNED =
+  'id, session_id, seq, role, content, selected_text, metadata, request_hash, created_at, client_id, parts, status, updated_at, parent_id';
 
 /**
  * Append in one statement. `s` locks the caller's session row (FOR UPDATE: concurrent appends
- * queue here, and each sees the count the previous one committed); `prior` finds an earlier
- * message with the same idempotency key; `ins` takes seq = message_count + 1 unless `prior` exists;
- * `cit` inserts the citations (a JSON array unpacked by jsonb_to_recordset); `bump` moves the
- * counters. created_at is now(), the start of this transaction: an append that waited for the
- * lock behind a later-started one has the older time, so last_message_at only moves forward
- * (GREATEST). No row comes back when the session is not the caller's.
+ * queue here, and each sees the count and leaf the previous one committed); `prior` finds an
+ * earlier message with the same idempotency key; `ins` takes seq = message_count + 1 unless
+ * `prior` exists, with the content as one text part, the owner's user_id, the uuid as its client
+ * id and the session's leaf as its parent; `cit` inserts the citations (a JSON array unpacked by
+ * jsonb_to_recordset); `bump` moves the counters and the leaf. created_at is now(), the start of
+ * this transaction: an append that waited for the lock behind a later-started one has the older
+ * time, so last_message_at only moves forward (GREATEST). No row comes back when the session is
+ * not the caller's.
  * $1 session, $2 user, $3 message id (UUIDv7), $4 role, $5 content, $6 selected_text, $7 metadata,
  * $8 idempotency key, $9 request hash, $10 citations.
  */
 export const APPEND_SQL = `
 WITH s AS (
-  SELECT id, message_count FROM chat_sessions WHERE id = $1::uuid AND user_id = $2 FOR UPDATE
+  SELECT id, user_id, message_count, leaf_message_id FROM chat_sessions
+  WHERE id = $1::uuid AND user_id = $2 FOR UPDATE
 ), prior AS (
   SELECT ${qualify(RETURNED, 'm')} FROM messages m JOIN s ON m.session_id = s.id
   WHERE m.idempotency_key = $8::text
 ), ins AS (
-  INSERT INTO messages (id, session_id, seq, role, content, selected_text, metadata, idempotency_key, request_hash)
-  SELECT $3::uuid, s.id, s.message_count + 1, $4::text, $5::text, $6::text, $7::jsonb, $8::text, $9::text
+  INSERT INTO messages (id, session_id, seq, role, content, selected_text, metadata, idempotency_key, request_hash,
+                        user_id, client_id, parts, parent_id)
+  SELECT $3::uuid, s.id, s.message_count + 1, $4::text, $5::text, $6::text, $7::jsonb, $8::text, $9::text,
+         s.user_id, $3::uuid::text, jsonb_build_array(jsonb_build_object('type', 'text', 'text', $5::text)),
+         s.leaf_message_id
   FROM s WHERE NOT EXISTS (SELECT 1 FROM prior)
-  RETURNING ${RETURNED}
+  RETURNING ${RETURNED}, user_id
 ), cit AS (
-  INSERT INTO message_citations (message_id, citation_index, document_id, chunk_id, score, excerpt, metadata)
-  SELECT ins.id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
+  INSERT INTO message_citations (message_id, user_id, citation_index, document_id, chunk_id, score, excerpt, metadata)
+  SELECT ins.id, ins.user_id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
   FROM ins CROSS JOIN jsonb_to_recordset($10::jsonb)
     AS x(citation_index integer, document_id text, chunk_id text, score double precision, excerpt text, metadata jsonb)
   RETURNING citation_index, document_id, chunk_id, score, excerpt, metadata, created_at
 ), bump AS (
-  UPDATE chat_sessions cs SET message_count = ins.seq,
+  UPDATE chat_sessions cs SET message_count = ins.seq, leaf_message_id = ins.id,
     last_message_at = GREATEST(cs.last_message_at, ins.created_at)
   FROM ins WHERE cs.id = ins.session_id
 )
-SELECT ins.*, true AS created,
+SELECT ${RETURNED.replace(', parent_id', '')}, true AS created,
+  (SELECT client_id FROM messages p WHERE p.id = ins.parent_id) AS parent_client_id,
   (SELECT coalesce(json_agg(cit ORDER BY cit.citation_index), '[]'::json) FROM cit) AS citations
 FROM ins
 UNION ALL
-SELECT prior.*, false AS created,
+SELECT ${RETURNED.replace(', parent_id', '')}, false AS created,
+  (SELECT client_id FROM messages p WHERE p.id = prior.parent_id) AS parent_client_id,
   (SELECT coalesce(json_agg(c ORDER BY c.citation_index), '[]'::json)
    FROM (SELECT citation_index, document_id, chunk_id, score, excerpt, metadata, created_at
          FROM message_citations WHERE message_id = prior.id) c) AS citations
@@ -60,20 +78,21 @@ FROM prior`;
 
 /** The message a key already names (after losing a race on messages_idempotency_key_idx). */
 const BY_KEY_SQL = `
-SELECT ${qualify(MESSAGE_COLUMNS, 'm')}, m.request_hash, ${CITATIONS_OF_M} AS citations
+SELECT ${MESSAGE_SELECT}, m.request_hash, ${CITATIONS_OF_M} AS citations
 FROM messages m JOIN chat_sessions s ON s.id = m.session_id
 WHERE m.session_id = $1::uuid AND s.user_id = $2 AND m.idempotency_key = $3`;
 
 /**
- * Full-text search over one user's messages. to_tsvector('english', content) is exactly
- * messages_content_fts_idx's expression, so the GIN index finds the matches; numnode = 0 means the
- * query was only stop words or punctuation, which matches nothing. Ties break on (created_at, id).
+ * Full-text search over one user's messages. (user_id, to_tsvector('english', content)) is exactly
+ * messages_user_content_fts_idx's key, so the GIN index finds this user's matches alone (btree_gin
+ * indexes user_id next to the lexemes); numnode = 0 means the query was only stop words or
+ * punctuation, which matches nothing. Ties break on (created_at, id).
  */
 export const SEARCH_SQL = `
-SELECT ${qualify(MESSAGE_COLUMNS, 'm')}, ${CITATIONS_OF_M} AS citations,
+SELECT ${MESSAGE_SELECT}, ${CITATIONS_OF_M} AS citations,
        ts_rank(to_tsvector('english', m.content), websearch_to_tsquery('english', $2)) AS rank
-FROM messages m JOIN chat_sessions s ON s.id = m.session_id
-WHERE numnode(websearch_to_tsquery('english', $2)) > 0 AND s.user_id = $1
+FROM messages m
+WHERE numnode(websearch_to_tsquery('english', $2)) > 0 AND m.user_id = $1
   AND to_tsvector('english', m.content) @@ websearch_to_tsquery('english', $2)
 ORDER BY rank DESC, m.created_at DESC, m.id DESC
 LIMIT $3`;
@@ -103,7 +122,8 @@ function replayed(row: Row, hash: string | null): AppendResult {
 }
 
 /** Validates page options: limit 1..1000 (default 50), after_seq >= 0, before_seq >= 1. */
-function page(options: { limit?: number; afterSeq?: number; beforeSeq?: number }) {
+function page(raw: unknown) {
+  const options = v.options(raw as MessagePageOptions | undefined, ['limit', 'afterSeq', 'beforeSeq']);
   const limit = v.limit(options.limit, MAX_MESSAGE_PAGE, DEFAULT_MESSAGE_PAGE);
   const after = options.afterSeq === undefined ? 0 : v.int('after_seq', options.afterSeq, 0, 2 ** 31 - 1);
   const before =
@@ -111,50 +131,34 @@ function page(options: { limit?: number; afterSeq?: number; beforeSeq?: number }
   return { limit, after, before };
 }
 
-/**
- * One page of a session's messages with citations, owner-checked in the same statement (zero rows
- * = not the caller's session; one row of NULLs = an empty page). $1 session, $2 user, $3 after_seq,
- * $4 limit, $5 before_seq. Served by messages_session_seq_key (session_id, seq), read backward
- * (newest first) for before_seq and `last`. The inner query names the session by $1, not by
- * `s.id`: then the planner sees which session it is and, for a long one, reads just the page off
- * the index in order instead of fetching the whole session and sorting it. Rows come back in
- * index order; the caller orders them (no outer sort of the page's wide rows).
- */
-export const pageSql = (backward: boolean, withBefore: boolean): string => `
-SELECT m.* FROM chat_sessions s
-LEFT JOIN LATERAL (
-  SELECT ${qualify(MESSAGE_COLUMNS, 'm')}, ${CITATIONS_OF_M} AS citations
-  FROM messages m
-  WHERE m.session_id = $1::uuid AND m.seq > $3 ${withBefore ? 'AND m.seq < $5' : ''}
-  ORDER BY m.seq ${backward ? 'DESC' : 'ASC'} LIMIT $4
-) m ON true
-WHERE s.id = $1::uuid AND s.user_id = $2`;
-
-/** Reads one page (see pageSql); backward pages come back oldest first too. */
-async function readPage(
-  sql: Sql,
-  userId: string,
-  sessionId: string,
-  p: { limit: number; after: number; before: number | null; backward: boolean },
-): Promise<MessagePage> {
-  const params = [v.uuid('session', sessionId), v.userId(userId), p.after, p.limit + 1];
-  const r = await sql.query<Row>(
-    pageSql(p.backward, p.before !== null),
-    p.before === null ? params : [...params, p.before],
-    'session',
-  );
-  if (r.rows.length === 0) throw notFound('session');
-  // In the direction of travel, so the extra row (limit + 1) is the one past the page.
-  const dir = p.backward ? -1 : 1;
-  const rows = r.rows.filter((row) => row.id !== null).sort((a, b) => dir * (Number(a.seq) - Number(b.seq)));
-  const data = rows.slice(0, p.limit).map(toMessage);
-  if (p.backward) data.reverse();
-  return { data, hasMore: rows.length > p.limit };
-}
-
 /** Messages: append (one round trip, idempotent with a key), pages, last N, full-text search. */
 export function createMessages(sql: Sql): MessagesModule {
+  const branches = createBranches(sql, page);
   return {
+    ...branches,
+
+    upsert: async (userId, sessionId, input) =>
+      (await savePath(sql, userId, sessionId, [checkUpsert(input)], 'leaf'))[0] as UpsertResult,
+
+    async saveMany(userId, sessionId, messages, rawOptions) {
+      const options = v.options(rawOptions, ['parentId']);
+      if (!Array.isArray(messages)) throw invalidInput('messages', 'must be an array');
+      if (messages.length > MAX_SAVE_MANY)
+        throw invalidInput('messages', `at most ${MAX_SAVE_MANY} messages`);
+      const list = messages.map((m, i) => checkUpsert(m, `messages[${i}]`));
+      for (const [i, m] of list.entries()) {
+        const before = i === 0 ? options.parentId : list[i - 1]?.clientId;
+        if (m.parentId !== undefined && (i > 0 || options.parentId !== undefined) && m.parentId !== before)
+          throw invalidInput(`messages[${i}].parentId`, 'in a path, the parent is the message before');
+      }
+      const first = list[0];
+      if (first && first.parentId === undefined && options.parentId !== undefined)
+        list[0] = {
+          ...first,
+          parentId: options.parentId === null ? null : clientId('parentId', options.parentId),
+        };
+      return savePath(sql, userId, sessionId, list, 'root');
+    },
     async append(userId, sessionId, input: MessageInput) {
       const session = v.uuid('session', sessionId);
       const owner = v.userId(userId);
@@ -204,14 +208,12 @@ export function createMessages(sql: Sql): MessagesModule {
       return row.created === true ? { message: toMessage(row), created: true } : replayed(row, hash);
     },
 
-    async list(userId, sessionId, options) {
-      const p = page(v.options(options, ['limit', 'afterSeq', 'beforeSeq']));
-      return readPage(sql, userId, sessionId, { ...p, backward: p.before !== null });
-    },
+    // The conversation is the active path: for a chat without branches, every message.
+    list: (userId, sessionId, options) => branches.activePath(userId, sessionId, options),
 
     async last(userId, sessionId, n) {
       const limit = v.int('n', n ?? 20, 1, MAX_MESSAGE_PAGE);
-      const res = await readPage(sql, userId, sessionId, { limit, after: 0, before: null, backward: true });
+      const res = await readPath(sql, userId, sessionId, { limit, after: 0, before: null, backward: true });
       return res.data;
     },
 

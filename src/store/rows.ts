@@ -8,6 +8,7 @@ import type {
   ExperienceLevel,
   JsonObject,
   Message,
+  MessageStatus,
   Profile,
   Role,
   TokenRecord,
@@ -17,12 +18,26 @@ import type {
 export const USER_COLUMNS = 'id, email, is_active, created_at, updated_at';
 export const PROFILE_COLUMNS =
   'user_id, software_background, hardware_background, experience_level, preferred_language, metadata, created_at, updated_at';
-export const SESSION_COLUMNS =
-  'id, user_id, title, metadata, message_count, created_at, updated_at, last_message_at';
-export const MESSAGE_COLUMNS = 'id, session_id, seq, role, content, selected_text, metadata, created_at';
+/** A session's own columns (plain names, to qualify). */
+export const SESSION_PLAIN_COLUMNS =
+  'id, user_id, title, metadata, message_count, created_at, updated_at, last_message_at, active_stream_id';
+/** The public (client) id of the session's leaf, a primary-key look-up; `alias` qualifies the session. */
+export const leafOf = (alias = ''): string =>
+  `(SELECT lm.client_id FROM messages lm WHERE lm.id = ${alias ? `${alias}.` : ''}leaf_message_id)`;
+/** What toSession reads, selected from (or returned by) chat_sessions unaliased or as-is. */
+export const SESSION_COLUMNS = `${SESSION_PLAIN_COLUMNS}, ${leafOf()} AS leaf_client_id`;
+/** `id` is the internal uuid (citations reference it); the public id is `client_id`. */
+export const MESSAGE_COLUMNS =
+  'id, session_id, seq, role, content, selected_text, metadata, created_at, client_id, parts, status, updated_at';
+
+/** The public id of `m`'s parent (a primary-key look-up; null for a root). */
+export const PARENT_OF_M = '(SELECT p.client_id FROM messages p WHERE p.id = m.parent_id)';
 
 /** `a, b` -> `m.a, m.b`: a column list qualified with a table alias. */
 export const qualify = (columns: string, alias: string): string => columns.replace(/(\w+)/g, `${alias}.$1`);
+
+/** A message's columns as toMessage reads them, from `messages m` (with its parent's public id). */
+export const MESSAGE_SELECT = `${qualify(MESSAGE_COLUMNS, 'm')}, ${PARENT_OF_M} AS parent_client_id`;
 
 /** A citation as a JSON object (json_build_object), for json_agg over `c`. */
 export const CITATION_JSON = `json_build_object('citation_index', c.citation_index, 'document_id', c.document_id,
@@ -69,6 +84,8 @@ export const toSession = (r: Row): ChatSession => ({
   createdAt: toDate(r.created_at),
   updatedAt: toDate(r.updated_at),
   lastMessageAt: toDateOrNull(r.last_message_at),
+  activeStreamId: strOrNull(r.active_stream_id),
+  leafMessageId: strOrNull(r.leaf_client_id),
 });
 
 export const toCitation = (r: Row): Citation => ({
@@ -91,7 +108,7 @@ export const toTokenRecord = (r: Row): TokenRecord => ({
 
 /** A message row; `citations` is the JSON array column (absent = none). */
 export const toMessage = (r: Row): Message => ({
-  id: str(r.id),
+  id: str(r.client_id ?? r.id),
   sessionId: str(r.session_id),
   seq: Number(r.seq),
   role: str(r.role) as Role,
@@ -100,6 +117,10 @@ export const toMessage = (r: Row): Message => ({
   metadata: obj(r.metadata),
   citations: ((r.citations ?? []) as Row[]).map(toCitation),
   createdAt: toDate(r.created_at),
+  parts: ((r.parts ?? []) as Message['parts']).slice(),
+  status: (r.status ?? 'complete') as MessageStatus,
+  parentId: strOrNull(r.parent_client_id),
+  updatedAt: toDate(r.updated_at ?? r.created_at),
 });
 
 /** Picks the columns of a row that carry a prefix (`s_id` -> `id`), for joined rows. */

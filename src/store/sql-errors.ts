@@ -14,6 +14,11 @@ const CONSTRAINT_FIELDS: Record<string, string> = {
   chat_sessions_user_id_check: 'user_id',
   messages_role_check: 'role',
   messages_idempotency_key_check: 'idempotency_key',
+  messages_user_client_id_key: 'id',
+  messages_client_id_check: 'id',
+  messages_parts_check: 'parts',
+  messages_status_check: 'status',
+  chat_sessions_active_stream_id_check: 'active_stream_id',
   message_citations_score_check: 'score',
   message_citations_document_id_check: 'document_id',
   message_citations_citation_index_check: 'citation_index',
@@ -45,7 +50,7 @@ const invalid = (path: string, message: string, cause: unknown): ChatDbError =>
 const field = (e: PgError): string =>
   (e.constraint && CONSTRAINT_FIELDS[e.constraint]) || e.constraint?.replace(/_check$/, '') || 'input';
 
-/** Why content cannot be stored: to_tsvector('english', content) for messages_content_fts_idx. */
+/** Why content cannot be stored: to_tsvector('english', content) for messages_user_content_fts_idx. */
 export const TSVECTOR_LIMIT_MESSAGE =
   'has too many distinct words to index for full-text search (their index entry would exceed 1 MB)';
 

@@ -5,6 +5,8 @@
  */
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
+/** A reply's life: `streaming` while checkpointed, then `complete`, `aborted` (stopped) or `error`. */
+export type MessageStatus = 'streaming' | 'complete' | 'aborted' | 'error';
 export type ExperienceLevel = 'beginner' | 'intermediate' | 'advanced';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -55,6 +57,10 @@ export interface ChatSession {
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly lastMessageAt: Date | null;
+  /** The id of the stream that is writing to the session (resumable streams), or null. */
+  readonly activeStreamId: string | null;
+  /** The last message of the active path (its id), or null before the first message. */
+  readonly leafMessageId: string | null;
 }
 
 export interface SessionInput {
@@ -115,16 +121,33 @@ export interface CitationInput {
   readonly metadata?: JsonObject;
 }
 
+/**
+ * One part of a message, as the AI SDK's UIMessage has them (`text`, `reasoning`, `tool-<name>`,
+ * `dynamic-tool`, `file`, `source-url`, `source-document`, `data-<name>`, `step-start`, ...):
+ * stored as given, returned equal (as JSON).
+ */
+export type MessagePart = { readonly type: string } & { readonly [key: string]: JsonValue };
+
 export interface Message {
+  /** The message's id: the client's string (the AI SDK's), or a UUIDv7 chatdb chose on `append`. */
   readonly id: string;
   readonly sessionId: string;
+  /** Order of writes in the session, from 1, gap-free; it grows along every path. */
   readonly seq: number;
   readonly role: Role;
+  /** The text of the text parts, joined by blank lines: for search and the plain API. */
   readonly content: string;
   readonly selectedText: string | null;
   readonly metadata: JsonObject;
   readonly citations: Citation[];
   readonly createdAt: Date;
+  /** The parts; `append` stores one text part of its content. */
+  readonly parts: MessagePart[];
+  readonly status: MessageStatus;
+  /** The id of the message this one answers or follows; null for a root. */
+  readonly parentId: string | null;
+  /** When parts, metadata or status last changed. */
+  readonly updatedAt: Date;
 }
 
 export interface MessageInput {
@@ -135,6 +158,36 @@ export interface MessageInput {
   readonly citations?: readonly CitationInput[];
   /** Makes retries safe: the same key on the same session returns the first message. 1..255 visible ASCII. */
   readonly idempotencyKey?: string;
+}
+
+/** A message saved by its id (`messages.upsert`), the AI SDK's UIMessage in chatdb's terms. */
+export interface UpsertInput {
+  /** The client's id: 1..255 visible characters, unique among the owner's messages. */
+  readonly id: string;
+  readonly role: Role;
+  readonly parts: readonly MessagePart[];
+  readonly metadata?: JsonObject;
+  /** Default `complete`. */
+  readonly status?: MessageStatus;
+  /**
+   * The parent's id; null makes a root; omitted: the session's current leaf (for a new message) or
+   * the stored parent (an existing one). A parent never changes: another one is a `conflict`.
+   */
+  readonly parentId?: string | null;
+}
+
+export interface UpsertResult {
+  readonly message: Message;
+  /** true when the message is new, false when an existing one was replaced (or left as it was). */
+  readonly created: boolean;
+}
+
+/** A message's siblings (the messages with its parent) and its place among them, for "2 / 3". */
+export interface Siblings {
+  /** The messages with the same parent (roots: the session's roots), in seq order. */
+  readonly data: Message[];
+  /** The position of the asked-for message in `data`, from 0. */
+  readonly index: number;
 }
 
 export interface AppendResult {
@@ -243,4 +296,38 @@ export interface MessagesModule {
   last(userId: string, sessionId: string, n?: number): Promise<Message[]>;
   /** Full-text search over one user's messages, best first. limit 1..100, default 20. */
   search(userId: string, query: string, options?: { limit?: number }): Promise<SearchHit[]>;
+  /**
+   * Saves a message by its id in one transaction: a new id is inserted (next seq, parent = the
+   * leaf unless given), an id of this session is replaced (parts, metadata, status, content,
+   * citations); it becomes the session's leaf. An id used in another session is a `conflict`.
+   */
+  upsert(userId: string, sessionId: string, input: UpsertInput): Promise<UpsertResult>;
+  /**
+   * Saves a path in one transaction: each message's parent is the one before it, the first is a
+   * root (or `parentId`), the last becomes the leaf. Saving the same list again changes nothing.
+   */
+  saveMany(
+    userId: string,
+    sessionId: string,
+    messages: readonly UpsertInput[],
+    options?: { parentId?: string | null },
+  ): Promise<UpsertResult[]>;
+  /** The active path (root to leaf), oldest first, keyset-paged by seq like `list` (which it is). */
+  activePath(userId: string, sessionId: string, options?: MessagePageOptions): Promise<MessagePage>;
+  /** The messages with the same parent as `messageId` (for "2 / 3"), and its index among them. */
+  siblings(userId: string, sessionId: string, messageId: string): Promise<Siblings>;
+  /**
+   * Makes `messageId` the session's leaf (switch branch); with `descend`, the newest message under
+   * it instead (the end of its most recent branch). Returns the new active path's last message.
+   */
+  switchBranch(
+    userId: string,
+    sessionId: string,
+    messageId: string,
+    options?: { descend?: boolean },
+  ): Promise<Message>;
+  /** Sets (a string, 1..255) or clears (null) the session's active stream id. */
+  setActiveStream(userId: string, sessionId: string, streamId: string | null): Promise<ChatSession>;
+  /** Marks replies `streaming` for longer than `olderThanMs` (since their last save) `aborted`; returns how many. */
+  abortStale(options: { olderThanMs: number }): Promise<number>;
 }

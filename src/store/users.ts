@@ -2,9 +2,8 @@ import { DEFAULT_PASSWORDS, type Passwords } from '../auth/password.js';
 import { notFound } from '../errors.js';
 import {
   CITATIONS_OF_M,
-  MESSAGE_COLUMNS,
+  MESSAGE_SELECT,
   PROFILE_COLUMNS,
-  qualify,
   SESSION_COLUMNS,
   toMessage,
   toProfile,
@@ -153,7 +152,7 @@ function exportUser(sql: Sql, id: string): Promise<UserExport> {
         [id],
       );
       const m = await tx.query<Row>(
-        `SELECT ${qualify(MESSAGE_COLUMNS, 'm')}, ${CITATIONS_OF_M} AS citations
+        `SELECT ${MESSAGE_SELECT}, ${CITATIONS_OF_M} AS citations
          FROM messages m JOIN chat_sessions s ON s.id = m.session_id
          WHERE s.user_id = $1 ORDER BY m.session_id, m.seq`,
         [id],

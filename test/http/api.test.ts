@@ -279,10 +279,22 @@ describe('messages', () => {
   it('pages 120 messages with after_seq and before_seq', async () => {
     const s = await newSession(a.h);
     await t.s.db.query(
-      `INSERT INTO messages (session_id, seq, role, content) SELECT $1, g, 'user', 'msg ' || g FROM generate_series(1, 120) g`,
+      `INSERT INTO messages (session_id, seq, role, content, user_id, client_id, parts)
+       SELECT $1, g, 'user', 'msg ' || g, user_id, 'm' || g, '[]' FROM chat_sessions, generate_series(1, 120) g
+       WHERE id = $1`,
       [s.id],
     );
-    await t.s.db.query('UPDATE chat_sessions SET message_count = 120 WHERE id = $1', [s.id]);
+    // One path, as appends make it: each message's parent the one before, the last the leaf.
+    await t.s.db.query(
+      `UPDATE messages m SET parent_id = p.id FROM messages p
+       WHERE m.session_id = $1 AND p.session_id = $1 AND p.seq = m.seq - 1`,
+      [s.id],
+    );
+    await t.s.db.query(
+      `UPDATE chat_sessions SET message_count = 120,
+         leaf_message_id = (SELECT id FROM messages WHERE session_id = $1 AND seq = 120) WHERE id = $1`,
+      [s.id],
+    );
     const seqs: number[] = [];
     let after = 0;
     for (;;) {

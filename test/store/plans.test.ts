@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { citingSql } from '../../src/store/citations.js';
-import { APPEND_SQL, pageSql, SEARCH_SQL } from '../../src/store/messages.js';
+import { pathSql } from '../../src/store/branches.js';
+import { CONVERSATION_SQL, citingSql } from '../../src/store/citations.js';
+import { APPEND_SQL, SEARCH_SQL } from '../../src/store/messages.js';
 import { CHAT_QUERY_SQL } from '../../src/store/queries.js';
 import { SESSIONS_AFTER_SQL, SESSIONS_FIRST_SQL, SESSIONS_SINCE_SQL } from '../../src/store/sessions.js';
 import { LOGIN_SQL } from '../../src/store/users.js';
@@ -14,7 +15,7 @@ import { useChatDb } from './helpers.js';
  * matters where there are many, so the no-Sort assertions are made on the heavy user and session.
  */
 const fx = useChatDb();
-const ids = { user: '', session: '', email: '', heavy: '', long: '' };
+const ids = { user: '', session: '', email: '', heavy: '', long: '', branched: '' };
 
 beforeAll(async () => {
   await fx.db.exec(`
@@ -24,28 +25,51 @@ beforeAll(async () => {
       SELECT u.id, 's' || k, 6, now() - (u.n * 3 + k) * interval '1 minute',
              now() - (u.n * 3 + k) * interval '1 minute', now() - (u.n * 3 + k) * interval '1 minute'
       FROM (SELECT id, row_number() OVER (ORDER BY email) AS n FROM users) u CROSS JOIN generate_series(1, 3) k;
-    INSERT INTO messages (session_id, seq, role, content, created_at)
+    INSERT INTO messages (session_id, seq, role, content, created_at, user_id, client_id, parts)
       SELECT s.id, k, CASE WHEN k % 2 = 1 THEN 'user' ELSE 'assistant' END,
-             'message ' || k || ' about topic' || (abs(hashtext(s.id::text)) % 300), s.created_at + k * interval '1 second'
+             'message ' || k || ' about topic' || (abs(hashtext(s.id::text)) % 300), s.created_at + k * interval '1 second',
+             s.user_id, gen_random_uuid()::text, '[]'
       FROM chat_sessions s CROSS JOIN generate_series(1, 6) k;
-    INSERT INTO message_citations (message_id, citation_index, document_id, score, created_at)
-      SELECT m.id, c, 'doc-' || (abs(hashtext(m.id::text || c)) % 1000), 0.5, m.created_at
+    INSERT INTO message_citations (message_id, citation_index, document_id, score, created_at, user_id)
+      SELECT m.id, c, 'doc-' || (abs(hashtext(m.id::text || c)) % 1000), 0.5, m.created_at, m.user_id
       FROM messages m CROSS JOIN generate_series(1, 2) c WHERE m.role = 'assistant' AND m.seq % 4 = 2;
     INSERT INTO users (email, hashed_password) VALUES ('heavy@example.com', 'x');
     INSERT INTO chat_sessions (user_id, title, message_count, created_at, updated_at)
       SELECT (SELECT id FROM users WHERE email = 'heavy@example.com'), 'h' || i, CASE WHEN i = 1 THEN 3000 ELSE 2 END,
              now() - i * interval '1 minute', now() - i * interval '1 minute'
       FROM generate_series(1, 1500) i;
-    INSERT INTO messages (session_id, seq, role, content)
-      SELECT s.id, k, 'user', 'heavy message ' || k || CASE WHEN k % 300 = 0 THEN ' robot arm' ELSE '' END
+    INSERT INTO messages (session_id, seq, role, content, user_id, client_id, parts)
+      SELECT s.id, k, 'user', 'heavy message ' || k || CASE WHEN k % 300 = 0 THEN ' robot arm' ELSE '' END,
+             s.user_id, gen_random_uuid()::text, '[]'
       FROM chat_sessions s CROSS JOIN generate_series(1, CASE WHEN s.title = 'h1' THEN 3000 ELSE 2 END) k
       WHERE s.title LIKE 'h%';
+    -- Linear chats: each message's parent is the one before, the leaf the last (as the migration does).
+    UPDATE messages m SET parent_id = p.prev
+      FROM (SELECT id, lag(id) OVER (PARTITION BY session_id ORDER BY seq) AS prev FROM messages) p
+      WHERE p.id = m.id AND p.prev IS NOT NULL;
+    UPDATE chat_sessions s SET leaf_message_id = l.id
+      FROM (SELECT DISTINCT ON (session_id) session_id, id FROM messages ORDER BY session_id, seq DESC) l
+      WHERE l.session_id = s.id;
+    -- A 200-message active path with 10 branches of 5 messages each (edits of every 20th message).
+    INSERT INTO chat_sessions (user_id, title, message_count)
+      SELECT id, 'branched', 250 FROM users WHERE email = 'heavy@example.com';
+    INSERT INTO messages (session_id, seq, role, content, user_id, client_id, parts)
+      SELECT s.id, k, CASE WHEN k % 2 = 1 THEN 'user' ELSE 'assistant' END, 'path ' || k, s.user_id, 'p' || k, '[]'
+      FROM chat_sessions s CROSS JOIN generate_series(1, 250) k WHERE s.title = 'branched';
+    UPDATE messages m SET parent_id = (SELECT q.id FROM messages q WHERE q.session_id = m.session_id AND q.seq =
+        CASE WHEN m.seq <= 200 THEN m.seq - 1
+             WHEN (m.seq - 201) % 5 = 0 THEN 20 * ((m.seq - 201) / 5 + 1) - 1 ELSE m.seq - 1 END)
+      FROM chat_sessions s WHERE s.id = m.session_id AND s.title = 'branched' AND m.seq > 1;
+    UPDATE chat_sessions s SET leaf_message_id = m.id FROM messages m
+      WHERE s.title = 'branched' AND m.session_id = s.id AND m.seq = 200;
     ANALYZE;`);
   const r = await fx.db.query<{ user_id: string; id: string; email: string }>(
     `SELECT s.user_id, s.id, u.email FROM chat_sessions s JOIN users u ON u.id = s.user_id
      WHERE u.email IN ('u500@example.com', 'heavy@example.com') AND s.title IN ('s1', 'h1') ORDER BY u.email`,
   );
   const [heavy, light] = r.rows;
+  const b = await fx.db.query<{ id: string }>(`SELECT id FROM chat_sessions WHERE title = 'branched'`);
+  ids.branched = b.rows[0]?.id as string;
   Object.assign(ids, {
     user: light?.user_id,
     session: light?.id,
@@ -108,28 +132,60 @@ describe('query plans on realistic data (planner left to itself)', () => {
     expect(scanOf(since, 'chat_sessions_user_recent_idx')?.['Index Cond']).toMatch(/updated_at >=/);
     expect(scanOf(since, 'chat_sessions_user_recent_idx')?.['Index Cond']).toMatch(/ROW\(updated_at, id\) </);
     // A user with three sessions: the same index, by a bitmap scan (then three rows are sorted).
+    // (messages_pkey: the look-up of each listed session's leaf id.)
     expect(indexes(await plan(SESSIONS_FIRST_SQL, [ids.user, 21]))).toEqual([
       'chat_sessions_user_recent_idx',
+      'messages_pkey',
     ]);
   });
 
-  it('messages pages of a 3,000-message session: messages_session_seq_key in order, no Sort', async () => {
+  it('pages of the active path of a 3,000-message session: a walk from the leaf by primary key, one statement', async () => {
     const cases = [
-      [pageSql(true, true), [ids.long, ids.heavy, 0, 51, 2000], 'Backward'],
-      [pageSql(true, false), [ids.long, ids.heavy, 0, 51], 'Backward'],
-      [pageSql(false, false), [ids.long, ids.heavy, 100, 51], 'Forward'],
+      [pathSql(true), [ids.long, ids.heavy, 0, 51, 2000]],
+      [pathSql(true), [ids.long, ids.heavy, 0, 51, 2 ** 31]],
+      [pathSql(false), [ids.long, ids.heavy, 2900, 51, 2 ** 31]],
     ] as const;
-    for (const [sql, params, direction] of cases) {
+    for (const [sql, params] of cases) {
       const p = await plan(sql, [...params]);
       expect(indexes(p)).toContain('chat_sessions_pkey');
-      expect(scanOf(p, 'messages_session_seq_key')?.['Scan Direction'], sql).toBe(direction);
-      expect(sortsOn(p, 'seq'), sql).toEqual([]);
+      expect(scanOf(p, 'messages_pkey'), sql).toBeDefined();
+      expect(
+        p.filter((n) => n['Node Type'] === 'Seq Scan'),
+        sql,
+      ).toEqual([]);
     }
+    // The last 50: the walk stops once it holds the page (51 rows, not 3,000).
+    const last = await fx.chat.messages.last(ids.heavy, ids.long, 50);
+    expect(last.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 2951 + i));
   });
 
-  it('search of a user with many messages: messages_content_fts_idx', async () => {
-    expect(indexes(await plan(SEARCH_SQL, [ids.heavy, 'robot arm', 20]))).toContain(
-      'messages_content_fts_idx',
+  it('a 200-message active path in a session with 10 branches: one statement, index scans only', async () => {
+    for (const sql of [pathSql(false), CONVERSATION_SQL]) {
+      const params =
+        sql === CONVERSATION_SQL ? [ids.branched, ids.heavy] : [ids.branched, ids.heavy, 0, 201, 2 ** 31];
+      const p = await plan(sql, params);
+      expect(indexes(p)).toContain('chat_sessions_pkey');
+      expect(scanOf(p, 'messages_pkey'), sql).toBeDefined();
+      expect(
+        p.filter((n) => n['Node Type'] === 'Seq Scan'),
+        sql,
+      ).toEqual([]);
+    }
+    const page = await fx.chat.messages.activePath(ids.heavy, ids.branched, { limit: 200 });
+    expect(page.hasMore).toBe(false);
+    expect(page.data.map((m) => m.id)).toEqual(Array.from({ length: 200 }, (_, i) => `p${i + 1}`));
+    const conv = await fx.chat.sessions.conversation(ids.heavy, ids.branched);
+    expect(conv.messages.map((m) => m.seq)).toEqual(page.data.map((m) => m.seq));
+    const sib = await fx.chat.messages.siblings(ids.heavy, ids.branched, 'p40');
+    expect([sib.data.map((m) => m.id), sib.index]).toEqual([['p40', 'p206'], 0]);
+  });
+
+  it('search of a user with many messages: one index for the user and the words, messages_user_content_fts_idx', async () => {
+    const p = await plan(SEARCH_SQL, [ids.heavy, 'robot arm', 20]);
+    // The other indexes are primary-key look-ups of the hits' parents and citations.
+    expect(indexes(p).filter((i) => !i.endsWith('_pkey'))).toEqual(['messages_user_content_fts_idx']);
+    expect(p.find((n) => n['Index Name'] === 'messages_user_content_fts_idx')?.['Index Cond']).toMatch(
+      /user_id/,
     );
   });
 

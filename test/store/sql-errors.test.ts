@@ -48,7 +48,8 @@ describe('mapSqlError backstop (real errors from the database)', () => {
     // 1000 characters (the check allows it), 3000 bytes: over the btree entry limit.
     const e = await failure(
       sql.query(
-        'INSERT INTO message_citations (message_id, citation_index, document_id) VALUES ($1, 1, $2)',
+        `INSERT INTO message_citations (message_id, citation_index, document_id, user_id)
+         SELECT $1, 1, $2, user_id FROM messages WHERE id = $1`,
         [id, cjk(1000)],
       ),
     );
@@ -60,10 +61,11 @@ describe('mapSqlError backstop (real errors from the database)', () => {
       id,
     ]);
     const t = await failure(
-      sql.query("INSERT INTO messages (session_id, seq, role, content) VALUES ($1, 99, 'user', $2)", [
-        s.rows[0]?.session_id,
-        distinctWords(120_000),
-      ]),
+      sql.query(
+        `INSERT INTO messages (session_id, seq, role, content, user_id, client_id, parts)
+         SELECT id, 99, 'user', $2, user_id, 'm99', '[]' FROM chat_sessions WHERE id = $1`,
+        [s.rows[0]?.session_id, distinctWords(120_000)],
+      ),
     );
     expect(pgCode((t as ChatDbError).cause)).toBe('54000');
     expect(path(t)).toBe('content');

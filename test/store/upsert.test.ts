@@ -1,0 +1,308 @@
+import { describe, expect, it } from 'vitest';
+import { isChatDbError } from '../../src/errors.js';
+import type { MessagePart, UpsertInput } from '../../src/store/types.js';
+import { count, makeUser, useChatDb } from './helpers.js';
+
+const fx = useChatDb();
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
+  );
+const newSession = async (user?: string) => {
+  const owner = user ?? (await makeUser(fx.db));
+  const s = await fx.chat.sessions.create(owner);
+  return { user: owner, id: s.id };
+};
+/** Everything about a session that a save could change. */
+const snapshot = async (sessionId: string) => ({
+  session: (await fx.db.query('SELECT * FROM chat_sessions WHERE id = $1', [sessionId])).rows,
+  messages: (await fx.db.query('SELECT * FROM messages WHERE session_id = $1 ORDER BY seq', [sessionId]))
+    .rows,
+  citations: (
+    await fx.db.query(
+      `SELECT c.* FROM message_citations c JOIN messages m ON m.id = c.message_id
+       WHERE m.session_id = $1 ORDER BY m.seq, c.citation_index`,
+      [sessionId],
+    )
+  ).rows,
+});
+
+/** What an AI SDK reply holds: every kind of part, with nested JSON and odd numbers. */
+const RICH_PARTS: MessagePart[] = [
+  { type: 'step-start' },
+  { type: 'reasoning', text: 'The user asks about DDS.', state: 'done', providerMetadata: { a: { b: 1 } } },
+  {
+    type: 'tool-searchDocs',
+    toolCallId: 'call_1',
+    state: 'output-available',
+    input: { query: 'DDS', filters: [{ k: 'module', v: 1 }, null, true], z: 1.5e-7, a: 0 },
+    output: { hits: [{ id: 'm1', score: 0.891234567890123 }], big: 12345678901234 },
+  },
+  {
+    type: 'dynamic-tool',
+    toolName: 'calc',
+    toolCallId: 'call_2',
+    state: 'output-error',
+    input: {},
+    errorText: 'boom',
+  },
+  { type: 'source-url', sourceId: 'src-1', url: 'https://docs.ros.org/en/humble/dds.html', title: 'DDS' },
+  {
+    type: 'source-document',
+    sourceId: 'module-1-ros2',
+    mediaType: 'text/markdown',
+    title: 'Module 1',
+    filename: 'm1.md',
+  },
+  { type: 'file', mediaType: 'image/png', url: 'data:image/png;base64,iVBORw0KGgo=', filename: 'a.png' },
+  { type: 'data-weather', id: 'w1', data: { city: 'Zürich', temps: [1, 2.5, -3], emoji: '🌧️' } },
+  { type: 'text', text: 'DDS is the middleware under ROS 2.', state: 'done' },
+  { type: 'text', text: 'It is publish/subscribe.' },
+];
+
+describe('messages.upsert', () => {
+  it('inserts a new id with parts, status, the leaf as parent; parts come back equal', async () => {
+    const { user, id } = await newSession();
+    const q = await fx.chat.messages.upsert(user, id, {
+      id: 'u_Yx8c2VbN1aQk3T9z',
+      role: 'user',
+      parts: [{ type: 'text', text: 'What is DDS?' }],
+    });
+    expect(q.created).toBe(true);
+    expect(q.message).toMatchObject({ id: 'u_Yx8c2VbN1aQk3T9z', seq: 1, parentId: null, status: 'complete' });
+    const a = await fx.chat.messages.upsert(user, id, {
+      id: 'a_1',
+      role: 'assistant',
+      parts: RICH_PARTS,
+      metadata: { model: 'gpt' },
+      status: 'streaming',
+    });
+    expect(a.message).toMatchObject({
+      id: 'a_1',
+      seq: 2,
+      parentId: 'u_Yx8c2VbN1aQk3T9z',
+      status: 'streaming',
+    });
+    expect(a.message.parts).toEqual(RICH_PARTS);
+    expect(a.message.content).toBe('DDS is the middleware under ROS 2.\n\nIt is publish/subscribe.');
+    // What is read back is the same as what was saved (as JSON: jsonb keeps values, not key order).
+    const page = await fx.chat.messages.list(user, id);
+    expect(page.data.map((m) => m.id)).toEqual(['u_Yx8c2VbN1aQk3T9z', 'a_1']);
+    expect(JSON.parse(JSON.stringify(page.data[1]?.parts))).toEqual(JSON.parse(JSON.stringify(RICH_PARTS)));
+    const session = await fx.chat.sessions.get(user, id);
+    expect(session.messageCount).toBe(2);
+  });
+
+  it('source parts become citations in order; the reports count them; a replace replaces them', async () => {
+    const { user, id } = await newSession();
+    const saved = await fx.chat.messages.upsert(user, id, { id: 'r1', role: 'assistant', parts: RICH_PARTS });
+    expect(saved.message.citations.map((c) => [c.citationIndex, c.documentId, c.metadata])).toEqual([
+      [1, 'https://docs.ros.org/en/humble/dds.html', { type: 'source-url', sourceId: 'src-1', title: 'DDS' }],
+      [
+        2,
+        'module-1-ros2',
+        {
+          type: 'source-document',
+          sourceId: 'module-1-ros2',
+          title: 'Module 1',
+          mediaType: 'text/markdown',
+          filename: 'm1.md',
+        },
+      ],
+    ]);
+    expect(await fx.chat.citations.forMessage(user, 'r1')).toEqual(saved.message.citations);
+    const top = await fx.chat.queries.mostCitedDocuments({ userId: user });
+    expect(top.map((d) => [d.documentId, d.citations])).toEqual([
+      ['https://docs.ros.org/en/humble/dds.html', 1],
+      ['module-1-ros2', 1],
+    ]);
+    const replaced = await fx.chat.messages.upsert(user, id, {
+      id: 'r1',
+      role: 'assistant',
+      parts: [
+        { type: 'source-url', sourceId: 's9', url: 'https://example.com/other' },
+        { type: 'text', text: 'x' },
+      ],
+    });
+    expect(replaced.created).toBe(false);
+    expect(replaced.message.seq).toBe(1);
+    expect(replaced.message.citations.map((c) => c.documentId)).toEqual(['https://example.com/other']);
+    expect(await count(fx.db, 'message_citations', 'user_id = $1', [user])).toBe(1);
+  });
+
+  it('the same id again replaces parts, metadata, status; the same content again changes nothing', async () => {
+    const { user, id } = await newSession();
+    const first = await fx.chat.messages.upsert(user, id, {
+      id: 'a',
+      role: 'assistant',
+      parts: [{ type: 'text', text: 'Par' }],
+      status: 'streaming',
+    });
+    await new Promise((r) => setTimeout(r, 15));
+    const done = await fx.chat.messages.upsert(user, id, {
+      id: 'a',
+      role: 'assistant',
+      parts: [{ type: 'text', text: 'Partial, then whole.' }],
+      metadata: { finish: 'stop' },
+    });
+    expect(done).toMatchObject({
+      created: false,
+      message: { seq: 1, status: 'complete', content: 'Partial, then whole.' },
+    });
+    expect(done.message.updatedAt.getTime()).toBeGreaterThan(first.message.updatedAt.getTime());
+    expect(done.message.createdAt).toEqual(first.message.createdAt);
+    const before = await snapshot(id);
+    // Key order differs; jsonb compares values: nothing is written, updated_at stays.
+    const again = await fx.chat.messages.upsert(user, id, {
+      role: 'assistant',
+      id: 'a',
+      metadata: { finish: 'stop' },
+      parts: [{ text: 'Partial, then whole.', type: 'text' }],
+    } as UpsertInput);
+    expect(again.created).toBe(false);
+    expect(await snapshot(id)).toEqual(before);
+  });
+
+  it('an id used in another session of the same user is conflict; another user may use it', async () => {
+    const a = await newSession();
+    const b = await newSession(a.user);
+    const other = await newSession();
+    await fx.chat.messages.upsert(a.user, a.id, {
+      id: 'same',
+      role: 'user',
+      parts: [{ type: 'text', text: 'hi' }],
+    });
+    const before = await snapshot(b.id);
+    expect(
+      await code(
+        fx.chat.messages.upsert(a.user, b.id, {
+          id: 'same',
+          role: 'user',
+          parts: [{ type: 'text', text: 'x' }],
+        }),
+      ),
+    ).toBe('conflict');
+    expect(await snapshot(b.id)).toEqual(before);
+    const theirs = await fx.chat.messages.upsert(other.user, other.id, {
+      id: 'same',
+      role: 'user',
+      parts: [{ type: 'text', text: 'mine' }],
+    });
+    expect(theirs.created).toBe(true);
+    // Neither sees the other's message.
+    expect((await fx.chat.messages.list(a.user, a.id)).data.map((m) => m.content)).toEqual(['hi']);
+    expect(await code(fx.chat.citations.forMessage(a.user, 'nope'))).toBe('not_found');
+  });
+
+  it('a role or parent that differs from the stored one is conflict; nothing is written', async () => {
+    const { user, id } = await newSession();
+    await fx.chat.messages.saveMany(user, id, [
+      { id: 'q', role: 'user', parts: [{ type: 'text', text: 'q' }] },
+      { id: 'r', role: 'assistant', parts: [{ type: 'text', text: 'r' }] },
+    ]);
+    const before = await snapshot(id);
+    expect(await code(fx.chat.messages.upsert(user, id, { id: 'r', role: 'user', parts: [] }))).toBe(
+      'conflict',
+    );
+    expect(
+      await code(
+        fx.chat.messages.upsert(user, id, { id: 'r', role: 'assistant', parts: [], parentId: null }),
+      ),
+    ).toBe('conflict');
+    expect(await snapshot(id)).toEqual(before);
+  });
+
+  it('another user, a missing session, a parent of another session: not_found, nothing written', async () => {
+    const a = await newSession();
+    const b = await newSession(a.user);
+    const stranger = await makeUser(fx.db);
+    await fx.chat.messages.upsert(a.user, b.id, {
+      id: 'pb',
+      role: 'user',
+      parts: [{ type: 'text', text: 'b' }],
+    });
+    const msg = { id: 'n1', role: 'user', parts: [{ type: 'text', text: 'x' }] } as const;
+    expect(await code(fx.chat.messages.upsert(stranger, a.id, msg))).toBe('not_found');
+    expect(await code(fx.chat.messages.upsert(a.user, '00000000-0000-4000-8000-000000000000', msg))).toBe(
+      'not_found',
+    );
+    expect(await code(fx.chat.messages.upsert(a.user, a.id, { ...msg, parentId: 'pb' }))).toBe('not_found');
+    expect(await count(fx.db, 'messages', 'session_id = $1', [a.id])).toBe(0);
+  });
+});
+
+describe('bad input (invalid_input, nothing written)', () => {
+  const cases: [string, unknown][] = [
+    ['parts not an array', { id: 'x', role: 'user', parts: { type: 'text' } }],
+    ['a part not an object', { id: 'x', role: 'user', parts: ['text'] }],
+    ['a part without type', { id: 'x', role: 'user', parts: [{ text: 'a' }] }],
+    ['a part with a number type', { id: 'x', role: 'user', parts: [{ type: 7 }] }],
+    ['a text part without text', { id: 'x', role: 'user', parts: [{ type: 'text' }] }],
+    [
+      'a tool part without toolCallId',
+      { id: 'x', role: 'assistant', parts: [{ type: 'tool-search', state: 'input-available' }] },
+    ],
+    [
+      'a dynamic tool without toolCallId',
+      { id: 'x', role: 'assistant', parts: [{ type: 'dynamic-tool', toolName: 't' }] },
+    ],
+    [
+      'NUL deep in a part',
+      { id: 'x', role: 'assistant', parts: [{ type: 'data-x', data: { a: [{ b: 'a\u0000b' }] } }] },
+    ],
+    ['NUL in a key', { id: 'x', role: 'assistant', parts: [{ type: 'data-x', data: { 'a\u0000': 1 } }] }],
+    ['a lone surrogate', { id: 'x', role: 'user', parts: [{ type: 'text', text: '\ud800' }] }],
+    ['a non-finite number', { id: 'x', role: 'user', parts: [{ type: 'data-x', data: Number.NaN }] }],
+    [
+      'parts over 8 MiB',
+      { id: 'x', role: 'user', parts: [{ type: 'data-x', data: 'a'.repeat(8 * 1024 * 1024) }] },
+    ],
+    ['an empty id', { id: '', role: 'user', parts: [] }],
+    ['an id of 256 characters', { id: 'a'.repeat(256), role: 'user', parts: [] }],
+    ['an id with a control character', { id: 'a\nb', role: 'user', parts: [] }],
+    ['an unknown status', { id: 'x', role: 'user', parts: [], status: 'done' }],
+    ['an unknown key', { id: 'x', role: 'user', parts: [], content: 'hi' }],
+    [
+      'a source-url without url',
+      { id: 'x', role: 'assistant', parts: [{ type: 'source-url', sourceId: 's' }] },
+    ],
+  ];
+  it.each(cases)('%s', async (_name, input) => {
+    const { user, id } = await newSession();
+    const before = await snapshot(id);
+    expect(await code(fx.chat.messages.upsert(user, id, input as UpsertInput))).toBe('invalid_input');
+    expect(await snapshot(id)).toEqual(before);
+  });
+
+  it('a bad message late in a list: the whole list is refused', async () => {
+    const { user, id } = await newSession();
+    const before = await snapshot(id);
+    const list = [
+      { id: 'ok1', role: 'user', parts: [{ type: 'text', text: 'a' }] },
+      { id: 'ok2', role: 'assistant', parts: [{ type: 'tool-x' }] },
+    ] as UpsertInput[];
+    expect(await code(fx.chat.messages.saveMany(user, id, list))).toBe('invalid_input');
+    // Caught by the database mid-transaction (a document id over the index limit): rolled back.
+    const late = [
+      { id: 'ok1', role: 'user', parts: [{ type: 'text', text: 'a' }] },
+      { id: 'ok1', role: 'assistant', parts: [] },
+    ] as UpsertInput[];
+    expect(await code(fx.chat.messages.saveMany(user, id, late))).toBe('invalid_input');
+    expect(await snapshot(id)).toEqual(before);
+  });
+
+  it('a conflict on the last message of a list rolls back the ones before it', async () => {
+    const a = await newSession();
+    const b = await newSession(a.user);
+    await fx.chat.messages.upsert(a.user, b.id, { id: 'taken', role: 'user', parts: [] });
+    const before = await snapshot(a.id);
+    const list = [
+      { id: 'n1', role: 'user', parts: [{ type: 'text', text: 'a' }] },
+      { id: 'n2', role: 'assistant', parts: [{ type: 'text', text: 'b' }] },
+      { id: 'taken', role: 'user', parts: [] },
+    ] as UpsertInput[];
+    expect(await code(fx.chat.messages.saveMany(a.user, a.id, list))).toBe('conflict');
+    expect(await snapshot(a.id)).toEqual(before);
+  });
+});
