@@ -17,6 +17,8 @@ export {
   DEFAULT_MIGRATIONS_DIR,
   DEFAULT_TOKEN_TTL_SECONDS,
 };
+/** CHATDB_STATEMENT_TIMEOUT_MS: 10 s, well above any normal request, well below a client's patience. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 /** HTTP port (PORT). */
 export const DEFAULT_PORT = 8080;
 /** HTTP listen address (HOST): loopback, so nothing is exposed by accident. */
@@ -48,6 +50,11 @@ export interface Config {
   readonly host: string;
   readonly corsOrigins: readonly string[];
   readonly bodyLimit: number;
+  /**
+   * CHATDB_STATEMENT_TIMEOUT_MS: how long `serve` lets one query or transaction statement run (a
+   * request stuck behind a lock answers 503 then); 0: no bound. Set per transaction (SET LOCAL).
+   */
+  readonly statementTimeoutMs: number;
   /** CHATDB_TOKEN_TTL_SECONDS, in TOKEN_TTL_SECONDS_RANGE (the library's range). */
   readonly tokenTtlSeconds: number;
   readonly logLevel: LogLevel;
@@ -183,6 +190,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     host: nonEmpty(flags.host) ?? nonEmpty(env.HOST) ?? DEFAULT_HOST,
     corsOrigins: corsOrigins(env.CHATDB_CORS_ORIGINS),
     bodyLimit: intIn('CHATDB_BODY_LIMIT', nonEmpty(env.CHATDB_BODY_LIMIT), DEFAULT_BODY_LIMIT, 1, 1024 ** 3),
+    statementTimeoutMs: intIn(
+      'CHATDB_STATEMENT_TIMEOUT_MS',
+      nonEmpty(env.CHATDB_STATEMENT_TIMEOUT_MS),
+      DEFAULT_STATEMENT_TIMEOUT_MS,
+      0,
+      3_600_000,
+    ),
     tokenTtlSeconds: intIn(
       'CHATDB_TOKEN_TTL_SECONDS',
       nonEmpty(env.CHATDB_TOKEN_TTL_SECONDS),
