@@ -9,7 +9,7 @@ dir=${2:?usage: pgbouncer.sh start|stop DIR [PORT HOST SERVER_PORT]}
 
 case "$cmd" in
 start)
-  port=${3:-6432}
+  port=${3:-6433}
   host=${4:-127.0.0.1}
   server_port=${5:-5432}
   if ! command -v pgbouncer > /dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
