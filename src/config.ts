@@ -17,6 +17,8 @@ export {
   DEFAULT_MIGRATIONS_DIR,
   DEFAULT_TOKEN_TTL_SECONDS,
 };
+/** CHATDB_STATEMENT_TIMEOUT_MS: 10 s, well above any normal request, well below a client's patience. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 /** HTTP port (PORT). */
 export const DEFAULT_PORT = 8080;
 /** HTTP listen address (HOST): loopback, so nothing is exposed by accident. */
@@ -38,6 +40,8 @@ export interface Config {
    * DIRECT_URL, else databaseUrl (a pooler in transaction mode breaks session advisory locks).
    */
   readonly migrationsUrl: string | undefined;
+  /** Where migrationsUrl came from (`--database-url`, `DATABASE_URL_UNPOOLED`, ...), for messages. */
+  readonly migrationsUrlSource: string | undefined;
   /** CHATDB_DATA_DIR (or --data-dir), default `.chatdb`. */
   readonly dataDir: string;
   /** CHATDB_MIGRATIONS_DIR (or --dir), default `./migrations`. */
@@ -46,6 +50,11 @@ export interface Config {
   readonly host: string;
   readonly corsOrigins: readonly string[];
   readonly bodyLimit: number;
+  /**
+   * CHATDB_STATEMENT_TIMEOUT_MS: how long `serve` lets one query or transaction statement run (a
+   * request stuck behind a lock answers 503 then); 0: no bound. Set per transaction (SET LOCAL).
+   */
+  readonly statementTimeoutMs: number;
   /** CHATDB_TOKEN_TTL_SECONDS, in TOKEN_TTL_SECONDS_RANGE (the library's range). */
   readonly tokenTtlSeconds: number;
   readonly logLevel: LogLevel;
@@ -150,9 +159,9 @@ function trustProxy(raw: string | undefined): boolean | readonly string[] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}): Config {
   const flagUrl = databaseUrl('--database-url', nonEmpty(flags.databaseUrl));
   const dbUrl = flagUrl ?? databaseUrl('DATABASE_URL', nonEmpty(env.DATABASE_URL));
-  const direct =
-    databaseUrl('DATABASE_URL_UNPOOLED', nonEmpty(env.DATABASE_URL_UNPOOLED)) ??
-    databaseUrl('DIRECT_URL', nonEmpty(env.DIRECT_URL));
+  const unpooled = databaseUrl('DATABASE_URL_UNPOOLED', nonEmpty(env.DATABASE_URL_UNPOOLED));
+  const directUrl = databaseUrl('DIRECT_URL', nonEmpty(env.DIRECT_URL));
+  const direct = unpooled ?? directUrl;
   const logLevel = nonEmpty(env.LOG_LEVEL)?.toLowerCase() ?? DEFAULT_LOG_LEVEL;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
     throw invalid(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
@@ -160,6 +169,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     databaseUrl: dbUrl,
     // A --database-url flag names the database explicitly: migrations use it too.
     migrationsUrl: flagUrl ?? direct ?? dbUrl,
+    migrationsUrlSource: flagUrl
+      ? '--database-url'
+      : unpooled
+        ? 'DATABASE_URL_UNPOOLED'
+        : directUrl
+          ? 'DIRECT_URL'
+          : dbUrl
+            ? 'DATABASE_URL'
+            : undefined,
     dataDir: nonEmpty(flags.dataDir) ?? nonEmpty(env.CHATDB_DATA_DIR) ?? DEFAULT_DATA_DIR,
     migrationsDir: nonEmpty(flags.dir) ?? nonEmpty(env.CHATDB_MIGRATIONS_DIR) ?? DEFAULT_MIGRATIONS_DIR,
     port: intIn(
@@ -172,6 +190,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     host: nonEmpty(flags.host) ?? nonEmpty(env.HOST) ?? DEFAULT_HOST,
     corsOrigins: corsOrigins(env.CHATDB_CORS_ORIGINS),
     bodyLimit: intIn('CHATDB_BODY_LIMIT', nonEmpty(env.CHATDB_BODY_LIMIT), DEFAULT_BODY_LIMIT, 1, 1024 ** 3),
+    statementTimeoutMs: intIn(
+      'CHATDB_STATEMENT_TIMEOUT_MS',
+      nonEmpty(env.CHATDB_STATEMENT_TIMEOUT_MS),
+      DEFAULT_STATEMENT_TIMEOUT_MS,
+      0,
+      3_600_000,
+    ),
     tokenTtlSeconds: intIn(
       'CHATDB_TOKEN_TTL_SECONDS',
       nonEmpty(env.CHATDB_TOKEN_TTL_SECONDS),
@@ -208,4 +233,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       ),
     }),
   });
+}
+
+/**
+ * The host of a pooled Neon URL: its first label ends in `-pooler`
+ * (`ep-cool-name-123456-pooler.us-east-2.aws.neon.tech`). Detected by name because a pooler cannot
+ * be recognised over the connection itself: PgBouncer answers `SHOW pool_mode` only on its admin
+ * console, not on a database connection, and forwards everything else to the server.
+ */
+export function isPoolerHost(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    const m = /^[a-z]+:\/\/(?:[^@/]*@)?([^:/?#]+)/i.exec(url);
+    host = m?.[1] ?? '';
+  }
+  return /^[^.]+-pooler(\.|$)/i.test(host);
+}
+
+/**
+ * migrationsUrl, refused when it names a pooler: a transaction-mode pooler hands each statement of
+ * a migration run to any server connection, so the runner's session advisory lock excludes nothing
+ * and `transaction:false` migrations lose their session. Checked before connecting. One line,
+ * naming the variable to set; the URL is not printed (only its host), so no password can leak.
+ */
+export function directMigrationsUrl(config: Config): string | undefined {
+  const url = config.migrationsUrl;
+  if (url === undefined || !isPoolerHost(url)) return url;
+  const host = (() => {
+    try {
+      return new URL(url).hostname;
+    } catch {
+      return 'a -pooler host';
+    }
+  })();
+  throw invalid(
+    `${config.migrationsUrlSource ?? 'the database URL'} points at a connection pooler (${host}); migrations need ` +
+      'the direct connection: set DATABASE_URL_UNPOOLED (or DIRECT_URL) to the same URL without "-pooler" in the host',
+  );
 }

@@ -77,3 +77,14 @@ export function connectionFailure(target: string, e: unknown, attempts = 1): Cha
     cause: e,
   });
 }
+
+/**
+ * A statement canceled (57014: by statement_timeout, or by pg_cancel_backend) as `db_unavailable`
+ * (HTTP 503: the database did not answer in time, retry), naming the bound when one was set;
+ * undefined for any other error.
+ */
+export function queryCanceled(e: unknown, timeoutMs: number): ChatDbError | undefined {
+  if ((e as { code?: unknown })?.code !== '57014' || e instanceof ChatDbError) return undefined;
+  const bound = timeoutMs > 0 ? ` within ${timeoutMs} ms (statement timeout)` : ' (statement canceled)';
+  return new ChatDbError('db_unavailable', `the database did not answer${bound}`, { cause: e });
+}

@@ -15,6 +15,8 @@ export interface OpenDatabaseOptions {
   readonly dataDir?: string | undefined;
   readonly connectRetries?: number;
   readonly poolSize?: number;
+  /** On a server: bound in ms on each query and transaction (SET LOCAL statement_timeout); 0: none. */
+  readonly statementTimeoutMs?: number;
   readonly logger?: DbLogger;
   /** For the embedded database only: the extension bundles to load (asked for only then). */
   readonly pgliteExtensions?: () => Promise<Extensions>;
@@ -32,6 +34,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     connectionString: target.connectionString,
     ...(options.connectRetries === undefined ? {} : { connectRetries: options.connectRetries }),
     ...(options.poolSize === undefined ? {} : { max: options.poolSize }),
+    ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
 }

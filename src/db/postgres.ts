@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { connectionFailure, connectionReason, isConnectionError } from './errors.js';
+import { connectionFailure, connectionReason, isConnectionError, queryCanceled } from './errors.js';
 import {
   type Database,
   type DbLogger,
@@ -19,6 +19,13 @@ export interface PostgresOptions {
   readonly retryDelayMs?: number;
   /** Pool size. Default 10. */
   readonly max?: number;
+  /**
+   * Bound in ms on each statement of `query` and `transaction` (not of `exec` scripts nor of
+   * `withSession`, whose migrations set their own): `SET LOCAL statement_timeout` in the transaction they run in, so it
+   * works through a transaction-mode pooler, which refuses it as a startup parameter. Undefined or
+   * 0: none (the server's setting).
+   */
+  readonly statementTimeoutMs?: number;
   readonly logger?: DbLogger;
 }
 
@@ -133,8 +140,16 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     }
   };
 
-  const transactionOn = async <T>(c: pg.PoolClient, fn: (tx: Queryable) => Promise<T>): Promise<T> => {
-    await c.query('BEGIN');
+  const timeout = options.statementTimeoutMs ?? 0;
+  // One round trip, as BEGIN alone: SET LOCAL ends with the transaction, nothing stays on the
+  // connection for the next user of a pooled server connection.
+  const begin = timeout > 0 ? `BEGIN; SET LOCAL statement_timeout = ${Math.trunc(timeout)}` : 'BEGIN';
+  const transactionOn = async <T>(
+    c: pg.PoolClient,
+    fn: (tx: Queryable) => Promise<T>,
+    start = 'BEGIN',
+  ): Promise<T> => {
+    await c.query(start);
     try {
       const out = await fn(wrap(c));
       await c.query('COMMIT');
@@ -148,12 +163,25 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // Fail at open, with a clear message, rather than at the first query.
   await withClient(async () => undefined);
 
+  // A statement canceled by the timeout (57014) is a 503, not a 500: the database was too slow.
+  const bounded = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
+    try {
+      return await withClient(fn);
+    } catch (e) {
+      throw queryCanceled(e, timeout) ?? e;
+    }
+  };
+  // Without a timeout a lone statement runs as it is; with one it needs a transaction for SET LOCAL.
+  const lone = <T>(c: pg.PoolClient, fn: (q: Queryable) => Promise<T>): Promise<T> =>
+    timeout > 0 ? transactionOn(c, fn, begin) : fn(wrap(c));
+
   return {
     kind: 'postgres',
     target,
-    query: (sql, params) => withClient((c) => wrap(c).query(sql, params)),
+    query: (sql, params) => bounded((c) => lone(c, (q) => q.query(sql, params))),
+    // A script may hold its own BEGIN/COMMIT or CREATE DATABASE: it runs as written, unbounded.
     exec: (sql) => withClient((c) => wrap(c).exec(sql)),
-    transaction: (fn) => withClient((c) => transactionOn(c, fn)),
+    transaction: (fn) => bounded((c) => transactionOn(c, fn, begin)),
     withSession: (fn) =>
       withClient((c) => {
         const session: Session = { ...wrap(c), transaction: (f) => transactionOn(c, f) };

@@ -109,7 +109,9 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     const status = STATUS[err.code] ?? 500;
     if (status === 503) {
       noteFailure(req, { message: err.message });
-      return sendProblem(reply, problem(503, 'the database is not reachable', err.code));
+      const slow = (err.cause as { code?: unknown } | undefined)?.code === '57014';
+      const detail = slow ? 'the database did not answer in time: retry' : 'the database is not reachable';
+      return sendProblem(reply, problem(503, detail, err.code));
     }
     if (status >= 500) {
       noteFailure(req, err);

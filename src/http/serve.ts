@@ -107,6 +107,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     dataDir: config.dataDir,
     connectRetries: 2,
     poolSize: 10,
+    statementTimeoutMs: config.statementTimeoutMs,
     logger: throttled(options.dbLogger ?? defaultLogger),
     pgliteExtensions: () => embeddedExtensions(config.migrationsDir),
   });

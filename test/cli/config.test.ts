@@ -29,12 +29,14 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toEqual({
       databaseUrl: undefined,
       migrationsUrl: undefined,
+      migrationsUrlSource: undefined,
       dataDir: DEFAULT_DATA_DIR,
       migrationsDir: DEFAULT_MIGRATIONS_DIR,
       port: DEFAULT_PORT,
       host: DEFAULT_HOST,
       corsOrigins: [],
       bodyLimit: DEFAULT_BODY_LIMIT,
+      statementTimeoutMs: 10_000,
       tokenTtlSeconds: DEFAULT_TOKEN_TTL_SECONDS,
       logLevel: 'info',
       trustProxy: false,
@@ -59,6 +61,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       CHATDB_CORS_ORIGINS: ' https://docs.example.com , http://localhost:3000/ ',
       CHATDB_BODY_LIMIT: '2048',
+      CHATDB_STATEMENT_TIMEOUT_MS: '0',
       CHATDB_TOKEN_TTL_SECONDS: '3600',
       CHATDB_LOGIN_LIMIT_PER_ADDRESS: '100',
       CHATDB_LOGIN_LIMIT_PER_EMAIL: '7',
@@ -72,6 +75,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       corsOrigins: ['https://docs.example.com', 'http://localhost:3000'],
       bodyLimit: 2048,
+      statementTimeoutMs: 0,
       tokenTtlSeconds: 3600,
       logLevel: 'debug',
       loginLimit: { perAddress: 100, perEmail: 7 },
@@ -148,6 +152,9 @@ describe('loadConfig', () => {
     expect(invalid({ PORT: '8080abc' })).toMatch(/^PORT must be/);
     expect(invalid({}, { port: '70000' })).toMatch(/^--port must be/);
     expect(invalid({ CHATDB_BODY_LIMIT: '-1' })).toMatch(/^CHATDB_BODY_LIMIT must be/);
+    expect(invalid({ CHATDB_STATEMENT_TIMEOUT_MS: '1.5s' })).toBe(
+      'CHATDB_STATEMENT_TIMEOUT_MS must be a whole number from 0 to 3600000, got "1.5s"',
+    );
     expect(invalid({ CHATDB_TOKEN_TTL_SECONDS: '0' })).toMatch(
       /^CHATDB_TOKEN_TTL_SECONDS must be a whole number from 1 to 31622400/,
     );

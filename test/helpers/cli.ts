@@ -87,7 +87,7 @@ export interface CliDatabase {
 export async function cliDatabase(): Promise<CliDatabase> {
   if (onRealPostgres) {
     const scratch = await createScratchUrl();
-    return { args: ['--database-url', scratch.url], drop: scratch.drop };
+    return { args: ['--database-url', scratch.directUrl], drop: scratch.drop };
   }
   const dir = join(tempDir('chatdb-data-'), 'db');
   const db = await openPglite(dir, { loadDataDir: await pgliteTemplate('none') });

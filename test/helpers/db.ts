@@ -14,12 +14,25 @@ import { openPglite } from '../../src/db/pglite.js';
  */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
 export const onRealPostgres = TEST_DATABASE_URL !== undefined;
+/**
+ * TEST_POOLED_URL (postgres://postgres@127.0.0.1:6432/test, PgBouncer in transaction mode, as
+ * `.ci/run` starts it): scratch databases are still created and migrated directly, over
+ * TEST_DATABASE_URL, but the tests get a Database and an application URL through the pooler (same
+ * database name, the pooler's host and port), as an app on Neon's pooled URL does.
+ */
+export const TEST_POOLED_URL = onRealPostgres ? process.env.TEST_POOLED_URL?.trim() || undefined : undefined;
+export const throughPooler = TEST_POOLED_URL !== undefined;
 
 export type TestScope = 'none' | 'auth' | 'chat' | 'all';
 
 export interface ScratchDatabase {
-  /** URL of the scratch database (`memory://` on PGlite: then use `db`, a new open gives a new db). */
+  /**
+   * URL of the scratch database for the application (through the pooler under TEST_POOLED_URL;
+   * `memory://` on PGlite: then use `db`, a new open gives a new db).
+   */
   readonly url: string;
+  /** The same database without the pooler: for migrations and session-bound work. */
+  readonly directUrl: string;
   readonly db: Database;
   /** Closes `db` and drops the scratch database. Safe to call twice. */
   drop(): Promise<void>;
@@ -31,8 +44,27 @@ const adminUrl = (url: string, database: string): string => {
   return u.toString();
 };
 
-/** Creates an empty scratch database on the test server and returns its URL and a dropper. */
-export async function createScratchUrl(prefix = 'chatdb_t'): Promise<{ url: string; drop(): Promise<void> }> {
+/** The same database through the pooler of TEST_POOLED_URL (its host, port and query), else `url`. */
+export function pooledUrl(url: string): string {
+  if (!TEST_POOLED_URL) return url;
+  const u = new URL(url);
+  const p = new URL(TEST_POOLED_URL);
+  u.host = p.host;
+  u.search = p.search;
+  return u.toString();
+}
+
+/** A scratch database's URLs: `url` for the application (pooled when TEST_POOLED_URL), `directUrl`. */
+export interface ScratchUrl {
+  readonly url: string;
+  readonly directUrl: string;
+  /** DATABASE_URL (the application's) and, through the pooler, DATABASE_URL_UNPOOLED for migrations. */
+  readonly env: Record<string, string>;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty scratch database on the test server and returns its URLs and a dropper. */
+export async function createScratchUrl(prefix = 'chatdb_t'): Promise<ScratchUrl> {
   if (!TEST_DATABASE_URL) throw new Error('createScratchUrl needs TEST_DATABASE_URL');
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -43,8 +75,12 @@ export async function createScratchUrl(prefix = 'chatdb_t'): Promise<{ url: stri
     await admin.end();
   }
   let dropped = false;
+  const directUrl = adminUrl(TEST_DATABASE_URL, name);
+  const url = pooledUrl(directUrl);
   return {
-    url: adminUrl(TEST_DATABASE_URL, name),
+    url,
+    directUrl,
+    env: url === directUrl ? { DATABASE_URL: url } : { DATABASE_URL: url, DATABASE_URL_UNPOOLED: directUrl },
     async drop() {
       if (dropped) return;
       dropped = true;
@@ -120,14 +156,20 @@ export function pgliteTemplate(scope: TestScope): Promise<Blob> {
 export async function freshDatabase(scope: TestScope = 'all'): Promise<ScratchDatabase> {
   if (!TEST_DATABASE_URL) {
     const db = await openPglite(undefined, { loadDataDir: await pgliteTemplate(scope) });
-    return { url: 'memory://', db, drop: () => db.close() };
+    return { url: 'memory://', directUrl: 'memory://', db, drop: () => db.close() };
   }
   const scratch = await createScratchUrl();
-  const db = await openDatabase({ url: scratch.url, connectRetries: 0 });
-  await applyBaselineScript(db, scope);
+  const direct = await openDatabase({ url: scratch.directUrl, connectRetries: 0 });
+  try {
+    await applyBaselineScript(direct, scope);
+  } finally {
+    if (throughPooler) await direct.close();
+  }
+  const db = throughPooler ? await openDatabase({ url: scratch.url, connectRetries: 0 }) : direct;
   let closed = false;
   return {
     url: scratch.url,
+    directUrl: scratch.directUrl,
     db,
     async drop() {
       if (!closed) {

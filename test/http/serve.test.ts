@@ -79,11 +79,11 @@ describe.runIf(onRealPostgres)('serve on a Postgres server', () => {
       const dir = migrationsDir({
         '20990101000000_extra.sql': sql('CREATE TABLE extra (id int);', 'DROP TABLE extra;'),
       });
-      const flags = { databaseUrl: scratch.url, dir };
-      const refused = await serveQuietly({}, flags, { migrate: false }).catch((e: unknown) => e);
+      const flags = { dir };
+      const refused = await serveQuietly(scratch.env, flags, { migrate: false }).catch((e: unknown) => e);
       expect(isChatDbError(refused, 'migration_pending')).toBe(true);
       expect((refused as Error).message).toMatch(/1 migration\(s\) pending/);
-      const server = await serveQuietly({}, flags, { migrate: true });
+      const server = await serveQuietly(scratch.env, flags, { migrate: true });
       try {
         expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
       } finally {

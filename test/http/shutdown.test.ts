@@ -62,7 +62,7 @@ const tryConnect = (port: number) =>
 describe('serve() over a socket', () => {
   it('applies CHATDB_BODY_LIMIT (413), then on close() finishes the request in flight and refuses new connections', async () => {
     const scratch = onRealPostgres ? await createScratchUrl() : undefined;
-    const env = scratch ? { DATABASE_URL: scratch.url } : {};
+    const env = scratch ? scratch.env : {};
     const server = await serveQuietly(
       { ...env, CHATDB_BODY_LIMIT: '2048' },
       { dataDir: tempDir('chatdb-serve-') },
@@ -126,7 +126,7 @@ describe('chatdb serve', () => {
 describe('serve() closing under load, on kept-alive connections', () => {
   it('every request gets an answer (201, or 503 problem with Connection: close), never a reset', async () => {
     const scratch = onRealPostgres ? await createScratchUrl() : undefined;
-    const env = scratch ? { DATABASE_URL: scratch.url } : {};
+    const env = scratch ? scratch.env : {};
     const server = await serveQuietly(env, { dataDir: tempDir('chatdb-drain-') }, { migrate: true });
     const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
     try {

@@ -194,9 +194,15 @@ describe.runIf(onRealPostgres)('the database password', () => {
     const scratch = await createScratchUrl();
     // The server here trusts local connections, so any password is accepted; it must still never be printed.
     const password = 'Db-Pa55word-Never-Printed';
-    const u = new URL(scratch.url);
-    u.password = password;
-    const url = u.toString();
+    const withPassword = (raw: string) => {
+      const u = new URL(raw);
+      u.password = password;
+      return u.toString();
+    };
+    const url = withPassword(scratch.url);
+    // Through the pooler (TEST_POOLED_URL) migrations take the direct URL, as on Neon.
+    const env: Record<string, string> = { DATABASE_URL: url };
+    if (scratch.directUrl !== scratch.url) env.DATABASE_URL_UNPOOLED = withPassword(scratch.directUrl);
     const cwd = tempDir('chatdb-secret-');
     try {
       const outputs: string[] = [];
@@ -206,7 +212,7 @@ describe.runIf(onRealPostgres)('the database password', () => {
         ['status', '--json'],
         ['up', '--dry-run'],
       ]) {
-        const r = await chatdb(args, cwd, { DATABASE_URL: url });
+        const r = await chatdb(args, cwd, env);
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
         outputs.push(r.stdout, r.stderr);
       }
@@ -214,7 +220,7 @@ describe.runIf(onRealPostgres)('the database password', () => {
       expect(bad.code).not.toBe(0);
       outputs.push(bad.stdout, bad.stderr);
 
-      const server = await startServer({ cwd, env: { DATABASE_URL: url } });
+      const server = await startServer({ cwd, env });
       await fetch(`${server.url}/readyz`);
       await fetch(`${server.url}/users`, {
         method: 'POST',

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { directMigrationsUrl } from '../../config.js';
 import { SCOPES, type Scope } from '../../migrate/index.js';
 import { type AdoptReport, adoptBaseline } from '../../safety/adopt.js';
 import { SCRATCH_KINDS, type ScratchKind } from '../../safety/scratch.js';
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: BaselineFlags, cmd: Command) => {
       const config = configOf(cmd);
+      directMigrationsUrl(config); // a pooler URL stops here, before connecting
       const out = output(cmd);
       const report = await withMigrationDb(config, (db) => {
         out.progress(`database: ${db.target}`);

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { directMigrationsUrl } from '../../config.js';
 import { down, loadMigrations } from '../../migrate/index.js';
 import { configOf, output, withMigrationDb } from '../context.js';
 import { interruptible } from '../interrupt.js';
@@ -20,6 +21,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
     .action(async (opts: { steps?: number; to?: string }, cmd: Command) => {
       const config = configOf(cmd);
+      directMigrationsUrl(config); // a pooler URL stops here, before connecting
       const out = output(cmd);
       const migrations = loadMigrations(config.migrationsDir);
       const result = await interruptible(

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { directMigrationsUrl } from '../../config.js';
 import { init, loadMigrations, SCOPES, type Scope } from '../../migrate/index.js';
 import { configOf, output, withMigrationDb } from '../context.js';
 
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     )
     .action(async (opts: { scope: Scope }, cmd: Command) => {
       const config = configOf(cmd);
+      directMigrationsUrl(config); // a pooler URL stops here, before connecting
       const out = output(cmd);
       loadMigrations(config.migrationsDir); // a malformed file there fails before the database is opened
       const result = await withMigrationDb(

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Config } from '../../config.js';
+import { type Config, directMigrationsUrl } from '../../config.js';
 import type { Database } from '../../db/index.js';
 import { ChatDbError } from '../../errors.js';
 import { serve } from '../../http/serve.js';
@@ -22,7 +22,8 @@ export const prepareSchema =
         await init(target, { dir: config.migrationsDir, scope: 'all', log });
         await up(target, { dir: config.migrationsDir, log });
       };
-      const direct = config.migrationsUrl;
+      // On a server, a pooled migrations URL stops here (DATABASE_URL_UNPOOLED / DIRECT_URL wanted).
+      const direct = db.kind === 'pglite' ? config.migrationsUrl : directMigrationsUrl(config);
       if (db.kind !== 'pglite' && direct !== undefined && direct !== config.databaseUrl)
         await withMigrationDb(config, apply);
       else await apply(db);
@@ -61,6 +62,8 @@ export function register(program: Command): void {
         ...(opts.port === undefined ? {} : { port: opts.port }),
         ...(opts.host === undefined ? {} : { host: opts.host }),
       };
+      // Before connecting: --migrate over a pooler URL is refused whatever the serving URL does.
+      if (opts.migrate === true) directMigrationsUrl(config);
       const log = (l: string) => process.stdout.write(`${l}\n`);
       await serve({ config, prepare: prepareSchema(config, opts.migrate === true, log) });
     });

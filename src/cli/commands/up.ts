@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { directMigrationsUrl } from '../../config.js';
 import { loadMigrations, up } from '../../migrate/index.js';
 import { configOf, output, withMigrationDb } from '../context.js';
 import { interruptible } from '../interrupt.js';
@@ -23,6 +24,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
     .action(async (opts: UpFlags, cmd: Command) => {
       const config = configOf(cmd);
+      directMigrationsUrl(config); // a pooler URL stops here, before connecting
       const out = output(cmd);
       const migrations = loadMigrations(config.migrationsDir);
       const result = await interruptible(

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { directMigrationsUrl } from '../../config.js';
 import type { Database } from '../../db/index.js';
 import { openDatabase } from '../../db/index.js';
 import { requireMigrationsDir } from '../../safety/migrations-dir.js';
@@ -58,7 +59,7 @@ export function register(program: Command): void {
       const out = output(cmd);
       requireMigrationsDir(config.migrationsDir); // before opening anything
       // The embedded database is opened only when it exists: verify must not create one.
-      const url = config.migrationsUrl;
+      const url = directMigrationsUrl(config); // a pooler URL stops here, before connecting
       const exists = url !== undefined || existsSync(config.dataDir);
       let target: Database | undefined;
       if (exists) target = await openDatabase({ url, dataDir: config.dataDir, logger: (m) => out.warn(m) });
