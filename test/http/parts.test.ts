@@ -92,9 +92,16 @@ describe('PUT /chat/sessions/{id}/messages/{message_id}', () => {
     expectProblem(await put(s2, 'dup', { role: 'user', parts: text('two') }), 409);
     expectProblem(await put(theirs, 'dup', { role: 'user', parts: text('x') }), 404);
     expectProblem(await put(s1, 'n1', { role: 'user', parts: text('x'), parent_id: 'their-id' }), 404);
-    expect(await counts(t.s)).toEqual(before);
+    // A replace keeps its parent: another one is a conflict, not a move.
+    expect((await put(s1, 'dup-child', { role: 'assistant', parts: text('c') })).statusCode).toBe(201);
+    const moved = { role: 'assistant', parts: text('moved'), parent_id: null };
+    const countsAfter = await counts(t.s);
+    expectProblem(await put(s1, 'dup-child', moved), 409);
+    expect(await counts(t.s)).toEqual(countsAfter);
     expect(await ids(s2)).toEqual([]);
-    expect((await call('GET', `/chat/sessions/${s1}/messages`)).json().data[0].content).toBe('one');
+    const kept = (await call('GET', `/chat/sessions/${s1}/messages`)).json().data;
+    expect(kept.map((m: { content: string }) => m.content)).toEqual(['one', 'c']);
+    expect(countsAfter.messages).toBe(Number(before.messages) + 1);
     expect((await call('GET', `/chat/sessions/${s2}`)).json().leaf_message_id).toBeNull();
   });
 
