@@ -85,4 +85,29 @@ describe('OpenAPI responses cover what each route answers', () => {
     };
     expect(append.requestBody.description).toMatch(/CHATDB_BODY_LIMIT/);
   });
+
+  it('describes message parts (an object with a string type, more allowed) and statuses', () => {
+    type Schema = {
+      properties: Record<
+        string,
+        { description?: string; items?: Record<string, unknown>; anyOf?: unknown[] }
+      >;
+    };
+    const put = doc.paths['/chat/sessions/{id}/messages/{message_id}']?.put as unknown as {
+      requestBody: { content: { 'application/json': { schema: Schema } } };
+      responses: Record<string, { content: { 'application/json': { schema: Schema } } }>;
+    };
+    const body = put.requestBody.content['application/json'].schema;
+    const parts = body.properties.parts;
+    expect(parts?.items).toMatchObject({
+      type: 'object',
+      required: ['type'],
+      additionalProperties: true,
+      properties: { type: { type: 'string' } },
+    });
+    for (const t of ['text', 'reasoning', 'tool-<name>', 'dynamic-tool', 'toolCallId', 'source-url', 'file'])
+      expect(parts?.description).toContain(t);
+    const status = JSON.stringify(put.responses['201']?.content['application/json'].schema.properties.status);
+    for (const s of ['streaming', 'complete', 'aborted', 'error']) expect(status).toContain(s);
+  });
 });
