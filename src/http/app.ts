@@ -22,12 +22,16 @@ import { optionalBodies } from './openapi.js';
 import { authRoutes, DEFAULT_LOGIN_LIMIT, type LoginLimit } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { messagesRoutes } from './routes/messages.js';
+import { partsRoutes } from './routes/parts.js';
 import { sessionsRoutes } from './routes/sessions.js';
 import { DEFAULT_REGISTER_LIMIT, type RegisterLimit, usersRoutes } from './routes/users.js';
 import { ProblemSchema } from './schemas.js';
 import { validatorCompiler } from './validation.js';
 
 export { DEFAULT_BODY_LIMIT };
+
+/** The longest path parameter as sent: a 255-character message id, every character 4 UTF-8 bytes percent-encoded. */
+export const MAX_PARAM_LENGTH = 255 * 12;
 
 export interface AppOptions {
   readonly chat: ChatDb;
@@ -67,6 +71,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Fastify's two lines per request are off; logRequest writes one (see logging.ts).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
+    // A message id is up to 255 characters, each up to 12 once percent-encoded (4 UTF-8 bytes).
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     trustProxy: typeof trustProxy === 'object' ? [...trustProxy] : trustProxy === true,
     // Draining is answered below as a problem, not with Fastify's plain JSON 503.
     return503OnClosing: false,
@@ -163,6 +169,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authRoutes(chat, limit));
   await app.register(sessionsRoutes(chat));
   await app.register(messagesRoutes(chat));
+  await app.register(partsRoutes(chat));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (options.ownsChat) app.addHook('onClose', async () => chat.close());

@@ -69,7 +69,7 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'the JSON body is empty'],
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'malformed JSON body'],
   FST_ERR_BAD_URL: [400, 'the URL is not valid (bad percent-encoding)'],
-  FST_ERR_MAX_PARAM_LENGTH: [414, 'a path parameter is longer than 100 characters'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'a path parameter is longer than 3072 characters'],
   FST_ERR_ASYNC_CONSTRAINT: [400, 'the request does not match a route constraint'],
 };
 

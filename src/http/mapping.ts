@@ -22,6 +22,8 @@ export const sessionJson = (s: ChatSession) => ({
   created_at: s.createdAt.toISOString(),
   updated_at: s.updatedAt.toISOString(),
   last_message_at: s.lastMessageAt ? s.lastMessageAt.toISOString() : null,
+  leaf_message_id: s.leafMessageId,
+  active_stream_id: s.activeStreamId,
 });
 
 export const messageJson = (m: Message) => ({
@@ -41,4 +43,8 @@ export const messageJson = (m: Message) => ({
     metadata: c.metadata,
   })),
   created_at: m.createdAt.toISOString(),
+  parts: m.parts,
+  status: m.status,
+  parent_id: m.parentId,
+  updated_at: m.updatedAt.toISOString(),
 });

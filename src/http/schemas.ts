@@ -87,12 +87,43 @@ export const SessionSchema = Type.Object({
   created_at: Timestamp,
   updated_at: Timestamp,
   last_message_at: Type.Union([Timestamp, Type.Null()]),
+  leaf_message_id: Type.Union([Type.String(), Type.Null()], {
+    description: 'the last message of the active path (its id); null before the first message',
+  }),
+  active_stream_id: Type.Union([Type.String(), Type.Null()], {
+    description: 'the stream writing to the session (resumable streams), or null',
+  }),
 });
 
 export const SessionInput = Type.Object(
   {
     title: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
     metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+
+/** A message id: the client's (the AI SDK's) string, 1..255 visible characters. */
+const MessageId = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^[^\\p{Cc}\\s](?:[^\\p{Cc}]*[^\\p{Cc}\\s])?$',
+  description: "a message's id: 1..255 characters, no control characters, no space at either end",
+});
+
+/** `PATCH /chat/sessions/{id}`: the session fields, plus the leaf (switch branch) and the stream id. */
+export const SessionPatchInput = Type.Object(
+  {
+    ...SessionInput.properties,
+    leaf_message_id: Type.Optional({
+      ...MessageId,
+      description: 'switch branch: this message of the session becomes the leaf (404 if it is not one)',
+    }),
+    active_stream_id: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Null()], {
+        description: 'set (1..255 characters) or clear (null) the active stream id',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -132,8 +163,30 @@ const CitationSchema = Type.Object({
   metadata: Metadata,
 });
 
+const PART_TYPES =
+  "the AI SDK's UIMessage parts, stored as given and returned equal: `text` and `reasoning` ({ text }), " +
+  '`tool-<name>` and `dynamic-tool` ({ toolCallId, state, input?, output?, errorText? }; toolCallId required), ' +
+  '`file` ({ mediaType, url, filename? }), `source-url` ({ sourceId, url, title? }), `source-document` ' +
+  '({ sourceId, mediaType, title }), `data-<name>` ({ data }), `step-start`; other types pass as they are. ' +
+  "Source parts (and text-part citations) also become the message's citations.";
+
+const Part = Type.Object(
+  { type: Type.String({ minLength: 1, maxLength: 255 }) },
+  { additionalProperties: true, description: 'one part: a JSON object with a string `type`' },
+);
+
+/** A message's parts (input and output). */
+const Parts = Type.Array(Part, { description: PART_TYPES });
+
+const Status = Type.Union(
+  [Type.Literal('streaming'), Type.Literal('complete'), Type.Literal('aborted'), Type.Literal('error')],
+  {
+    description: '`streaming` while a reply is written (checkpoints), then `complete`, `aborted` or `error`',
+  },
+);
+
 export const MessageSchema = Type.Object({
-  id: Type.String(),
+  id: Type.String({ description: "the client's id, or a UUIDv7 chatdb chose on POST" }),
   session_id: Type.String(),
   seq: Type.Integer(),
   role: Type.String(),
@@ -142,16 +195,47 @@ export const MessageSchema = Type.Object({
   metadata: Metadata,
   citations: Type.Array(CitationSchema),
   created_at: Timestamp,
+  parts: Parts,
+  status: Status,
+  parent_id: Type.Union([Type.String(), Type.Null()], { description: 'the parent message; null for a root' }),
+  updated_at: Timestamp,
+});
+
+const Role = Type.Union([
+  Type.Literal('user'),
+  Type.Literal('assistant'),
+  Type.Literal('system'),
+  Type.Literal('tool'),
+]);
+
+/** `PUT /chat/sessions/{id}/messages/{message_id}`: a message saved by its id. */
+export const UpsertBody = Type.Object(
+  {
+    role: Role,
+    parts: Parts,
+    metadata: Type.Optional(Metadata),
+    parent_id: Type.Optional(
+      Type.Union([MessageId, Type.Null()], {
+        description:
+          "the parent's id (a message of this session); null makes a root; omitted: the session's leaf " +
+          '(a new message) or the stored parent (a replaced one); another parent than the stored one is 409',
+      }),
+    ),
+    status: Type.Optional(Status),
+  },
+  { additionalProperties: false },
+);
+
+export const MessageParams = Type.Object({ id: Type.String(), message_id: MessageId });
+
+export const SiblingsSchema = Type.Object({
+  data: Type.Array(MessageSchema, { description: 'the messages with the same parent, in seq order' }),
+  index: Type.Integer({ minimum: 0, description: "this message's position in data" }),
 });
 
 export const MessageInput = Type.Object(
   {
-    role: Type.Union([
-      Type.Literal('user'),
-      Type.Literal('assistant'),
-      Type.Literal('system'),
-      Type.Literal('tool'),
-    ]),
+    role: Role,
     content: Type.String(),
     selected_text: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     metadata: Type.Optional(Metadata),
@@ -219,9 +303,9 @@ const WHEN: Record<number, string> = {
   400: 'malformed JSON, a body, query or header failing validation, text containing NUL',
   401: 'no token, or an unknown, expired or revoked one (WWW-Authenticate: Bearer)',
   404: 'no such resource, or it belongs to another user',
-  409: 'the email is registered already, or an Idempotency-Key was used with another body',
+  409: 'the email is registered already, an Idempotency-Key was used with another body, or a message id is taken',
   413: 'the body is larger than the configured limit (CHATDB_BODY_LIMIT, default 1 MiB)',
-  414: 'a path parameter is longer than 100 characters',
+  414: 'a path parameter is longer than 3072 characters as sent (255 characters percent-encoded)',
   415: 'the body is not JSON, or is compressed (Content-Encoding)',
   429: 'too many requests',
   503: 'the database is not reachable, or the server is shutting down',

@@ -27,6 +27,7 @@ const VALID: Record<string, string> = {
   'post /auth/token': '{"email":"openapi@example.com","password":"wrong password"}',
   'post /chat/sessions/{id}/messages': '{"role":"user","content":"hi"}',
   'put /users/me/profile': '{}',
+  'put /chat/sessions/{id}/messages/{message_id}': '{"role":"user","parts":[{"type":"text","text":"hi"}]}',
 };
 
 describe('OpenAPI responses cover what each route answers', () => {
@@ -37,7 +38,7 @@ describe('OpenAPI responses cover what each route answers', () => {
         const where = `${method} ${path}`;
         const declared = Object.keys(op.responses).map(Number);
         expect(declared, where).toEqual(expect.arrayContaining(commonStatuses(path, method, op)));
-        const url = (id: string) => path.replace('{id}', id);
+        const url = (id: string) => path.replace('{id}', id).replace('{message_id}', 'openapi-message');
         const send = async (
           expected: number,
           o: { id?: string; headers?: Record<string, string>; payload?: string | Buffer; query?: string },
@@ -66,7 +67,7 @@ describe('OpenAPI responses cover what each route answers', () => {
             id: '00000000-0000-4000-8000-000000000000',
             ...(valid ? { headers: json, payload: valid } : {}),
           });
-          await send(414, { id: 'x'.repeat(101) });
+          await send(414, { id: 'x'.repeat(3073) });
           await send(400, { id: '%zz' });
         }
         if (op.parameters?.some((p) => p.in === 'query')) await send(400, { query: '?no_such_param=1' });
@@ -83,5 +84,30 @@ describe('OpenAPI responses cover what each route answers', () => {
       requestBody: { description?: string };
     };
     expect(append.requestBody.description).toMatch(/CHATDB_BODY_LIMIT/);
+  });
+
+  it('describes message parts (an object with a string type, more allowed) and statuses', () => {
+    type Schema = {
+      properties: Record<
+        string,
+        { description?: string; items?: Record<string, unknown>; anyOf?: unknown[] }
+      >;
+    };
+    const put = doc.paths['/chat/sessions/{id}/messages/{message_id}']?.put as unknown as {
+      requestBody: { content: { 'application/json': { schema: Schema } } };
+      responses: Record<string, { content: { 'application/json': { schema: Schema } } }>;
+    };
+    const body = put.requestBody.content['application/json'].schema;
+    const parts = body.properties.parts;
+    expect(parts?.items).toMatchObject({
+      type: 'object',
+      required: ['type'],
+      additionalProperties: true,
+      properties: { type: { type: 'string' } },
+    });
+    for (const t of ['text', 'reasoning', 'tool-<name>', 'dynamic-tool', 'toolCallId', 'source-url', 'file'])
+      expect(parts?.description).toContain(t);
+    const status = JSON.stringify(put.responses['201']?.content['application/json'].schema.properties.status);
+    for (const s of ['streaming', 'complete', 'aborted', 'error']) expect(status).toContain(s);
   });
 });

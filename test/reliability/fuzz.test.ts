@@ -139,7 +139,18 @@ describe('fuzzing every endpoint with bad input', () => {
       auth: true,
     },
     { method: 'POST', url: () => '/chat/sessions', fields: ['title', 'metadata'], auth: true },
-    { method: 'PATCH', url: () => `/chat/sessions/${session}`, fields: ['title', 'metadata'], auth: true },
+    {
+      method: 'PATCH',
+      url: () => `/chat/sessions/${session}`,
+      fields: ['title', 'metadata', 'leaf_message_id', 'active_stream_id'],
+      auth: true,
+    },
+    {
+      method: 'PUT',
+      url: () => `/chat/sessions/${session}/messages/fuzz-message`,
+      fields: ['role', 'parts', 'metadata', 'parent_id', 'status'],
+      auth: true,
+    },
     {
       method: 'POST',
       url: () => `/chat/sessions/${session}/messages`,
@@ -164,6 +175,42 @@ describe('fuzzing every endpoint with bad input', () => {
     });
   }
 
+  it("PUT /chat/sessions/{id}/messages/{message_id}: parts that look like the AI SDK's", async () => {
+    const type = fc.oneof(
+      fc.constantFrom('text', 'reasoning', 'tool-search', 'dynamic-tool', 'source-url', 'file', 'data-x'),
+      nasty.map((x) => x.slice(0, 300)),
+      fc.jsonValue({ maxDepth: 1 }),
+    );
+    const key = fc.constantFrom('text', 'toolCallId', 'state', 'input', 'output', 'url', 'sourceId', 'data');
+    const part = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.tuple(type, fc.dictionary(key, value)).map(([t, rest]) => ({ ...rest, type: t })),
+      },
+      value,
+    );
+    const body = fc.record(
+      {
+        role: fc.constantFrom('user', 'assistant', 'tool', 'nobody'),
+        parts: fc.array(part, { maxLength: 4 }),
+        parent_id: fc.oneof(fc.constant(null), fc.string({ maxLength: 5 }), value),
+        status: fc.oneof(fc.constantFrom('streaming', 'complete', 'aborted', 'error'), value),
+      },
+      { requiredKeys: ['role', 'parts'] },
+    );
+    await fc.assert(
+      fc.asyncProperty(body, fc.string({ minLength: 1, maxLength: 8 }), async (b, id) => {
+        await check({
+          method: 'PUT',
+          url: `/chat/sessions/${session}/messages/${pct(id)}`,
+          headers: { ...auth, 'content-type': 'application/json' },
+          payload: json(b),
+        });
+      }),
+      { numRuns: RUNS * 2 },
+    );
+  });
+
   it('query strings, path ids and headers', async () => {
     const text = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 300 }),
@@ -186,6 +233,11 @@ describe('fuzzing every endpoint with bad input', () => {
         method: method as 'GET',
         url: `/chat/sessions/${pct(id)}${method === 'POST' ? '/messages' : ''}`,
         payload: method === 'GET' || method === 'DELETE' ? undefined : { role: 'user', content: 'x' },
+      })),
+      fc.tuple(text, fc.constantFrom('GET', 'PUT')).map(([id, method]) => ({
+        method: method as 'GET',
+        url: `/chat/sessions/${session}/messages/${pct(id)}${method === 'GET' ? '/siblings' : ''}`,
+        payload: method === 'GET' ? undefined : { role: 'user', parts: [{ type: 'text', text: 'x' }] },
       })),
       text.map((key) => ({
         method: 'POST' as const,

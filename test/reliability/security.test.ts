@@ -79,6 +79,20 @@ describe('security', () => {
     },
     { method: 'GET', url: `/chat/sessions/${sid}/messages?limit=100` },
     { method: 'GET', url: `/chat/sessions/${sid}/messages?before_seq=5` },
+    {
+      method: 'PUT',
+      url: `/chat/sessions/${sid}/messages/alice-m1`,
+      payload: { role: 'user', parts: [{ type: 'text', text: 'overwrite' }] },
+    },
+    {
+      method: 'PUT',
+      url: `/chat/sessions/${sid}/messages/intruder-m`,
+      payload: { role: 'user', parts: [{ type: 'text', text: 'intrusion' }], parent_id: 'alice-m1' },
+    },
+    { method: 'GET', url: `/chat/sessions/${sid}/messages/alice-m1/siblings` },
+    { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { leaf_message_id: 'alice-m1' } },
+    { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { active_stream_id: 'hijack' } },
+    { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { active_stream_id: null } },
     { method: 'GET', url: '/chat/search?q=zebra' },
     { method: 'DELETE', url: `/chat/sessions/${sid}` },
     { method: 'POST', url: '/auth/logout' },
@@ -116,17 +130,48 @@ describe('security', () => {
       ),
     );
     expect(first.statusCode).toBe(201);
+    const saved = await app.inject({
+      method: 'PUT',
+      url: `/chat/sessions/${sid}/messages/alice-m1`,
+      headers: a.h,
+      payload: { role: 'assistant', parts: [{ type: 'text', text: 'an answer' }] },
+    });
+    expect(saved.statusCode).toBe(201);
+    const stream = { active_stream_id: 'alice-stream' };
+    await app.inject({ method: 'PATCH', url: `/chat/sessions/${sid}`, headers: a.h, payload: stream });
     const before = await dataOf(a.id);
 
-    for (const r of protectedRoutes(sid).filter((r) => String(r.url).includes(sid))) {
+    // Alice's message ids named from Bob's own session: 404 too, and nothing of hers moves.
+    const own = json(await app.inject({ method: 'POST', url: '/chat/sessions', headers: b.h, payload: {} }))
+      .id as string;
+    const text = [{ type: 'text', text: 'x' }];
+    const foreignIds: InjectOptions[] = [
+      {
+        method: 'PUT',
+        url: `/chat/sessions/${own}/messages/bob-m1`,
+        payload: { role: 'user', parts: text, parent_id: 'alice-m1' },
+      },
+      { method: 'GET', url: `/chat/sessions/${own}/messages/alice-m1/siblings` },
+      { method: 'PATCH', url: `/chat/sessions/${own}`, payload: { leaf_message_id: 'alice-m1' } },
+    ];
+    for (const r of [...protectedRoutes(sid).filter((r) => String(r.url).includes(sid)), ...foreignIds]) {
       const res = await app.inject(withAuth(r, b.h));
       expect(res.statusCode, `${r.method} ${r.url}`).toBe(404);
       expect(res.headers['content-type']).toMatch(/problem\+json/);
     }
     const list = await app.inject({ method: 'GET', url: '/chat/sessions', headers: b.h });
-    expect(json(list).data).toEqual([]);
+    expect(json(list).data.map((x: { id: string }) => x.id)).toEqual([own]);
     const search = await app.inject({ method: 'GET', url: '/chat/search?q=zebra', headers: b.h });
     expect(json(search).data).toEqual([]);
+    // Ids are per user: the same id in Bob's own session is a message of his, never Alice's.
+    const same = await app.inject({
+      method: 'PUT',
+      url: `/chat/sessions/${own}/messages/alice-m1`,
+      headers: b.h,
+      payload: { role: 'user', parts: text },
+    });
+    expect(same.statusCode).toBe(201);
+    expect(json(same).session_id).toBe(own);
     expect(await dataOf(a.id)).toBe(before);
   });
 

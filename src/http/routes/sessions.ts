@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ChatDb } from '../../store/chatdb.js';
+import * as v from '../../store/validate.js';
 import { requireUser } from '../auth.js';
 import { sessionJson } from '../mapping.js';
 import {
@@ -9,12 +10,13 @@ import {
   SessionList,
   SessionListQuery,
   SessionParams,
+  SessionPatchInput,
   SessionSchema,
 } from '../schemas.js';
 
 const common = { tags: ['sessions'], security: [{ bearer: [] }] };
 
-/** /chat/sessions: create, list (keyset), get, patch (metadata merged), delete. */
+/** /chat/sessions: create, list (keyset), get, patch (metadata merged, branch, stream id), delete. */
 export const sessionsRoutes =
   (chat: ChatDb): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -71,13 +73,21 @@ export const sessionsRoutes =
         schema: {
           ...common,
           params: SessionParams,
-          body: SessionInput,
+          body: SessionPatchInput,
           response: { 200: SessionSchema, ...errors(400, 401, 404, 413, 415) },
         },
       },
       async (req) => {
         const b = req.body;
-        const s = await chat.sessions.update(req.user.id, req.params.id, {
+        const { id } = req.params;
+        const user = req.user.id;
+        // Three library calls: metadata (the one input the schema cannot fully check) is checked
+        // first, then the branch switch (the one that can be 404), so a refused PATCH writes nothing.
+        if (b.metadata !== undefined) v.metadata('metadata', b.metadata);
+        if (b.leaf_message_id !== undefined) await chat.messages.switchBranch(user, id, b.leaf_message_id);
+        if (b.active_stream_id !== undefined)
+          await chat.messages.setActiveStream(user, id, b.active_stream_id);
+        const s = await chat.sessions.update(user, id, {
           ...(b.title === undefined ? {} : { title: b.title }),
           ...(b.metadata === undefined ? {} : { metadata: b.metadata as never }),
         });
