@@ -2,6 +2,7 @@
 import {
   AIMessage,
   type BaseMessage,
+  ChatMessage,
   HumanMessage,
   SystemMessage,
   ToolMessage,
@@ -92,6 +93,21 @@ describe('ChatDbMessageHistory', () => {
     await h.clear();
     await h.clear();
     expect(await h.getMessages()).toEqual([]);
+  });
+
+  it('messages written without LangChain (append) come back as their text under their role', async () => {
+    const { h, userId, sessionId } = await history();
+    await fx.chat.messages.append(userId, sessionId, { role: 'user', content: 'plain question' });
+    await fx.chat.messages.append(userId, sessionId, { role: 'tool', content: '{"ok":true}' });
+    await h.addAIMessage('from LangChain');
+    const back = await h.getMessages();
+    expect(back.map((m) => [m.type, m.content])).toEqual([
+      ['human', 'plain question'],
+      ['generic', '{"ok":true}'],
+      ['ai', 'from LangChain'],
+    ]);
+    const tool = back[1];
+    expect(ChatMessage.isInstance(tool) ? tool.role : tool?.type).toBe('tool');
   });
 
   it('another user cannot read or write the session: not_found', async () => {
