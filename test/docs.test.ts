@@ -12,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/index.js';
 import { buildApp } from '../src/http/app.js';
 import * as entry from '../src/index.js';
+import * as aiSdkEntry from '../src/integrations/ai-sdk.js';
+import * as langchainEntry from '../src/integrations/langchain.js';
 import { init } from '../src/migrate/index.js';
 import { createChatDb } from '../src/store/chatdb.js';
 import { childEnv, TSX, tempDir } from './helpers/cli.js';
@@ -19,6 +21,13 @@ import { createScratchUrl, onRealPostgres } from './helpers/db.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ENTRY = join(ROOT, 'src/index.ts');
+/** The package's entry points (package.json `exports`) and the source module each is built from. */
+const ENTRIES: Record<string, { file: string; exports: object }> = {
+  chatdb: { file: './src/index.js', exports: entry },
+  'chatdb/ai-sdk': { file: './src/integrations/ai-sdk.js', exports: aiSdkEntry },
+  'chatdb/langchain': { file: './src/integrations/langchain.js', exports: langchainEntry },
+};
+const FROM_CHATDB = /from\s+'(chatdb(?:\/[\w-]+)?)'/g;
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`)].filter((f) =>
   f.endsWith('.md'),
 );
@@ -48,17 +57,20 @@ function codeBlocks(file: string): Block[] {
 const blocks = DOCS.flatMap(codeBlocks);
 const tsBlocks = blocks.filter((b) => b.lang === 'ts' || b.lang === 'typescript');
 
-/** `import { a, type B } from 'chatdb'` (and `import type { … }`): the names, type-only or not. */
-function chatdbImports(code: string): { name: string; typeOnly: boolean }[] {
-  const out: { name: string; typeOnly: boolean }[] = [];
-  for (const m of code.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s*from\s*['"]chatdb['"]/g))
+/**
+ * `import { a, type B } from 'chatdb'` (and `import type { … }`, and the `chatdb/…` entry points):
+ * the names, type-only or not, and the entry point.
+ */
+function chatdbImports(code: string): { name: string; typeOnly: boolean; from: string }[] {
+  const out: { name: string; typeOnly: boolean; from: string }[] = [];
+  for (const m of code.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s*from\s*['"](chatdb(?:\/[\w-]+)?)['"]/g))
     for (const raw of (m[2] ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean)) {
       const inlineType = raw.startsWith('type ');
       const name = (inlineType ? raw.slice(5) : raw).split(/\s+as\s+/)[0]?.trim() ?? '';
-      out.push({ name, typeOnly: Boolean(m[1]) || inlineType });
+      out.push({ name, typeOnly: Boolean(m[1]) || inlineType, from: m[3] ?? '' });
     }
   return out;
 }
@@ -80,7 +92,13 @@ function importProblems(list: readonly Block[]): string[] {
   const files = new Map(
     list.map((b, i) => [
       join(ROOT, `__doc_block_${i}.ts`),
-      { block: b, text: b.code.replace(/from\s+'chatdb'/g, "from './src/index.js'") },
+      {
+        block: b,
+        // An unknown `chatdb/…` entry stays as written, and fails to resolve.
+        text: b.code.replace(FROM_CHATDB, (all, spec: string) =>
+          ENTRIES[spec] ? `from '${ENTRIES[spec].file}'` : all,
+        ),
+      },
     ]),
   );
   const options: ts.CompilerOptions = {
@@ -138,13 +156,16 @@ describe('the docs import only what chatdb exports', () => {
     const names = blocks.flatMap((b) => chatdbImports(b.code)).map((i) => i.name);
     for (const name of ['openChatDb', 'isChatDbError', 'openDatabase', 'init', 'up', 'status'])
       expect(names).toContain(name);
+    for (const name of ['loadUIMessages', 'saveUIMessages', 'ChatDbMessageHistory'])
+      expect(names).toContain(name);
   });
 
   it.each(blocks.flatMap((b) => chatdbImports(b.code).map((i) => ({ ...i, where: `${b.file}:${b.line}` }))))(
-    '$where imports $name from chatdb',
-    ({ name, typeOnly }) => {
+    '$where imports $name from $from',
+    ({ name, typeOnly, from }) => {
+      expect(Object.keys(ENTRIES)).toContain(from);
       // Values must be there at run time; type names are checked by the compiler below.
-      if (!typeOnly) expect(Object.keys(entry)).toContain(name);
+      if (!typeOnly) expect(Object.keys(ENTRIES[from]?.exports ?? {})).toContain(name);
     },
   );
 
@@ -155,6 +176,11 @@ describe('the docs import only what chatdb exports', () => {
     expect(importProblems([bad])).toEqual([
       expect.stringMatching(/^x\.md:1: .*no exported member .*nope/),
       expect.stringMatching(/^x\.md:1: .*no exported member .*Nada/),
+    ]);
+    const code = "import { loadUIMessages, nope } from 'chatdb/ai-sdk';\nimport { x } from 'chatdb/nope';";
+    expect(importProblems([{ ...bad, code }])).toEqual([
+      expect.stringMatching(/^x\.md:1: .*no exported member .*nope/),
+      expect.stringMatching(/^x\.md:1: Cannot find module 'chatdb\/nope'/),
     ]);
   });
 });
