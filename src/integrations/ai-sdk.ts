@@ -74,14 +74,16 @@ export async function saveUIMessages<M extends UIMessage = UIMessage>(
     throw new ChatDbError('invalid_input', 'messages: must be an array', {
       details: [{ path: 'messages', message: 'must be an array' }],
     });
+  // Only the last message is the one being saved; the others keep the status they have (an
+  // earlier reply that was aborted stays aborted when the next turn saves the whole list).
   const inputs = messages.map((m, i) =>
-    toUpsertInput(m, i, i === messages.length - 1 ? (status ?? 'complete') : 'complete'),
+    toUpsertInput(m, i, i === messages.length - 1 ? (status ?? 'complete') : undefined),
   );
   const saved = await chat.messages.saveMany(userId, sessionId, inputs);
   return saved.map((r) => r.message);
 }
 
-function toUpsertInput(m: UIMessage, i: number, status: MessageStatus): UpsertInput {
+function toUpsertInput(m: UIMessage, i: number, status: MessageStatus | undefined): UpsertInput {
   const meta = m.metadata;
   if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta)))
     throw new ChatDbError('invalid_input', `messages[${i}].metadata: must be an object`, {
@@ -93,7 +95,7 @@ function toUpsertInput(m: UIMessage, i: number, status: MessageStatus): UpsertIn
     // The store checks every part (a JSON object with a string type, tool parts with toolCallId, …).
     parts: m.parts as unknown as MessagePart[],
     ...(meta === undefined ? {} : { metadata: meta as JsonObject }),
-    status,
+    ...(status === undefined ? {} : { status }),
   };
 }
 

@@ -145,7 +145,7 @@ export function createMessages(sql: Sql): MessagesModule {
       if (!Array.isArray(messages)) throw invalidInput('messages', 'must be an array');
       if (messages.length > MAX_SAVE_MANY)
         throw invalidInput('messages', `at most ${MAX_SAVE_MANY} messages`);
-      const list = messages.map((m, i) => checkUpsert(m, `messages[${i}]`));
+      const list = messages.map((m, i) => checkUpsert(m, `messages[${i}]`, true));
       for (const [i, m] of list.entries()) {
         const before = i === 0 ? options.parentId : list[i - 1]?.clientId;
         if (m.parentId !== undefined && (i > 0 || options.parentId !== undefined) && m.parentId !== before)

@@ -27,8 +27,14 @@ export function clientId(path: string, value: unknown): string {
   return v.text(path, value, 255, 1);
 }
 
+/** A message's status; not given: complete. */
 export function status(value: unknown): MessageStatus {
-  if (value === undefined) return 'complete';
+  return optionalStatus(value) ?? 'complete';
+}
+
+/** A message's status, or undefined when not given. */
+export function optionalStatus(value: unknown): MessageStatus | undefined {
+  if (value === undefined) return undefined;
   if (!STATUSES.includes(value as MessageStatus))
     throw invalidInput('status', `must be one of ${STATUSES.join(', ')}`);
   return value as MessageStatus;

@@ -304,7 +304,8 @@ export interface MessagesModule {
   upsert(userId: string, sessionId: string, input: UpsertInput): Promise<UpsertResult>;
   /**
    * Saves a path in one transaction: each message's parent is the one before it, the first is a
-   * root (or `parentId`), the last becomes the leaf. Saving the same list again changes nothing.
+   * root (or `parentId`), the last becomes the leaf. Saving the same list again changes nothing; a
+   * message given without a status keeps its stored one (a new one is complete).
    */
   saveMany(
     userId: string,

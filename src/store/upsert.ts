@@ -22,7 +22,8 @@ interface Checked {
   readonly role: Role;
   readonly parts: MessagePart[];
   readonly metadata: JsonObject;
-  readonly status: MessageStatus;
+  /** undefined: not given, in a `saveMany`: a stored message keeps its status, a new one is complete. */
+  readonly status: MessageStatus | undefined;
   readonly content: string;
   readonly citations: v.NormalizedCitation[];
   /** undefined: not given; null: a root; else the parent's client id. */
@@ -31,8 +32,13 @@ interface Checked {
 
 const UPSERT_KEYS = ['id', 'role', 'parts', 'metadata', 'status', 'parentId'];
 
-/** Checks one message of an upsert (at `path`, for the messages of a list). */
-export function checkUpsert(raw: unknown, path = 'message'): Checked {
+/**
+ * Checks one message of an upsert (at `path`, for the messages of a list). A message saved alone
+ * without a status is `complete` (its final save); in a list (`keepStatus`), one without a status
+ * keeps the stored one: the history a client sends back again (the AI SDK's UIMessage has no
+ * status) must not turn an aborted reply into a complete one.
+ */
+export function checkUpsert(raw: unknown, path = 'message', keepStatus = false): Checked {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw invalidInput(path, 'must be an object');
   v.knownKeys(raw, UPSERT_KEYS, path === 'message' ? undefined : path);
@@ -43,7 +49,7 @@ export function checkUpsert(raw: unknown, path = 'message'): Checked {
     role: v.role(input.role),
     parts: list,
     metadata: input.metadata === undefined ? {} : v.metadata('metadata', input.metadata),
-    status: parts.status(input.status),
+    status: keepStatus ? parts.optionalStatus(input.status) : parts.status(input.status),
     content: parts.contentOf(list),
     citations: parts.citationsOf(list),
     parentId:
@@ -64,7 +70,7 @@ const LOCK_SQL = `SELECT id, user_id::text AS owner, leaf_message_id::text AS le
  */
 const FIND_SQL = `
 SELECT x.i, m.id::text AS id, m.session_id::text AS session_id, m.role, m.parent_id::text AS parent_id,
-       (m.parts = x.parts AND m.metadata = x.metadata AND m.status = x.status) AS same_all,
+       (m.parts = x.parts AND m.metadata = x.metadata AND m.status = coalesce(x.status, m.status)) AS same_all,
        (m.parts = x.parts) AS same_parts
 FROM jsonb_to_recordset($2::jsonb) AS x(i int, client_id text, parts jsonb, metadata jsonb, status text)
 JOIN messages m ON m.user_id = $1 AND m.client_id = x.client_id`;
@@ -101,7 +107,7 @@ SELECT id FROM ins`;
 /** A replaced message: its columns, and its citations dropped (they are inserted again next). */
 const REPLACE_SQL = `
 WITH upd AS (
-  UPDATE messages SET parts = $2::jsonb, metadata = $3::jsonb, status = $4::text, content = $5::text
+  UPDATE messages SET parts = $2::jsonb, metadata = $3::jsonb, status = coalesce($4::text, status), content = $5::text
   WHERE id = $1::uuid RETURNING id
 )
 DELETE FROM message_citations c WHERE $6::boolean AND c.message_id = $1::uuid`;
@@ -155,7 +161,7 @@ export async function savePath(
       client_id: m.clientId,
       parts: m.parts,
       metadata: m.metadata,
-      status: m.status,
+      status: m.status ?? null,
     }));
     const found = new Map<number, Found>();
     for (const row of (await tx.query<Row>(FIND_SQL, [ownerKey, JSON.stringify(probe)], 'session')).rows)
@@ -204,7 +210,7 @@ export async function savePath(
               old.id,
               JSON.stringify(m.parts),
               JSON.stringify(m.metadata),
-              m.status,
+              m.status ?? null,
               m.content,
               !old.sameParts,
             ],
@@ -229,7 +235,7 @@ export async function savePath(
             JSON.stringify(m.metadata),
             m.clientId,
             JSON.stringify(m.parts),
-            m.status,
+            m.status ?? 'complete',
             parentOf,
             JSON.stringify(m.citations),
           ],

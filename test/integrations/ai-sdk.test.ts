@@ -201,6 +201,21 @@ describe('chatdb/ai-sdk', () => {
     ]);
     expect(path[1]?.content).toBe('Once upon a time');
     expect(await loadUIMessages(fx.chat, ref)).toEqual(client);
+
+    // The next turn saves the whole list again: the stopped reply stays aborted.
+    await turn(
+      ref,
+      [...client, user('q2', 'Go on.')],
+      [[...textChunks('t2', 'And then...'), finish()]],
+      'a2',
+    );
+    const next = (await fx.chat.messages.activePath(ref.userId, ref.sessionId)).data;
+    expect(next.map((m) => [m.id, m.status])).toEqual([
+      ['q1', 'complete'],
+      ['a1', 'aborted'],
+      ['q2', 'complete'],
+      ['a2', 'complete'],
+    ]);
   });
 
   it('a streaming checkpoint, then the final save; a regenerate becomes a sibling; an edit another branch', async () => {
