@@ -29,7 +29,7 @@ type Copy = 'pg_dump | psql' | 'pg_dump -Fc | pg_restore';
 const COPIES: readonly Copy[] = ['pg_dump | psql', 'pg_dump -Fc | pg_restore'];
 
 /** A user's own migration on top of the baseline, full of expressions a restore reparses. */
-const USER_FILE = '20260301000000_notes.sql';
+const USER_FILE = '20270301000000_notes.sql';
 const USER = sql(
   `CREATE DOMAIN percent AS int CHECK (VALUE BETWEEN 0 AND 100 AND VALUE <> 50);
 CREATE TABLE notes (
@@ -48,7 +48,7 @@ CREATE POLICY notes_good ON notes USING (stars BETWEEN 1 AND 5 AND lang = 'en');
   'DROP POLICY notes_good ON notes;\nDROP FUNCTION is_good(int);\nDROP VIEW good_notes;\nDROP TABLE notes;\nDROP DOMAIN percent;',
 );
 const PENDING = {
-  '20260401000000_tz.sql': sql('ALTER TABLE users ADD COLUMN tz text;', 'ALTER TABLE users DROP COLUMN tz;'),
+  '20270401000000_tz.sql': sql('ALTER TABLE users ADD COLUMN tz text;', 'ALTER TABLE users DROP COLUMN tz;'),
 };
 
 const dbs: { drop(): Promise<void> }[] = [];
@@ -134,7 +134,7 @@ describe.runIf(onRealPostgres && tools)('comparing schemas after a dump and rest
       expect(await dumpSchema(copy.db)).toBe(await dumpSchema(src.db));
       const r = await adoptBaseline({
         dir: dirWith(src.dir, {}),
-        to: '20260301000000',
+        to: '20270301000000',
         target: copy.db,
         targetUrl: copy.url,
       });
@@ -157,7 +157,7 @@ describe.runIf(onRealPostgres && tools)('comparing schemas after a dump and rest
         expect(r.drift).toBe('');
         expect(r.failure).toBeUndefined();
         expect(r.ok).toBe(true);
-        expect(r.replayed).toBe(4);
+        expect(r.replayed).toBe(readdirSync(src.dir).filter((f) => f.endsWith('.sql')).length);
       });
 
   it('still finds a real difference after a restore: a CHECK bound, an index, a default', async () => {
