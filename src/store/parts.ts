@@ -123,17 +123,51 @@ const pick = (part: MessagePart, keys: readonly string[]): JsonObject => {
   return out;
 };
 
+/** The citation of one `text` part citation (`{ source, citedText?, startIndex?, endIndex? }`). */
+function textCitation(p: string, c: unknown): Omit<v.NormalizedCitation, 'citation_index'> {
+  const source = c !== null && typeof c === 'object' ? (c as JsonObject).source : undefined;
+  if (source === null || typeof source !== 'object' || Array.isArray(source))
+    throw invalidInput(`${p}.source`, 'must be an object (a source-url or source-document source)');
+  const src = source as MessagePart;
+  const url = src.sourceType === 'url';
+  const cited = (c as JsonObject).citedText;
+  const metadata: JsonObject = {
+    type: 'text-citation',
+    ...pick(src, ['sourceType', 'title', 'mediaType', 'filename']),
+  };
+  if (typeof src.id === 'string') metadata.sourceId = src.id;
+  for (const k of ['startIndex', 'endIndex'] as const) {
+    const n = (c as JsonObject)[k];
+    if (typeof n === 'number') metadata[k] = n;
+  }
+  return {
+    document_id: url ? v.documentId(`${p}.source.url`, src.url) : v.documentId(`${p}.source.id`, src.id),
+    chunk_id: null,
+    score: null,
+    excerpt: cited === undefined ? null : v.optionalText(`${p}.citedText`, cited, v.LIMITS.excerpt),
+    metadata,
+  };
+}
+
 /**
- * The citations of a message's source parts, in order: a `source-url` cites its url, a
- * `source-document` its sourceId; the other fields (type, sourceId, title, mediaType, filename)
- * go into the citation's metadata. The parts themselves keep everything.
+ * The citations of a message, in the order of its parts: a `source-url` cites its url, a
+ * `source-document` its sourceId (the other fields, type, sourceId, title, mediaType, filename, go
+ * into the citation's metadata), and each of a `text` part's `citations` (the AI SDK's
+ * `{ source, citedText?, startIndex?, endIndex? }`) cites its source's url or id, with the cited
+ * passage as the excerpt. The parts themselves keep everything.
  */
 export function citationsOf(list: readonly MessagePart[]): v.NormalizedCitation[] {
   const out: v.NormalizedCitation[] = [];
   for (const [i, part] of list.entries()) {
+    const p = `parts[${i}]`;
+    if (part.type === 'text' && part.citations !== undefined) {
+      if (!Array.isArray(part.citations)) throw invalidInput(`${p}.citations`, 'must be an array');
+      for (const [k, c] of part.citations.entries())
+        out.push({ citation_index: out.length + 1, ...textCitation(`${p}.citations[${k}]`, c) });
+      continue;
+    }
     const url = part.type === 'source-url';
     if (!url && part.type !== 'source-document') continue;
-    const p = `parts[${i}]`;
     out.push({
       citation_index: out.length + 1,
       document_id: url ? v.documentId(`${p}.url`, part.url) : v.documentId(`${p}.sourceId`, part.sourceId),
@@ -144,6 +178,6 @@ export function citationsOf(list: readonly MessagePart[]): v.NormalizedCitation[
     });
   }
   if (out.length > v.LIMITS.citationsPerMessage)
-    throw invalidInput('parts', `at most ${v.LIMITS.citationsPerMessage} source parts per message`);
+    throw invalidInput('parts', `at most ${v.LIMITS.citationsPerMessage} citations per message`);
   return out;
 }

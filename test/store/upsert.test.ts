@@ -131,6 +131,62 @@ describe('messages.upsert', () => {
     expect(await count(fx.db, 'message_citations', 'user_id = $1', [user])).toBe(1);
   });
 
+  it("a text part's citations become citations too, in the order of the parts", async () => {
+    const { user, id } = await newSession();
+    const parts: MessagePart[] = [
+      { type: 'source-url', sourceId: 's1', url: 'https://example.com/a' },
+      {
+        type: 'text',
+        text: 'DDS is the middleware.',
+        citations: [
+          {
+            source: {
+              type: 'source',
+              sourceType: 'document',
+              id: 'module-1',
+              mediaType: 'text/markdown',
+              title: 'M1',
+            },
+            citedText: 'ROS 2 uses DDS',
+            startIndex: 0,
+            endIndex: 3,
+          },
+          { source: { type: 'source', sourceType: 'url', id: 'u1', url: 'https://example.com/b' } },
+        ],
+      },
+    ];
+    const saved = await fx.chat.messages.upsert(user, id, { id: 'tc', role: 'assistant', parts });
+    expect(saved.message.parts).toEqual(parts);
+    expect(
+      saved.message.citations.map((c) => [c.citationIndex, c.documentId, c.excerpt, c.metadata]),
+    ).toEqual([
+      [1, 'https://example.com/a', null, { type: 'source-url', sourceId: 's1' }],
+      [
+        2,
+        'module-1',
+        'ROS 2 uses DDS',
+        {
+          type: 'text-citation',
+          sourceType: 'document',
+          title: 'M1',
+          mediaType: 'text/markdown',
+          sourceId: 'module-1',
+          startIndex: 0,
+          endIndex: 3,
+        },
+      ],
+      [3, 'https://example.com/b', null, { type: 'text-citation', sourceType: 'url', sourceId: 'u1' }],
+    ]);
+    // A citation without a source is refused, and nothing is written.
+    const bad = fx.chat.messages.upsert(user, id, {
+      id: 'tc2',
+      role: 'assistant',
+      parts: [{ type: 'text', text: 'x', citations: [{ citedText: 'y' }] }],
+    });
+    await expect(bad).rejects.toMatchObject({ code: 'invalid_input' });
+    expect(await count(fx.db, 'messages', 'user_id = $1', [user])).toBe(1);
+  });
+
   it('the same id again replaces parts, metadata, status; the same content again changes nothing', async () => {
     const { user, id } = await newSession();
     const first = await fx.chat.messages.upsert(user, id, {
