@@ -1,5 +1,9 @@
+import type { Command } from 'commander';
+import { directMigrationsUrl } from '../config.js';
+import type { Database } from '../db/index.js';
 import { isChatDbError } from '../errors.js';
-import { jsonError } from './context.js';
+import { loadMigrations, type MigrateOptions } from '../migrate/index.js';
+import { configOf, jsonError, type Output, output, withMigrationDb } from './context.js';
 
 /** Signals that stop a migration run cleanly (see `interruptible`). */
 export const RUN_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -62,4 +66,39 @@ export async function interruptible<T>(
     exit(received, `${what}; locks released, database closed`);
     return never;
   }
+}
+
+/**
+ * What `up`, `down` and `redo` share: the config, a pooler URL refused before connecting, the files
+ * parsed before opening the database, the migrations database opened and closed, the run made
+ * interruptible. `run` gets the database and the options every run takes (dir, files, log, warn,
+ * signal).
+ */
+export async function runMigrationCommand<T>(
+  cmd: Command,
+  run: (db: Database, options: MigrateOptions) => Promise<T>,
+): Promise<{ result: T; out: Output }> {
+  const config = configOf(cmd);
+  directMigrationsUrl(config); // a pooler URL stops here, before connecting
+  const out = output(cmd);
+  const migrations = loadMigrations(config.migrationsDir);
+  const result = await interruptible(
+    (signal) =>
+      withMigrationDb(
+        config,
+        (db) => {
+          out.progress(`database: ${db.target}`);
+          return run(db, {
+            dir: config.migrationsDir,
+            migrations,
+            log: out.progress,
+            warn: out.warn,
+            signal,
+          });
+        },
+        out,
+      ),
+    { json: out.json },
+  );
+  return { result, out };
 }

@@ -1,8 +1,6 @@
 import { type Command, Option } from 'commander';
-import { directMigrationsUrl } from '../../config.js';
-import { down, loadMigrations } from '../../migrate/index.js';
-import { configOf, output, withMigrationDb } from '../context.js';
-import { interruptible } from '../interrupt.js';
+import { down } from '../../migrate/index.js';
+import { runMigrationCommand } from '../interrupt.js';
 import { migrationVersionOrZero, wholeNumber } from '../options.js';
 
 /** `chatdb down [--steps N | --to VERSION]`: roll back applied migrations. */
@@ -20,29 +18,12 @@ export function register(program: Command): void {
     )
     .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
     .action(async (opts: { steps?: number; to?: string }, cmd: Command) => {
-      const config = configOf(cmd);
-      directMigrationsUrl(config); // a pooler URL stops here, before connecting
-      const out = output(cmd);
-      const migrations = loadMigrations(config.migrationsDir);
-      const result = await interruptible(
-        (signal) =>
-          withMigrationDb(
-            config,
-            (db) => {
-              out.progress(`database: ${db.target}`);
-              return down(db, {
-                dir: config.migrationsDir,
-                migrations,
-                log: out.progress,
-                warn: out.warn,
-                signal,
-                ...(opts.steps === undefined ? {} : { steps: opts.steps }),
-                ...(opts.to === undefined ? {} : { to: opts.to }),
-              });
-            },
-            out,
-          ),
-        { json: out.json },
+      const { result, out } = await runMigrationCommand(cmd, (db, base) =>
+        down(db, {
+          ...base,
+          ...(opts.steps === undefined ? {} : { steps: opts.steps }),
+          ...(opts.to === undefined ? {} : { to: opts.to }),
+        }),
       );
       const n = result.steps.length;
       out.result(n === 0 ? 'nothing to roll back' : `${n} migration(s) rolled back`, result);

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { directMigrationsUrl } from '../../config.js';
-import { loadMigrations, up } from '../../migrate/index.js';
-import { configOf, output, withMigrationDb } from '../context.js';
-import { interruptible } from '../interrupt.js';
+import { up } from '../../migrate/index.js';
+import { runMigrationCommand } from '../interrupt.js';
 import { migrationVersion } from '../options.js';
 
 interface UpFlags {
@@ -23,31 +21,14 @@ export function register(program: Command): void {
     .option('--allow-irreversible', 'also apply migrations that have no down section')
     .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
     .action(async (opts: UpFlags, cmd: Command) => {
-      const config = configOf(cmd);
-      directMigrationsUrl(config); // a pooler URL stops here, before connecting
-      const out = output(cmd);
-      const migrations = loadMigrations(config.migrationsDir);
-      const result = await interruptible(
-        (signal) =>
-          withMigrationDb(
-            config,
-            (db) => {
-              out.progress(`database: ${db.target}`);
-              return up(db, {
-                dir: config.migrationsDir,
-                migrations,
-                log: out.progress,
-                warn: out.warn,
-                signal,
-                ...(opts.to === undefined ? {} : { to: opts.to }),
-                dryRun: opts.dryRun === true,
-                strict: opts.strict === true,
-                allowIrreversible: opts.allowIrreversible === true,
-              });
-            },
-            out,
-          ),
-        { json: out.json },
+      const { result, out } = await runMigrationCommand(cmd, (db, base) =>
+        up(db, {
+          ...base,
+          ...(opts.to === undefined ? {} : { to: opts.to }),
+          dryRun: opts.dryRun === true,
+          strict: opts.strict === true,
+          allowIrreversible: opts.allowIrreversible === true,
+        }),
       );
       const n = result.steps.length;
       const human =
