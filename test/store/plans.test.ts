@@ -110,6 +110,16 @@ const sortsOn = (nodes: PlanNode[], column: string) =>
 const scanOf = (nodes: PlanNode[], index: string) =>
   nodes.find((n) => n['Index Name'] === index && n['Node Type'] === 'Index Scan');
 
+/** A path walk's plan: the session by its key, messages by theirs, no sequential scan. */
+function expectPathPlan(p: PlanNode[], sql: string): void {
+  expect(indexes(p)).toContain('chat_sessions_pkey');
+  expect(scanOf(p, 'messages_pkey'), sql).toBeDefined();
+  expect(
+    p.filter((n) => n['Node Type'] === 'Seq Scan'),
+    sql,
+  ).toEqual([]);
+}
+
 describe('query plans on realistic data (planner left to itself)', () => {
   it('sessions.list and recentSessions({ userId }): the index delivers the order, no Sort', async () => {
     const weekAgo = new Date(Date.now() - 7 * 24 * 3600 * 1000);
@@ -147,12 +157,7 @@ describe('query plans on realistic data (planner left to itself)', () => {
     ] as const;
     for (const [sql, params] of cases) {
       const p = await plan(sql, [...params]);
-      expect(indexes(p)).toContain('chat_sessions_pkey');
-      expect(scanOf(p, 'messages_pkey'), sql).toBeDefined();
-      expect(
-        p.filter((n) => n['Node Type'] === 'Seq Scan'),
-        sql,
-      ).toEqual([]);
+      expectPathPlan(p, sql);
     }
     // The last 50: the walk stops once it holds the page (51 rows, not 3,000).
     const last = await fx.chat.messages.last(ids.heavy, ids.long, 50);
@@ -164,12 +169,7 @@ describe('query plans on realistic data (planner left to itself)', () => {
       const params =
         sql === CONVERSATION_SQL ? [ids.branched, ids.heavy] : [ids.branched, ids.heavy, 0, 201, 2 ** 31];
       const p = await plan(sql, params);
-      expect(indexes(p)).toContain('chat_sessions_pkey');
-      expect(scanOf(p, 'messages_pkey'), sql).toBeDefined();
-      expect(
-        p.filter((n) => n['Node Type'] === 'Seq Scan'),
-        sql,
-      ).toEqual([]);
+      expectPathPlan(p, sql);
     }
     const page = await fx.chat.messages.activePath(ids.heavy, ids.branched, { limit: 200 });
     expect(page.hasMore).toBe(false);
