@@ -7,6 +7,8 @@ export type {
   DatabaseKind,
   DbLogger,
   OpenDatabaseOptions,
+  PoolClientLike,
+  PoolLike,
   Queryable,
   QueryResult,
   Session,

@@ -1,9 +1,11 @@
 import type { Extensions } from '@electric-sql/pglite';
+import { ChatDbError } from '../errors.js';
 import { openPglite } from './pglite.js';
-import { openPostgres } from './postgres.js';
+import { openPostgres, type PoolLike } from './postgres.js';
 import type { Database, DbLogger } from './types.js';
 import { DEFAULT_DATA_DIR, parseDatabaseUrl } from './url.js';
 
+export type { PoolClientLike, PoolLike } from './postgres.js';
 export type { Database, DatabaseKind, DbLogger, Queryable, QueryResult, Session } from './types.js';
 export { defaultLogger } from './types.js';
 export { DEFAULT_DATA_DIR, describeTarget, parseDatabaseUrl, redactUrl } from './url.js';
@@ -13,6 +15,11 @@ export interface OpenDatabaseOptions {
   readonly url?: string | undefined;
   /** Data directory of the embedded database. Default `.chatdb`. */
   readonly dataDir?: string | undefined;
+  /**
+   * Instead of `url`: the application's own pg-compatible pool (`pg.Pool`, or the `Pool` of
+   * `@neondatabase/serverless`), borrowed, never ended by chatdb.
+   */
+  readonly pool?: PoolLike | undefined;
   readonly connectRetries?: number;
   readonly poolSize?: number;
   /** On a server: bound in ms on each query and transaction (SET LOCAL statement_timeout); 0: none. */
@@ -24,14 +31,18 @@ export interface OpenDatabaseOptions {
 
 /** Opens the database a URL names (see `parseDatabaseUrl`). */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
-  const target = parseDatabaseUrl(options.url, options.dataDir ?? DEFAULT_DATA_DIR);
+  if (options.pool && (options.url !== undefined || options.dataDir !== undefined))
+    throw new ChatDbError('config_invalid', 'give the database as url (or dataDir) or as pool, not both');
+  const target = options.pool
+    ? { kind: 'pool' as const, pool: options.pool }
+    : parseDatabaseUrl(options.url, options.dataDir ?? DEFAULT_DATA_DIR);
   if (target.kind === 'pglite')
     return openPglite(target.dataDir, {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.pgliteExtensions === undefined ? {} : { extensions: await options.pgliteExtensions() }),
     });
   return openPostgres({
-    connectionString: target.connectionString,
+    ...(target.kind === 'pool' ? { pool: target.pool } : { connectionString: target.connectionString }),
     ...(options.connectRetries === undefined ? {} : { connectRetries: options.connectRetries }),
     ...(options.poolSize === undefined ? {} : { max: options.poolSize }),
     ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }),

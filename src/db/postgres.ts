@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { ChatDbError } from '../errors.js';
 import { connectionFailure, connectionReason, isConnectionError, queryCanceled } from './errors.js';
 import {
   type Database,
@@ -11,8 +12,35 @@ import {
 } from './types.js';
 import { redactUrl } from './url.js';
 
+/** The part of a pool's client chatdb uses: node-postgres's `PoolClient` and its ports have it. */
+export interface PoolClientLike {
+  query(config: { text: string; values?: unknown[]; types?: unknown }): Promise<{
+    rows: unknown[];
+    rowCount: number | null;
+  }>;
+  query(text: string): Promise<unknown>;
+  on(event: 'error', listener: (e: Error) => void): unknown;
+  removeListener(event: 'error', listener: (e: Error) => void): unknown;
+  release(err?: Error | boolean): void;
+}
+
+/**
+ * A pg-compatible pool owned by the application: node-postgres's `pg.Pool`, or
+ * `@neondatabase/serverless`'s `Pool` (WebSockets, for edge runtimes). chatdb borrows clients from
+ * it and never ends it.
+ */
+export interface PoolLike {
+  connect(): Promise<PoolClientLike>;
+  on(event: 'error', listener: (e: Error, client: unknown) => void): unknown;
+  removeListener(event: 'error', listener: (e: Error, client: unknown) => void): unknown;
+  end(): Promise<void>;
+}
+
 export interface PostgresOptions {
-  readonly connectionString: string;
+  /** Where to connect; or `pool`. */
+  readonly connectionString?: string;
+  /** An open pool of the application's to borrow connections from instead; `close()` leaves it open. */
+  readonly pool?: PoolLike;
   /** Connection attempts after the first that fail with a transient error. Default 4 (~4 s in all). */
   readonly connectRetries?: number;
   /** First backoff delay in ms, doubled on each retry. Default 250. */
@@ -72,16 +100,22 @@ export function poolConfig(connectionString: string): pg.PoolConfig {
   return {
     connectionString: rewritten,
     enableChannelBinding: channelBinding === 'require' || channelBinding === 'prefer',
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === 20 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
   } as pg.PoolConfig;
 }
 
-const wrap = (c: pg.PoolClient): Queryable => ({
+/**
+ * The type parsers of every chatdb query: bigint (int8) as a number (chatdb's bigints are counts
+ * and seqs, far below 2^53), the rest as node-postgres parses them. Given per query rather than to
+ * the pool, so a pool the application passes in (whose own settings are its business) reads the same.
+ */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+const wrap = (c: PoolClientLike): Queryable => ({
   async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-    const res = await c.query(sql, params as unknown[]);
+    const res = await c.query({ text: sql, values: params as unknown[], types: TYPES });
     return { rows: res.rows as R[], rowCount: res.rowCount ?? res.rows.length };
   },
   async exec(sql: string): Promise<void> {
@@ -89,18 +123,36 @@ const wrap = (c: pg.PoolClient): Queryable => ({
   },
 });
 
-/** Opens a node-postgres pool; connection attempts retry transient failures with backoff. */
+/** What `target` says of a pool the application passed in (its URL is not chatdb's to know). */
+export const SUPPLIED_POOL_TARGET = 'postgres (a pool supplied by the application)';
+
+/**
+ * Opens a node-postgres pool (or borrows the application's `pool`); connection attempts retry
+ * transient failures with backoff.
+ */
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
-  const target = redactUrl(options.connectionString);
+  const { connectionString, pool: supplied } = options;
+  if ((connectionString === undefined) === (supplied === undefined))
+    throw new ChatDbError(
+      'config_invalid',
+      'give the database as a connection string or as a pool, not both',
+    );
+  const target = connectionString === undefined ? SUPPLIED_POOL_TARGET : redactUrl(connectionString);
   const log = options.logger ?? defaultLogger;
   const retries = options.connectRetries ?? 4;
   const firstDelay = options.retryDelayMs ?? 250;
-  const config = poolConfig(options.connectionString);
-  const pool = new pg.Pool({ ...config, max: options.max ?? 10, connectionTimeoutMillis: 10_000 });
+  const pool: PoolLike =
+    supplied ??
+    (new pg.Pool({
+      ...poolConfig(connectionString as string),
+      max: options.max ?? 10,
+      connectionTimeoutMillis: 10_000,
+    }) as unknown as PoolLike);
   // An idle client whose server went away emits 'error' on the pool; without a listener Node exits.
-  pool.on('error', (e) => log(`idle connection lost: ${e.message}`));
+  const onIdleError = (e: Error) => log(`idle connection lost: ${e.message}`);
+  pool.on('error', onIdleError);
 
-  const connect = async (): Promise<pg.PoolClient> => {
+  const connect = async (): Promise<PoolClientLike> => {
     for (let attempt = 0; ; attempt++) {
       try {
         const client = await pool.connect();
@@ -119,7 +171,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     }
   };
 
-  const withClient = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
+  const withClient = async <T>(fn: (c: PoolClientLike) => Promise<T>): Promise<T> => {
     const client = await connect();
     let broken: Error | undefined;
     // pg-pool listens for 'error' only on idle clients: a server that ends the connection while
@@ -145,7 +197,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // connection for the next user of a pooled server connection.
   const begin = timeout > 0 ? `BEGIN; SET LOCAL statement_timeout = ${Math.trunc(timeout)}` : 'BEGIN';
   const transactionOn = async <T>(
-    c: pg.PoolClient,
+    c: PoolClientLike,
     fn: (tx: Queryable) => Promise<T>,
     start = 'BEGIN',
   ): Promise<T> => {
@@ -160,11 +212,20 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     }
   };
 
+  const close = async () => {
+    if (!supplied) await pool.end();
+    pool.removeListener('error', onIdleError);
+  };
   // Fail at open, with a clear message, rather than at the first query.
-  await withClient(async () => undefined);
+  try {
+    await withClient(async () => undefined);
+  } catch (e) {
+    await close().catch(() => undefined);
+    throw e;
+  }
 
   // A statement canceled by the timeout (57014) is a 503, not a 500: the database was too slow.
-  const bounded = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
+  const bounded = async <T>(fn: (c: PoolClientLike) => Promise<T>): Promise<T> => {
     try {
       return await withClient(fn);
     } catch (e) {
@@ -172,7 +233,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     }
   };
   // Without a timeout a lone statement runs as it is; with one it needs a transaction for SET LOCAL.
-  const lone = <T>(c: pg.PoolClient, fn: (q: Queryable) => Promise<T>): Promise<T> =>
+  const lone = <T>(c: PoolClientLike, fn: (q: Queryable) => Promise<T>): Promise<T> =>
     timeout > 0 ? transactionOn(c, fn, begin) : fn(wrap(c));
 
   return {
@@ -187,6 +248,6 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         const session: Session = { ...wrap(c), transaction: (f) => transactionOn(c, f) };
         return fn(session);
       }),
-    close: () => pool.end(),
+    close,
   };
 }

@@ -1,5 +1,6 @@
-import { type Database, type DbLogger, openDatabase } from '../db/index.js';
+import { type Database, type DbLogger, openDatabase, type PoolLike } from '../db/index.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, TOKEN_TTL_SECONDS_RANGE } from '../defaults.js';
+import { ChatDbError } from '../errors.js';
 import { type CitationsModule, createCitations } from './citations.js';
 import { createMessages } from './messages.js';
 import { createProfiles } from './profiles.js';
@@ -30,6 +31,12 @@ export interface ChatDbOptions extends ChatDbModuleOptions {
   readonly dataDir?: string;
   /** An already open database to use instead of `url`; `close()` then leaves it open. */
   readonly db?: Database;
+  /**
+   * Instead of `url`: the application's own pg-compatible pool (`pg.Pool`, or the `Pool` of
+   * `@neondatabase/serverless` on an edge runtime); chatdb borrows its connections, and `close()`
+   * leaves it open.
+   */
+  readonly pool?: PoolLike;
 }
 
 export type ChatQueries = ReturnType<typeof createChatQueries>;
@@ -100,12 +107,17 @@ export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | nu
  * With no url the embedded database in `.chatdb/` is used (`memory://` keeps it in memory).
  */
 export async function openChatDb(rawOptions?: ChatDbOptions | null): Promise<ChatDb> {
-  const options = v.options(rawOptions, [...MODULE_OPTION_KEYS, 'url', 'dataDir', 'db']);
+  const options = v.options(rawOptions, [...MODULE_OPTION_KEYS, 'url', 'dataDir', 'db', 'pool']);
   const moduleOptions = { tokenTtlSeconds: options.tokenTtlSeconds, logger: options.logger };
-  if (options.db) return createChatDb(options.db, moduleOptions);
+  if (options.db) {
+    if (options.pool || options.url !== undefined || options.dataDir !== undefined)
+      throw new ChatDbError('config_invalid', 'give one of db, pool, or url (or dataDir)');
+    return createChatDb(options.db, moduleOptions);
+  }
   const db = await openDatabase({
     url: options.url,
     dataDir: options.dataDir,
+    pool: options.pool,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   try {

@@ -6,6 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { type Database, openDatabase } from '../../src/db/index.js';
 import { openPglite } from '../../src/db/pglite.js';
+import { neonPool, throughNeonDriver } from './neon.js';
 
 /**
  * Each test file gets its own database: PGlite in memory by default, or, when TEST_DATABASE_URL
@@ -165,7 +166,13 @@ export async function freshDatabase(scope: TestScope = 'all'): Promise<ScratchDa
   } finally {
     if (throughPooler) await direct.close();
   }
-  const db = throughPooler ? await openDatabase({ url: scratch.url, connectRetries: 0 }) : direct;
+  const pool = throughNeonDriver ? await neonPool(scratch.url) : undefined;
+  if (pool) await direct.close();
+  const db = pool
+    ? await openDatabase({ pool, connectRetries: 0 })
+    : throughPooler
+      ? await openDatabase({ url: scratch.url, connectRetries: 0 })
+      : direct;
   let closed = false;
   return {
     url: scratch.url,
@@ -175,6 +182,7 @@ export async function freshDatabase(scope: TestScope = 'all'): Promise<ScratchDa
       if (!closed) {
         closed = true;
         await db.close();
+        await pool?.end();
       }
       await scratch.drop();
     },
