@@ -25,6 +25,14 @@ const TRANSIENT_NODE_CODES = new Set([
 ]);
 
 /**
+ * What Neon's proxy says, as SQLSTATE XX000, while a suspended compute wakes up or its control plane
+ * is briefly unreachable: worth a retry. Any other XX000 from it ("endpoint is disabled", "endpoint
+ * not found", a quota exceeded) will not get better by waiting and is not retried.
+ */
+const NEON_TRANSIENT =
+  /couldn't connect to compute node|failed to connect to (the )?compute node|console request failed|retry request|waiting for (the )?endpoint to become active|compute node is (starting|waking)/i;
+
+/**
  * True when the error means "the server is not reachable right now" (down, restarting, a Neon
  * compute waking up): worth a retry, and a 503 rather than a 500.
  */
@@ -35,6 +43,7 @@ export function isConnectionError(e: unknown): boolean {
     if (TRANSIENT_NODE_CODES.has(code)) return true;
     // 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown, cannot connect now.
     if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
+    if (code === 'XX000') return NEON_TRANSIENT.test(e.message);
   }
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
     e.message,
@@ -42,13 +51,32 @@ export function isConnectionError(e: unknown): boolean {
 }
 
 /** Why a connection attempt failed, in words (no stack, no password). */
+/** Node's codes for a server certificate that does not verify against the trusted CAs. */
+const UNTRUSTED_CERT_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 export function connectionReason(e: unknown): string {
   const code = (e as { code?: string }).code;
   const message = e instanceof Error ? e.message : String(e);
+  // pg_hba.conf has only hostssl lines for this client (Neon: always).
+  if (code === '28000' && /no encryption/.test(message))
+    return 'the server refuses connections without TLS: add sslmode=require (or verify-full) to the URL';
   if (code === '28P01' || code === '28000') return 'authentication failed (wrong user or password?)';
+  if (code !== undefined && UNTRUSTED_CERT_CODES.has(code))
+    return `the server's TLS certificate is not trusted (${message}): name its CA with sslrootcert=/path/to/ca.crt in the URL, or in NODE_EXTRA_CA_CERTS`;
+  if (/server does not support SSL/i.test(message))
+    return 'the server does not accept TLS, but the URL asks for it (sslmode)';
   if (code === '3D000') return message.replace(/^error: /, '');
   if (code === 'ENOTFOUND') return 'host not found';
   if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
+  if (code === 'XX000' && /endpoint (is|has been) disabled/i.test(message))
+    return `${message.replace(/^error: /, '')} (a disabled Neon endpoint: enable it in the Neon console or API)`;
   return message;
 }
 

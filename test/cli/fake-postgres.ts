@@ -8,7 +8,7 @@ export interface FakePostgres {
 }
 
 /** One ErrorResponse message ('E'): severity, SQLSTATE and message fields, each NUL-terminated. */
-function errorResponse(code: string, message: string): Buffer {
+export function errorResponse(code: string, message: string): Buffer {
   const fields = [
     ['S', 'FATAL'],
     ['V', 'FATAL'],

@@ -7,6 +7,15 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  */
 export interface Proxy {
   readonly port: number;
+  /** New connections reach the server only after `ms` (a Neon compute waking up); 0: at once. */
+  delay(ms: number): void;
+  /**
+   * The next `n` connections get `reply` (an ErrorResponse, as Neon's proxy sends while it cannot
+   * reach the compute) as soon as they send their startup message, and are closed.
+   */
+  answerNext(n: number, reply: Buffer): void;
+  /** Connections accepted so far. */
+  accepted(): number;
   cut(): Promise<void>;
   restore(): Promise<void>;
   close(): Promise<void>;
@@ -19,14 +28,30 @@ export async function startProxy(target: { host: string; port: number }): Promis
     s.on('close', () => sockets.delete(s));
     s.on('error', () => s.destroy());
   };
+  let delayMs = 0;
+  let answers: Buffer[] = [];
+  let accepted = 0;
   const make = (): Server =>
     createServer((client) => {
+      accepted++;
       track(client);
-      const upstream = connect(target);
-      track(upstream);
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      const reply = answers.shift();
+      if (reply) {
+        client.once('data', () => client.end(reply));
+        return;
+      }
+      client.pause();
+      const pipe = () => {
+        if (client.destroyed) return;
+        const upstream = connect(target);
+        track(upstream);
+        client.pipe(upstream).pipe(client);
+        client.resume();
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+      };
+      if (delayMs > 0) setTimeout(pipe, delayMs);
+      else pipe();
     });
   const listen = (server: Server, port: number) =>
     new Promise<number>((resolve, reject) => {
@@ -46,6 +71,13 @@ export async function startProxy(target: { host: string; port: number }): Promis
   };
   return {
     port,
+    delay: (ms) => {
+      delayMs = ms;
+    },
+    answerNext: (n, reply) => {
+      answers = Array.from({ length: n }, () => reply);
+    },
+    accepted: () => accepted,
     cut: stop,
     async restore() {
       if (server) return;
