@@ -87,3 +87,12 @@ export async function startProxy(target: { host: string; port: number }): Promis
     close: stop,
   };
 }
+
+/** `url` with its host and port replaced by the proxy's (127.0.0.1:port). */
+export async function proxiedUrl(url: string): Promise<{ proxy: Proxy; url: string }> {
+  const target = new URL(url);
+  const proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const via = new URL(url);
+  via.host = `127.0.0.1:${proxy.port}`;
+  return { proxy, url: via.toString() };
+}

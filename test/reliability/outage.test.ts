@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { freshDatabase, onRealPostgres } from '../helpers/db.js';
 import { appendLoad, expectAccounted, makeClients } from '../helpers/load.js';
-import { startProxy } from '../helpers/proxy.js';
+import { proxiedUrl } from '../helpers/proxy.js';
 import { serveQuietly } from '../http/helpers.js';
 
 /**
@@ -13,16 +13,9 @@ import { serveQuietly } from '../http/helpers.js';
 describe.runIf(onRealPostgres)('database outage under load', () => {
   it('answers 503 quickly while the database is away, recovers by itself, and loses no acknowledged message', async () => {
     const s = await freshDatabase('all');
-    const target = new URL(s.url);
-    const proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaProxy = new URL(s.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const { proxy, url: viaProxy } = await proxiedUrl(s.url);
     const dbLog: string[] = [];
-    const server = await serveQuietly(
-      { DATABASE_URL: viaProxy.toString() },
-      {},
-      { dbLogger: (m) => dbLog.push(m) },
-    );
+    const server = await serveQuietly({ DATABASE_URL: viaProxy }, {}, { dbLogger: (m) => dbLog.push(m) });
     try {
       const clients = await makeClients(server.url, 4, 5, 'outage');
       const CUT_AT = 1500;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { errorResponse } from '../cli/fake-postgres.js';
 import { freshDatabase, onRealPostgres, TEST_DATABASE_URL } from '../helpers/db.js';
 import { appendLoad, expectAccounted, makeClients } from '../helpers/load.js';
-import { startProxy } from '../helpers/proxy.js';
+import { proxiedUrl } from '../helpers/proxy.js';
 import { serveQuietly } from '../http/helpers.js';
 
 /** Ends every backend of `database` but the caller's, as a Neon compute suspend does: how many. */
@@ -68,16 +68,9 @@ describe.runIf(onRealPostgres)('compute suspend and wake (a real server: skipped
 
   it('a wake that fails once ("Couldn\'t connect to compute node"), then takes 2 s: the request waits and succeeds', async () => {
     const s = await freshDatabase('all');
-    const direct = new URL(s.directUrl);
-    const proxy = await startProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const viaProxy = new URL(s.directUrl);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const { proxy, url: viaProxy } = await proxiedUrl(s.directUrl);
     const dbLog: string[] = [];
-    const server = await serveQuietly(
-      { DATABASE_URL: viaProxy.toString() },
-      {},
-      { dbLogger: (m) => dbLog.push(m) },
-    );
+    const server = await serveQuietly({ DATABASE_URL: viaProxy }, {}, { dbLogger: (m) => dbLog.push(m) });
     try {
       const [c] = await makeClients(server.url, 1, 1, 'wake');
       if (!c) throw new Error('no client');
