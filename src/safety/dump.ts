@@ -1,5 +1,5 @@
 import type { Queryable, Session } from '../db/types.js';
-import { canonicalBoolChains } from './dump-expr.js';
+import { canonicalExpressions } from './dump-expr.js';
 import {
   COLUMNS_SQL,
   CONSTRAINTS_SQL,
@@ -133,8 +133,8 @@ function objectsOf(cat: Catalog): DumpObject[] {
   const out: DumpObject[] = [];
   const unqualified = (s: string): string => stripSchemaQualifier(s, home);
   const add = (kind: DumpObject['kind'], name: string, lines: string[]): void => {
-    // Deparsed text prints AND/OR chains as the expression was last read: see dump-expr.ts.
-    out.push({ kind, name: unqualified(name), text: canonicalBoolChains(unqualified(lines.join('\n'))) });
+    // Deparsed text prints some expressions as they were last read: see dump-expr.ts.
+    out.push({ kind, name: unqualified(name), text: canonicalExpressions(unqualified(lines.join('\n'))) });
   };
   // The home schema's objects first, then each other schema's, each by name.
   const sorted = (rows: Row[], key: (r: Row) => string): Row[] =>
