@@ -1,5 +1,5 @@
 import type { Queryable, Session } from '../db/types.js';
-import { canonicalBoolChains } from './dump-expr.js';
+import { canonicalExpressions } from './dump-expr.js';
 import {
   COLUMNS_SQL,
   CONSTRAINTS_SQL,
@@ -65,13 +65,29 @@ export function stripSchemaQualifier(text: string, schema: string): string {
 }
 
 /**
- * Reads the catalog in one read-only transaction whose search_path is only pg_catalog: the
- * deparsers then qualify every name outside pg_catalog the same way whatever the role's
- * search_path is, and `stripSchemaQualifier` removes the home schema's qualifier.
+ * The settings the catalog is read with, each SET LOCAL (it ends with the transaction, so nothing
+ * stays on a pooled connection; a transaction-mode pooler keeps the transaction on one server
+ * connection). search_path only pg_catalog: the deparsers then qualify every name outside
+ * pg_catalog the same way whatever the role's search_path is, and `stripSchemaQualifier` removes
+ * the home schema's qualifier. The rest fix how constants print, as pg_dump fixes them: a
+ * timestamptz default or predicate literal prints in the session's TimeZone (`'2027-03-01
+ * 13:00:00+01'` in Europe/Berlin), dates and intervals in its DateStyle and IntervalStyle, and a
+ * float8 with extra_float_digits 0 rounded (`'0.3'` for 0.30000000000000004). A database or role
+ * default (ALTER DATABASE ... SET timezone) would otherwise make the same schema read otherwise.
  */
+const CATALOG_READ_SETTINGS = [
+  'SET TRANSACTION READ ONLY',
+  'SET LOCAL search_path TO pg_catalog',
+  "SET LOCAL TimeZone TO 'UTC'",
+  "SET LOCAL DateStyle TO 'ISO, MDY'",
+  "SET LOCAL IntervalStyle TO 'postgres'",
+  'SET LOCAL extra_float_digits TO 3',
+].join('; ');
+
+/** Reads the catalog in one read-only transaction, with `CATALOG_READ_SETTINGS`. */
 async function readCatalog(db: Session, options: DumpOptions): Promise<Catalog> {
   return db.transaction(async (tx) => {
-    await tx.exec('SET TRANSACTION READ ONLY; SET LOCAL search_path TO pg_catalog');
+    await tx.exec(CATALOG_READ_SETTINGS);
     const names =
       options.schema === undefined
         ? (await tx.query<Row>(USER_SCHEMAS_SQL)).rows.map((r) => str(r.name))
@@ -133,8 +149,8 @@ function objectsOf(cat: Catalog): DumpObject[] {
   const out: DumpObject[] = [];
   const unqualified = (s: string): string => stripSchemaQualifier(s, home);
   const add = (kind: DumpObject['kind'], name: string, lines: string[]): void => {
-    // Deparsed text prints AND/OR chains as the expression was last read: see dump-expr.ts.
-    out.push({ kind, name: unqualified(name), text: canonicalBoolChains(unqualified(lines.join('\n'))) });
+    // Deparsed text prints some expressions as they were last read: see dump-expr.ts.
+    out.push({ kind, name: unqualified(name), text: canonicalExpressions(unqualified(lines.join('\n'))) });
   };
   // The home schema's objects first, then each other schema's, each by name.
   const sorted = (rows: Row[], key: (r: Row) => string): Row[] =>

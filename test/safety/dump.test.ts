@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
+import type { Queryable } from '../../src/db/types.js';
 import { dumpSchema, normalizeViewDef, stripSchemaQualifier } from '../../src/safety/dump.js';
 import {
   applyBaselineScript,
@@ -62,6 +63,58 @@ describe('chatdb dump', () => {
     expect(after).toContain('CREATE INDEX users_created_idx ON users USING btree (created_at);');
     await base.db.exec('DROP INDEX users_created_idx');
     expect(await dumpSchema(base.db)).toBe(before);
+  });
+});
+
+describe('chatdb dump (session settings)', () => {
+  // How constants print depends on these; a database (or role) default must not change the dump.
+  const SETTINGS: Record<string, string> = {
+    TimeZone: 'Europe/Berlin',
+    DateStyle: 'SQL, DMY',
+    IntervalStyle: 'sql_standard',
+    extra_float_digits: '0',
+  };
+  const DDL = `CREATE TABLE ev (
+    at timestamptz DEFAULT '2027-03-01 12:00:00+00', day date DEFAULT '2027-03-04',
+    every interval DEFAULT '1 day 2 hours', ratio float8 DEFAULT '0.30000000000000004');
+  CREATE INDEX ev_recent_idx ON ev (day) WHERE at > '2027-01-01 00:00:00+00';`;
+  const timeZone = async (db: Queryable): Promise<unknown> =>
+    (await db.query<{ TimeZone: string }>('SHOW TimeZone')).rows[0]?.TimeZone;
+
+  it('reads the same whatever TimeZone, DateStyle, IntervalStyle and extra_float_digits are', async () => {
+    const s = await freshDatabase('none');
+    try {
+      await s.db.exec(DDL);
+      const utc = await dumpSchema(s.db);
+      expect(utc).toContain(
+        "at timestamp with time zone DEFAULT '2027-03-01 12:00:00+00'::timestamp with time zone,",
+      );
+      expect(utc).toContain("WHERE (at > '2027-01-01 00:00:00+00'::timestamp with time zone);");
+      expect(utc).toContain("every interval DEFAULT '1 day 02:00:00'::interval,");
+      expect(utc).toContain("ratio double precision DEFAULT '0.30000000000000004'::double precision");
+      let other: string;
+      if (!onRealPostgres) {
+        // PGlite is one session: the session's settings are the database's.
+        for (const [k, v] of Object.entries(SETTINGS)) await s.db.exec(`SET ${k} TO '${v}'`);
+        other = await dumpSchema(s.db);
+        expect(await timeZone(s.db)).toBe('Europe/Berlin'); // SET LOCAL: the session keeps its own
+      } else {
+        for (const [k, v] of Object.entries(SETTINGS))
+          await s.db.exec(
+            `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET ${k} TO %L', current_database(), '${v}'); END $$`,
+          );
+        const db = await openDatabase({ url: s.directUrl, connectRetries: 0 });
+        try {
+          expect(await timeZone(db)).toBe('Europe/Berlin');
+          other = await dumpSchema(db);
+        } finally {
+          await db.close();
+        }
+      }
+      expect(other).toBe(utc);
+    } finally {
+      await s.drop();
+    }
   });
 });
 
