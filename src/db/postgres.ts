@@ -212,9 +212,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     }
   };
 
+  // Our own pool keeps its listener after end(): a connection still closing may yet report an error
+  // (a DROP DATABASE … WITH (FORCE) terminating it), which must not crash the process. A supplied
+  // pool is the application's: leave it as it was given.
   const close = async () => {
-    if (!supplied) await pool.end();
-    pool.removeListener('error', onIdleError);
+    if (supplied) pool.removeListener('error', onIdleError);
+    else await pool.end();
   };
   // Fail at open, with a clear message, rather than at the first query.
   try {
