@@ -85,9 +85,9 @@ export const citingSql = (ownerScoped: boolean): string => `
   ORDER BY m.created_at DESC, m.id DESC
   LIMIT $2`;
 
-/** A message's public id (a client id, at most 255 characters); anything else names nothing. */
+/** A message's public id (a client id, at most 255 code points); anything else names nothing. */
 const messageIdOf = (id: unknown): string => {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 255 || id.includes('\u0000'))
+  if (typeof id !== 'string' || id.length === 0 || v.charLength(id) > 255 || id.includes('\u0000'))
     throw notFound('message');
   return id;
 };
