@@ -88,12 +88,17 @@ CREATE INDEX messages_streaming_idx ON messages (updated_at) WHERE status = 'str
 -- Per-user full-text search on one index (btree_gin's opclass for user_id).
 DROP INDEX messages_content_fts_idx;
 CREATE INDEX messages_user_content_fts_idx ON messages USING gin (user_id, to_tsvector('english', content));
+-- A user's citations (per-user reports: most cited documents, messages citing a document) on one
+-- index, without going through messages and sessions. A chat-scope user id (up to 1,020 bytes) with
+-- a 2,048-byte document id can exceed the btree entry limit: that write is invalid_input.
+CREATE INDEX message_citations_user_document_idx ON message_citations (user_id, document_id);
 
 CREATE TRIGGER messages_touch_updated_at BEFORE UPDATE ON messages
   FOR EACH ROW EXECUTE FUNCTION chatdb_touch_updated_at();
 
 -- migrate:down
 DROP TRIGGER messages_touch_updated_at ON messages;
+DROP INDEX message_citations_user_document_idx;
 DROP INDEX messages_user_content_fts_idx;
 CREATE INDEX messages_content_fts_idx ON messages USING gin (to_tsvector('english', content));
 DROP INDEX messages_streaming_idx;

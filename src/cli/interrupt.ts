@@ -69,7 +69,7 @@ export async function interruptible<T>(
 }
 
 /**
- * What `up`, `down` and `redo` share: the config, a pooler URL refused before connecting, the files
+ * What `init`, `up`, `down` and `redo` share: the config, a pooler URL refused before connecting, the files
  * parsed before opening the database, the migrations database opened and closed, the run made
  * interruptible. `run` gets the database and the options every run takes (dir, files, log, warn,
  * signal).

@@ -27,7 +27,8 @@ export interface SaveUIMessagesOptions<M extends UIMessage = UIMessage> extends 
   readonly messages: readonly M[];
   /**
    * The status of the last message (the reply): `streaming` for a checkpoint, `aborted` when
-   * `onEnd` says `isAborted`. Default `complete`. Earlier messages are saved `complete`.
+   * `onEnd` says `isAborted`. Default `complete`. Earlier messages keep their stored status (an
+   * aborted reply stays aborted); one not stored yet is saved `complete`.
    */
   readonly status?: MessageStatus;
 }

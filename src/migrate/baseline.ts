@@ -2,9 +2,10 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync } from 
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '../db/index.js';
-import { ChatDbError } from '../errors.js';
+import { ChatDbError, isChatDbError } from '../errors.js';
 import { checksumOf, loadMigrations } from './files.js';
 import { ensureHistoryTable, readHistory } from './history.js';
+import { newProgress } from './interrupt.js';
 import { type MigrationLog, type StepResult, upOn, withMigrationLock } from './runner.js';
 
 /** `auth`: users, profiles, tokens. `chat`: sessions, messages, citations. `all`: both, linked. */
@@ -48,6 +49,8 @@ export interface InitOptions {
   readonly log?: MigrationLog;
   /** Warnings (a baseline file there differs from chatdb's). Default: `log`. */
   readonly warn?: MigrationLog;
+  /** Stops the run as `up`'s does (`MigrateOptions.signal`); the files written stay written. */
+  readonly signal?: AbortSignal;
 }
 
 export interface InitResult {
@@ -71,7 +74,8 @@ const samePath = (a: string, b: string): boolean => {
  * and review them; dbmate can apply the same directory), then applies them like any migration.
  * The link migration is written and applied whenever auth and chat both end up installed, in
  * either order, so `chat` then `auth` gives the same schema as `all`. In the package's own
- * migrations directory nothing is copied. Idempotent: a second run changes nothing.
+ * migrations directory nothing is copied. Idempotent: a second run changes nothing. With
+ * `signal`, an interruption cancels the running statement and rolls back like `up`'s.
  * Example: `await init(db, { dir: 'migrations', scope: 'chat' })`.
  */
 export async function init(db: Database, options: InitOptions): Promise<InitResult> {
@@ -80,6 +84,8 @@ export async function init(db: Database, options: InitOptions): Promise<InitResu
   const dir = resolve(options.dir);
   const ownDir = samePath(dir, PACKAGE_MIGRATIONS_DIR);
   const scopeFiles = filesOfScope(options.scope);
+  const { signal } = options;
+  const progress = newProgress('up');
 
   loadMigrations(dir); // a malformed file there: fail before writing or touching the database
   const written: string[] = [];
@@ -120,10 +126,19 @@ export async function init(db: Database, options: InitOptions): Promise<InitResu
       if (!ownDir) writeFiles(files);
       const only = new Set(scopeFiles.map(versionOfFile));
       if (linked) for (const f of BASELINE_FILES.link) only.add(versionOfFile(f));
-      return upOn(s, loadMigrations(dir), history, { dir: options.dir, log, warn, only });
+      const run = { dir: options.dir, log, warn, only, ...(signal ? { signal } : {}) };
+      return upOn(s, loadMigrations(dir), history, run, progress);
     },
-    { log },
-  );
+    { log, ...(signal ? { signal } : {}), progress },
+  ).catch((e: unknown) => {
+    if (isChatDbError(e, 'migration_interrupted') && written.length > 0)
+      throw new ChatDbError(
+        'migration_interrupted',
+        `${e.message}; the baseline files written to ${join(options.dir)} stay there for the next run: ${written.join(', ')}`,
+        { cause: e.cause },
+      );
+    throw e;
+  });
   return {
     scope: options.scope,
     written,

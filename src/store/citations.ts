@@ -74,20 +74,34 @@ export const CONVERSATION_SQL = `
   ORDER BY m.seq`;
 
 /**
- * Messages citing a document ($1), newest first, at most $2; of one owner ($3) when scoped.
- * message_citations_document_id_idx finds the citing rows; the rest are primary-key look-ups.
+ * Messages citing a document ($1), newest first, at most $2; of one owner ($3) when scoped. A
+ * citation carries its owner's user_id (written with it, from the session's), so
+ * message_citations_user_document_idx finds an owner's citing rows (unscoped:
+ * message_citations_document_id_idx); the messages are primary-key look-ups.
  */
 export const citingSql = (ownerScoped: boolean): string => `
-  SELECT s.user_id AS owner_id, ${M_COLUMNS}, ${CITATIONS_OF_M} AS citations
-  FROM messages m JOIN chat_sessions s ON s.id = m.session_id
-  WHERE m.id IN (SELECT message_id FROM message_citations WHERE document_id = $1)
-    ${ownerScoped ? 'AND s.user_id = $3' : ''}
+  SELECT m.user_id AS owner_id, ${M_COLUMNS}, ${CITATIONS_OF_M} AS citations
+  FROM messages m
+  WHERE m.id IN (SELECT message_id FROM message_citations WHERE document_id = $1${ownerScoped ? ' AND user_id = $3' : ''})
   ORDER BY m.created_at DESC, m.id DESC
   LIMIT $2`;
 
-/** A message's public id (a client id, at most 255 characters); anything else names nothing. */
+/**
+ * The most cited documents ($1 limit, $2 since or null), of one owner ($3) when scoped: then
+ * message_citations_user_document_idx holds that owner's citations, grouped by document already.
+ */
+export const mostCitedSql = (ownerScoped: boolean): string => `
+  SELECT document_id, count(*) AS citations, count(DISTINCT message_id) AS messages,
+         avg(score) AS avg_score, max(created_at) AS last_cited_at
+  FROM message_citations
+  WHERE ${ownerScoped ? 'user_id = $3 AND ' : ''}($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
+  GROUP BY document_id
+  ORDER BY citations DESC, document_id
+  LIMIT $1`;
+
+/** A message's public id (a client id, at most 255 code points); anything else names nothing. */
 const messageIdOf = (id: unknown): string => {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 255 || id.includes('\u0000'))
+  if (typeof id !== 'string' || id.length === 0 || v.charLength(id) > 255 || id.includes('\u0000'))
     throw notFound('message');
   return id;
 };
@@ -129,14 +143,7 @@ export function createCitations(sql: Sql): CitationsModule {
       const since = options.since === undefined ? null : v.date('since', options.since);
       const owner = options.userId === undefined ? null : v.userId(options.userId);
       const r = await sql.query<Row>(
-        `SELECT c.document_id, count(*) AS citations, count(DISTINCT c.message_id) AS messages,
-                avg(c.score) AS avg_score, max(c.created_at) AS last_cited_at
-         FROM message_citations c
-         ${owner === null ? '' : 'JOIN messages m ON m.id = c.message_id JOIN chat_sessions s ON s.id = m.session_id AND s.user_id = $3'}
-         WHERE ($2::timestamptz IS NULL OR c.created_at >= $2::timestamptz)
-         GROUP BY c.document_id
-         ORDER BY citations DESC, c.document_id
-         LIMIT $1`,
+        mostCitedSql(owner !== null),
         owner === null ? [limit, since] : [limit, since, owner],
         'user',
       );

@@ -91,7 +91,7 @@ export function parts(value: unknown): MessagePart[] {
     const p = `parts[${i}]`;
     if (!isObject(part)) throw invalidInput(p, 'must be an object');
     const type = part.type;
-    if (typeof type !== 'string' || type.length === 0 || type.length > PART_LIMITS.type)
+    if (typeof type !== 'string' || type.length === 0 || v.charLength(type) > PART_LIMITS.type)
       throw invalidInput(`${p}.type`, `must be a string of 1..${PART_LIMITS.type} characters`);
     json(p, part, 0);
     if (type === 'text' || type === 'reasoning') required(p, part, 'text', false);

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../src/db/dir-lock.js';
+import { PACKAGE_MIGRATIONS_DIR } from '../../src/migrate/baseline.js';
 import {
   type CliDatabase,
   chatdb,
@@ -26,15 +27,16 @@ function project(files: Record<string, string>): string {
   return cwd;
 }
 
-/** Starts `chatdb up`, sends `signal` once `ready` holds, and resolves with how it ended. */
+/** Starts `chatdb <args>` (default `up`), sends `signal` once `ready` holds, and resolves with how it ended. */
 async function interruptUp(
   cwd: string,
   db: CliDatabase,
   ready: (output: string) => Promise<boolean>,
   signal: NodeJS.Signals = 'SIGINT',
   args: readonly string[] = [],
+  command: readonly string[] = ['up'],
 ) {
-  const child = spawnChatdb(['up', ...db.args, ...args], cwd);
+  const child = spawnChatdb([...command, ...db.args, ...args], cwd);
   const out = collectOutput(child);
   const ended = new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((resolve) =>
     child.on('close', (code, sig) => resolve({ code, signal: sig })),
@@ -51,6 +53,18 @@ beforeEach(async () => {
   db = await cliDatabase();
 });
 afterEach(() => db.drop());
+
+/** Advisory locks held in the test database (the migration lock of a run that is gone would show). */
+const ADVISORY =
+  "SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE locktype = 'advisory' AND d.datname = current_database()";
+const CHAT = '20250101000002_chatdb_chat.sql';
+const PARTS = '20261201000001_chatdb_chat_parts.sql';
+/** chatdb's chat baseline with a slow statement at the end of its up section (kept and applied as is by init). */
+const slowChat = (seconds: number): string =>
+  readFileSync(join(PACKAGE_MIGRATIONS_DIR, CHAT), 'utf8').replace(
+    '-- migrate:down',
+    `SELECT pg_sleep(${seconds});\n\n-- migrate:down`,
+  );
 
 describe.runIf(onRealPostgres)('Ctrl-C during chatdb up on Postgres', () => {
   it('cancels the running statement, rolls it back, releases the lock, says so and exits by the signal', async () => {
@@ -74,13 +88,7 @@ describe.runIf(onRealPostgres)('Ctrl-C during chatdb up on Postgres', () => {
           'applied); applied before: 20270101000000_a.sql; locks released, database closed\n',
       );
       expect((await admin.query(`SELECT query ${others} AND query LIKE '%pg_sleep%'`)).rows).toEqual([]);
-      expect(
-        (
-          await admin.query(
-            "SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE locktype = 'advisory' AND d.datname = current_database()",
-          )
-        ).rows,
-      ).toEqual([]);
+      expect((await admin.query(ADVISORY)).rows).toEqual([]);
       expect(
         (
           await admin.query(
@@ -137,6 +145,70 @@ describe.runIf(!onRealPostgres)('Ctrl-C during chatdb up on the embedded databas
     expect(existsSync(join(db.args[1] as string, LOCK_FILE))).toBe(false);
     const again = await chatdb(['up', ...db.args], cwd);
     expect(again.stdout).toContain('applied  20270101000002_c.sql');
+    expect(again.code).toBe(0);
+  });
+});
+
+describe.runIf(onRealPostgres)('Ctrl-C during chatdb init on Postgres', () => {
+  it('cancels the running baseline statement, rolls back, releases the lock, says so; init again installs', async () => {
+    const cwd = project({ [CHAT]: slowChat(30) });
+    const url = db.args[1] as string;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const others = 'FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()';
+    try {
+      const r = await interruptUp(
+        cwd,
+        db,
+        // The file is longer than pg_stat_activity keeps of a query (1 kB): the sleep by its wait event.
+        async () =>
+          (await admin.query(`SELECT 1 ${others} AND wait_event = 'PgSleep' AND state = 'active'`))
+            .rowCount === 1,
+        'SIGINT',
+        ['--scope', 'chat'],
+        ['init'],
+      );
+      expect(r.signal).toBe('SIGINT');
+      expect(r.ms).toBeLessThan(5000);
+      expect(r.stderr).toContain(
+        `chatdb: interrupted (SIGINT): ${CHAT} was stopped and rolled back (nothing of it is applied); ` +
+          `applied before: none; not run: ${PARTS}; the baseline files written to migrations stay there ` +
+          `for the next run: ${PARTS}; locks released, database closed\n`,
+      );
+      expect((await admin.query(`SELECT query ${others} AND state <> 'idle'`)).rows).toEqual([]);
+      expect((await admin.query(ADVISORY)).rows).toEqual([]);
+      expect((await admin.query("SELECT to_regclass('chat_sessions') AS t")).rows).toEqual([{ t: null }]);
+      // The next init (chatdb's own file again) does not wait for the first and installs the scope.
+      rmSync(join(cwd, 'migrations', CHAT));
+      const again = await chatdb(['init', '--scope', 'chat', ...db.args], cwd);
+      expect(again.stdout).toContain('baseline "chat" installed: 1 file(s) written, 2 migration(s) applied');
+      expect(again.code).toBe(0);
+    } finally {
+      await admin.end();
+    }
+  });
+});
+
+describe.runIf(!onRealPostgres)('Ctrl-C during chatdb init on the embedded database', () => {
+  it('stops after the running migration, says what it did and removes chatdb.lock', async () => {
+    const cwd = project({ [CHAT]: slowChat(2) });
+    const r = await interruptUp(
+      cwd,
+      db,
+      async (output) => output.includes(`applying ${CHAT}`),
+      'SIGTERM',
+      ['--scope', 'chat'],
+      ['init'],
+    );
+    expect(r.signal).toBe('SIGTERM');
+    expect(r.stderr).toContain(
+      `chatdb: interrupted (SIGTERM): stopped between two migrations; applied before: ${CHAT}; ` +
+        `not run: ${PARTS}; the baseline files written to migrations stay there for the next run: ${PARTS}; ` +
+        'locks released, database closed\n',
+    );
+    expect(existsSync(join(db.args[1] as string, LOCK_FILE))).toBe(false);
+    const again = await chatdb(['init', '--scope', 'chat', ...db.args], cwd);
+    expect(again.stdout).toContain('baseline "chat" installed: 0 file(s) written, 1 migration(s) applied');
     expect(again.code).toBe(0);
   });
 });

@@ -105,6 +105,31 @@ describe('PUT /chat/sessions/{id}/messages/{message_id}', () => {
     expect((await call('GET', `/chat/sessions/${s2}`)).json().leaf_message_id).toBeNull();
   });
 
+  it('a parent cycle (r under q, q under r, or r under itself) is 409 and changes nothing', async () => {
+    const sid = await newSession();
+    expect((await put(sid, 'cy-r', { role: 'user', parts: text('r'), parent_id: null })).statusCode).toBe(
+      201,
+    );
+    expect((await put(sid, 'cy-q', { role: 'assistant', parts: text('q') })).statusCode).toBe(201);
+    const before = await counts(t.s);
+    const session = (await call('GET', `/chat/sessions/${sid}`)).json();
+    for (const parent_id of ['cy-q', 'cy-r'])
+      expectProblem(await put(sid, 'cy-r', { role: 'user', parts: text('r2'), parent_id }), 409);
+    expect(await counts(t.s)).toEqual(before);
+    expect((await call('GET', `/chat/sessions/${sid}`)).json()).toEqual(session);
+    const list = (await call('GET', `/chat/sessions/${sid}/messages`)).json().data;
+    expect(
+      list.map((m: { id: string; parent_id: string | null; content: string }) => [
+        m.id,
+        m.parent_id,
+        m.content,
+      ]),
+    ).toEqual([
+      ['cy-r', null, 'r'],
+      ['cy-q', 'cy-r', 'q'],
+    ]);
+  });
+
   it('refuses bad parts and oversized bodies with a problem, writing nothing', async () => {
     const sid = await newSession();
     expect((await put(sid, 'ok', { role: 'user', parts: text('fine') })).statusCode).toBe(201);

@@ -104,6 +104,35 @@ describe('branches', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   });
 
+  it('a parent cycle cannot be made: a stored message keeps its parent; a conflict, nothing changed', async () => {
+    const { user, id } = await newSession();
+    // r is a root, q its child: giving r the parent q (or itself) would close a cycle.
+    await fx.chat.messages.saveMany(user, id, [text('r', 'user', 'R'), text('q', 'assistant', 'Q')]);
+    const rows = async () => ({
+      messages: (await fx.db.query('SELECT * FROM messages WHERE session_id = $1 ORDER BY seq', [id])).rows,
+      session: (await fx.db.query('SELECT * FROM chat_sessions WHERE id = $1', [id])).rows,
+    });
+    const before = await rows();
+    expect(await code(fx.chat.messages.upsert(user, id, { ...text('r', 'user', 'R'), parentId: 'q' }))).toBe(
+      'conflict',
+    );
+    expect(await code(fx.chat.messages.upsert(user, id, { ...text('r', 'user', 'R2'), parentId: 'r' }))).toBe(
+      'conflict',
+    );
+    // As a path: q then r makes q the parent of r; a new message under q, then r, the same.
+    const cycles: [UpsertInput[], string | undefined][] = [
+      [[text('q', 'assistant', 'Q'), text('r', 'user', 'R')], undefined],
+      [[text('r', 'user', 'R')], 'q'],
+      [[text('n', 'user', 'N'), text('r', 'user', 'R')], 'q'],
+    ];
+    for (const [list, parentId] of cycles)
+      expect(await code(fx.chat.messages.saveMany(user, id, list, parentId ? { parentId } : {}))).toBe(
+        'conflict',
+      );
+    expect(await rows()).toEqual(before);
+    expect(await pathIds(user, id)).toEqual(['r', 'q']);
+  });
+
   it('switching to a message of another session or user is not_found and changes nothing', async () => {
     const a = await newSession();
     const b = await newSession();

@@ -2,7 +2,7 @@
  * "Characters" are Unicode code points everywhere: every length-limited field takes exactly its
  * limit in astral characters (emoji, two UTF-16 units each) and refuses one more, through the
  * library and through the HTTP API alike. Before, the library counted UTF-16 units (500 emoji
- * failed a 500-character title the HTTP schema had accepted).
+ * failed a 500-character title the HTTP schema had accepted; a 255-emoji part type failed too).
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,13 @@ const rejects = async (p: Promise<unknown>, path: string) => {
     path,
     message: expect.stringMatching(/characters|valid email/),
   });
+};
+
+const send = (method: 'POST' | 'PATCH' | 'PUT', url: string, payload: object) =>
+  app.inject({ method, url, payload, headers: auth.h });
+const refused = (r: { statusCode: number; json(): { errors?: { path: string }[] } }, path: string) => {
+  expect(r.statusCode).toBe(400);
+  expect(r.json().errors?.map((e) => e.path)).toEqual([path]);
 };
 
 describe('the library counts code points', () => {
@@ -146,13 +153,6 @@ describe('the library counts code points', () => {
 });
 
 describe('the HTTP API counts the same way', () => {
-  const send = (method: 'POST' | 'PATCH' | 'PUT', url: string, payload: object) =>
-    app.inject({ method, url, payload, headers: auth.h });
-  const refused = (r: { statusCode: number; json(): { errors?: { path: string }[] } }, path: string) => {
-    expect(r.statusCode).toBe(400);
-    expect(r.json().errors?.map((e) => e.path)).toEqual([path]);
-  };
-
   it('title, backgrounds, selected text, citation fields, search query: limit ok, one more 400', async () => {
     const created = await send('POST', '/chat/sessions', { title: emoji(LIMITS.title) });
     expect(created.statusCode).toBe(201);
@@ -234,5 +234,41 @@ describe('a chat-scope user id counts code points too', () => {
     } finally {
       await fresh.drop();
     }
+  });
+});
+
+describe('part types and message ids count code points', () => {
+  const parts = (type: string) => [{ type, text: 't' }];
+
+  it('library: a 255-emoji part type is stored, 256 refused; a 255-emoji id finds its citations', async () => {
+    const c = chat();
+    const user = await makeUser(web.s.db);
+    const s = await c.sessions.create(user);
+    const ok = await c.messages.upsert(user, s.id, {
+      id: 'pt-1',
+      role: 'assistant',
+      parts: parts(emoji(255)),
+    });
+    expect(ok.message.parts).toEqual(parts(emoji(255)));
+    await rejects(
+      c.messages.upsert(user, s.id, { id: 'pt-2', role: 'assistant', parts: parts(emoji(256)) }),
+      'parts[0].type',
+    );
+    const id = emoji(255);
+    const cited = [{ type: 'source-url', sourceId: 's', url: 'https://example.com/e' }];
+    await c.messages.upsert(user, s.id, { id, role: 'assistant', parts: cited });
+    expect((await c.citations.forMessage(user, id)).map((x) => x.documentId)).toEqual([
+      'https://example.com/e',
+    ]);
+  });
+
+  it('HTTP: a 255-emoji part type is 201, 256 is 400', async () => {
+    const sid = (await send('POST', '/chat/sessions', {})).json().id as string;
+    const put = (mid: string, type: string) =>
+      send('PUT', `/chat/sessions/${sid}/messages/${mid}`, { role: 'assistant', parts: parts(type) });
+    const ok = await put('hpt-1', emoji(255));
+    expect(ok.statusCode).toBe(201);
+    expect(ok.json().parts).toEqual(parts(emoji(255)));
+    refused(await put('hpt-2', emoji(256)), 'body.parts.0.type');
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isChatDbError } from '../../src/errors.js';
+import { createChatDb } from '../../src/store/chatdb.js';
 import type { MessageInput } from '../../src/store/types.js';
+import { freshDatabase } from '../helpers/db.js';
 import { cjk, count, distinctWords, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
@@ -68,6 +70,32 @@ describe('indexed text is capped in UTF-8 bytes, below the btree entry limit', (
     expect(await invalidPath(fx.chat.users.register({ email: `a${email}`, password: 'long-enough' }))).toBe(
       'email',
     );
+  });
+});
+
+describe('a chat-scope owner and a document id share message_citations_user_document_idx', () => {
+  it('the longest user id with a 2,048-byte document id: invalid_input on document_id, nothing written', async () => {
+    const fresh = await freshDatabase('chat');
+    try {
+      const c = createChatDb(fresh.db);
+      // 255 CJK characters (765 bytes) and 2,048 bytes, neither compressible: over 2,704 together.
+      const owner = cjk(255);
+      const s = await c.sessions.create(owner);
+      const cite = (documentId: string) =>
+        c.messages.append(owner, s.id, { role: 'assistant', content: 'x', citations: [{ documentId }] });
+      const e = await failure(cite(`${cjk(682)}ab`));
+      expect(isChatDbError(e, 'invalid_input') && e.details[0]).toEqual({
+        path: 'document_id',
+        message: expect.stringContaining('too large to index'),
+      });
+      expect(await count(fresh.db, 'messages')).toBe(0);
+      // A shorter document id fits, and the owner's reports find it.
+      expect((await cite(cjk(600))).message.citations).toHaveLength(1);
+      expect((await c.citations.mostCited({ userId: owner })).map((d) => d.documentId)).toEqual([cjk(600)]);
+      expect(await c.citations.messagesCiting(cjk(600), { userId: owner })).toHaveLength(1);
+    } finally {
+      await fresh.drop();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pathSql } from '../../src/store/branches.js';
-import { CONVERSATION_SQL, citingSql } from '../../src/store/citations.js';
+import { CONVERSATION_SQL, citingSql, mostCitedSql } from '../../src/store/citations.js';
 import { APPEND_SQL, SEARCH_SQL } from '../../src/store/messages.js';
 import { CHAT_QUERY_SQL } from '../../src/store/queries.js';
 import { SESSIONS_AFTER_SQL, SESSIONS_FIRST_SQL, SESSIONS_SINCE_SQL } from '../../src/store/sessions.js';
@@ -212,6 +212,40 @@ describe('query plans on realistic data (planner left to itself)', () => {
       'message_citations_document_id_idx',
     );
     expect(indexes(await plan(LOGIN_SQL, [ids.email]))).toEqual(['users_email_lower_key']);
+  });
+
+  it("a user's citation reports: message_citations_user_document_idx alone, no join to messages or sessions", async () => {
+    const hour = new Date(Date.now() - 3_600_000);
+    for (const [sql, params] of [
+      [mostCitedSql(true), [20, null, ids.user]],
+      [mostCitedSql(true), [20, hour, ids.user]],
+      [citingSql(true), ['doc-5', 50, ids.user]],
+    ] as const) {
+      const p = await plan(sql, [...params]);
+      // Other than primary-key look-ups (citingSql's messages and their citations): the one index.
+      expect(
+        indexes(p).filter((i) => !i.endsWith('_pkey')),
+        sql,
+      ).toEqual(['message_citations_user_document_idx']);
+      expect(
+        p.filter((n) => n['Node Type'] === 'Seq Scan' || n['Relation Name'] === 'chat_sessions'),
+        sql,
+      ).toEqual([]);
+    }
+    // The same report as through the sessions (the owner's before the index): identical.
+    const bySession = await fx.db.query(
+      `SELECT c.document_id, count(*) AS citations, count(DISTINCT c.message_id) AS messages
+       FROM message_citations c JOIN messages m ON m.id = c.message_id JOIN chat_sessions s ON s.id = m.session_id
+       WHERE s.user_id = $1 GROUP BY c.document_id ORDER BY citations DESC, c.document_id LIMIT 20`,
+      [ids.user],
+    );
+    const report = await fx.chat.citations.mostCited({ userId: ids.user });
+    expect(report.length).toBeGreaterThan(0);
+    expect(
+      report.map((d) => ({ document_id: d.documentId, citations: d.citations, messages: d.messages })),
+    ).toEqual(
+      bySession.rows.map((r) => ({ ...r, citations: Number(r.citations), messages: Number(r.messages) })),
+    );
   });
 
   it('citationsPerAnswer reads message_citations once, with no correlated subplan', async () => {

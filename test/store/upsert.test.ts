@@ -339,7 +339,7 @@ describe('bad input (invalid_input, nothing written)', () => {
       { id: 'ok2', role: 'assistant', parts: [{ type: 'tool-x' }] },
     ] as UpsertInput[];
     expect(await code(fx.chat.messages.saveMany(user, id, list))).toBe('invalid_input');
-    // Caught by the database mid-transaction (a document id over the index limit): rolled back.
+    // The same id twice in one list: refused before the transaction begins, so nothing is written.
     const late = [
       { id: 'ok1', role: 'user', parts: [{ type: 'text', text: 'a' }] },
       { id: 'ok1', role: 'assistant', parts: [] },

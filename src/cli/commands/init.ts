@@ -1,7 +1,6 @@
 import { type Command, Option } from 'commander';
-import { directMigrationsUrl } from '../../config.js';
-import { init, loadMigrations, SCOPES, type Scope } from '../../migrate/index.js';
-import { configOf, output, withMigrationDb } from '../context.js';
+import { init, SCOPES, type Scope } from '../../migrate/index.js';
+import { runMigrationCommand } from '../interrupt.js';
 
 /** `chatdb init [--scope all|chat|auth]`: write chatdb's baseline into the migrations directory and apply it. */
 export function register(program: Command): void {
@@ -24,22 +23,15 @@ export function register(program: Command): void {
       '\nInstalling chat now and auth later (or the reverse) adds the link migration and ends with the same schema as all.',
     )
     .action(async (opts: { scope: Scope }, cmd: Command) => {
-      const config = configOf(cmd);
-      directMigrationsUrl(config); // a pooler URL stops here, before connecting
-      const out = output(cmd);
-      loadMigrations(config.migrationsDir); // a malformed file there fails before the database is opened
-      const result = await withMigrationDb(
-        config,
-        async (db) => {
-          out.progress(`database: ${db.target}`);
-          return init(db, {
-            dir: config.migrationsDir,
-            scope: opts.scope,
-            log: out.progress,
-            warn: out.warn,
-          });
-        },
-        out,
+      // As up: a pooler URL and malformed files stop it before connecting; Ctrl-C rolls back.
+      const { result, out } = await runMigrationCommand(cmd, (db, base) =>
+        init(db, {
+          dir: base.dir,
+          scope: opts.scope,
+          ...(base.log ? { log: base.log } : {}),
+          ...(base.warn ? { warn: base.warn } : {}),
+          ...(base.signal ? { signal: base.signal } : {}),
+        }),
       );
       const human = result.unchanged
         ? `baseline "${opts.scope}" is already installed: nothing changed`

@@ -7,7 +7,9 @@ import { configOf, output } from '../context.js';
 export function register(program: Command): void {
   program
     .command('new')
-    .description('create <migrations dir>/<UTC timestamp>_<name>.sql with empty up and down sections')
+    .description(
+      'create <migrations dir>/<UTC timestamp>_<name>.sql, its up and down sections holding only timeout lines',
+    )
     .argument('<name...>', 'what the migration does, e.g. add user timezone (quotes optional)')
     .option('--json', 'print the result as JSON')
     .action((words: string[], _opts: unknown, cmd: Command) => {
