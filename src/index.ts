@@ -35,6 +35,7 @@ export { DEFAULT_MIGRATIONS_DIR, down, init, redo, status, up } from './migrate/
 export type { ChatDb, ChatDbModuleOptions, ChatDbOptions, QueriesModule } from './store/chatdb.js';
 export { createChatDb, DEFAULT_TOKEN_TTL_SECONDS, openChatDb } from './store/chatdb.js';
 export type { CitationsModule, CitingMessage, DocumentCitationCount } from './store/citations.js';
+export type { DownRatedDocument, FeedbackDay, RatedAnswer } from './store/queries-feedback.js';
 export type {
   AppendResult,
   ChatSession,
@@ -42,6 +43,9 @@ export type {
   CitationInput,
   Conversation,
   ExperienceLevel,
+  Feedback,
+  FeedbackInput,
+  FeedbackModule,
   IssuedToken,
   JsonObject,
   JsonValue,
@@ -56,6 +60,7 @@ export type {
   Profile,
   ProfileInput,
   ProfilesModule,
+  Rating,
   Role,
   SearchHit,
   SessionInput,

@@ -20,6 +20,7 @@ import {
 import { logRequest, REDACT } from './logging.js';
 import { optionalBodies } from './openapi.js';
 import { authRoutes, DEFAULT_LOGIN_LIMIT, type LoginLimit } from './routes/auth.js';
+import { feedbackRoutes } from './routes/feedback.js';
 import { healthRoutes } from './routes/health.js';
 import { messagesRoutes } from './routes/messages.js';
 import { partsRoutes } from './routes/parts.js';
@@ -170,6 +171,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(sessionsRoutes(chat));
   await app.register(messagesRoutes(chat));
   await app.register(partsRoutes(chat));
+  await app.register(feedbackRoutes(chat));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (options.ownsChat) app.addHook('onClose', async () => chat.close());

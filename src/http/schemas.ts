@@ -104,7 +104,7 @@ export const SessionInput = Type.Object(
 );
 
 /** A message id: the client's (the AI SDK's) string, 1..255 visible characters. */
-const MessageId = Type.String({
+export const MessageId = Type.String({
   minLength: 1,
   maxLength: 255,
   pattern: '^[^\\p{Cc}\\s](?:[^\\p{Cc}]*[^\\p{Cc}\\s])?$',

@@ -25,8 +25,16 @@ export const PACKAGE_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/',
  */
 export const BASELINE_FILES = {
   auth: ['20250101000001_chatdb_auth.sql'],
-  chat: ['20250101000002_chatdb_chat.sql', '20261201000001_chatdb_chat_parts.sql'],
-  link: ['20250101000003_chatdb_link_chat_to_auth.sql', '20261201000002_chatdb_link_chat_parts_to_auth.sql'],
+  chat: [
+    '20250101000002_chatdb_chat.sql',
+    '20261201000001_chatdb_chat_parts.sql',
+    '20261203000001_chatdb_chat_feedback.sql',
+  ],
+  link: [
+    '20250101000003_chatdb_link_chat_to_auth.sql',
+    '20261201000002_chatdb_link_chat_parts_to_auth.sql',
+    '20261203000002_chatdb_link_chat_feedback_to_auth.sql',
+  ],
 } as const satisfies Record<'auth' | 'chat' | 'link', readonly string[]>;
 
 /** The files a scope installs by itself (without the link). */

@@ -2,14 +2,23 @@ import { type Database, type DbLogger, openDatabase, type PoolLike } from '../db
 import { DEFAULT_TOKEN_TTL_SECONDS, TOKEN_TTL_SECONDS_RANGE } from '../defaults.js';
 import { ChatDbError } from '../errors.js';
 import { type CitationsModule, createCitations } from './citations.js';
+import { createFeedback } from './feedback.js';
 import { createMessages } from './messages.js';
 import { createProfiles } from './profiles.js';
 import { createChatQueries } from './queries.js';
 import { createAuthQueries } from './queries-auth.js';
+import { createFeedbackQueries } from './queries-feedback.js';
 import { createSessions } from './sessions.js';
 import { guard } from './sql-errors.js';
 import { createTokens } from './tokens.js';
-import type { MessagesModule, ProfilesModule, SessionsModule, TokensModule, UsersModule } from './types.js';
+import type {
+  FeedbackModule,
+  MessagesModule,
+  ProfilesModule,
+  SessionsModule,
+  TokensModule,
+  UsersModule,
+} from './types.js';
 import { createUsers } from './users.js';
 import * as v from './validate.js';
 
@@ -41,9 +50,11 @@ export interface ChatDbOptions extends ChatDbModuleOptions {
 
 export type ChatQueries = ReturnType<typeof createChatQueries>;
 export type AuthQueries = ReturnType<typeof createAuthQueries>;
+export type FeedbackQueries = ReturnType<typeof createFeedbackQueries>;
 /** Operator/dashboard reports (docs/queries.md). */
 export type QueriesModule = ChatQueries &
-  AuthQueries & {
+  AuthQueries &
+  FeedbackQueries & {
     /** Same as `citations.mostCited`. */
     mostCitedDocuments: CitationsModule['mostCited'];
     /** Same as `citations.messagesCiting`. */
@@ -59,6 +70,8 @@ export interface ChatDb {
   readonly sessions: SessionsModule;
   readonly messages: MessagesModule;
   readonly citations: CitationsModule;
+  /** Ratings of answers (up/down, comment, tags). */
+  readonly feedback: FeedbackModule;
   readonly queries: QueriesModule;
   /** Closes the database if `openChatDb` opened it; a database passed in stays open. */
   close(): Promise<void>;
@@ -91,9 +104,11 @@ export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | nu
     sessions: createSessions(sql),
     messages: createMessages(sql),
     citations,
+    feedback: createFeedback(sql),
     queries: {
       ...createChatQueries(sql),
       ...createAuthQueries(sql),
+      ...createFeedbackQueries(sql),
       mostCitedDocuments: citations.mostCited,
       messagesCitingDocument: citations.messagesCiting,
     },

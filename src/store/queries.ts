@@ -129,7 +129,8 @@ export const CHAT_QUERY_SQL = {
   tableSizes: `SELECT c.relname AS table, c.reltuples::float8 AS estimated_rows, pg_total_relation_size(c.oid) AS total_bytes
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = current_schema() AND c.relkind = 'r'
-      AND c.relname IN ('users', 'user_profiles', 'auth_tokens', 'chat_sessions', 'messages', 'message_citations')
+      AND c.relname IN ('users', 'user_profiles', 'auth_tokens', 'chat_sessions', 'messages', 'message_citations',
+        'message_feedback')
     ORDER BY c.relname`,
 } as const;
 

@@ -237,6 +237,34 @@ export interface UserExport {
   /** Every token issued to the user (active, expired and revoked), oldest first. */
   readonly tokens: TokenRecord[];
   readonly sessions: Conversation[];
+  /** The user's ratings of answers, by session and message (`feedback.list` of every session). */
+  readonly feedback: Feedback[];
+}
+
+/** A rating of an answer. */
+export type Rating = 'up' | 'down';
+
+/** One user's feedback on one assistant message (one per user and message). */
+export interface Feedback {
+  /** The rated message's id (the client's). */
+  readonly messageId: string;
+  readonly sessionId: string;
+  readonly rating: Rating;
+  /** Up to 2,000 characters, or null. */
+  readonly comment: string | null;
+  /** Up to 10 tags of 1..50 characters each, as given (duplicates dropped). */
+  readonly tags: string[];
+  /** When the message was first rated. */
+  readonly createdAt: Date;
+  /** When the rating, comment or tags last changed. */
+  readonly updatedAt: Date;
+}
+
+/** What `feedback.set` stores: it replaces the whole rating (an omitted comment or tags clears them). */
+export interface FeedbackInput {
+  readonly rating: Rating;
+  readonly comment?: string | null;
+  readonly tags?: readonly string[];
 }
 
 /* ---------- module interfaces (what `openChatDb` returns) ---------- */
@@ -331,4 +359,20 @@ export interface MessagesModule {
   setActiveStream(userId: string, sessionId: string, streamId: string | null): Promise<ChatSession>;
   /** Marks replies `streaming` for longer than `olderThanMs` (since their last save) `aborted`; returns how many. */
   abortStale(options: { olderThanMs: number }): Promise<number>;
+}
+
+/**
+ * Ratings of answers: only assistant messages of the caller's own sessions (a user-role message
+ * is `invalid_input`; another user's session or message `not_found`; either way nothing changes).
+ * `messageId` is the message's public (client) id.
+ */
+export interface FeedbackModule {
+  /** Rates a message, or changes its rating (one statement). Returns the stored feedback. */
+  set(userId: string, sessionId: string, messageId: string, input: FeedbackInput): Promise<Feedback>;
+  /** Removes the caller's rating of a message; false when there was none. */
+  remove(userId: string, sessionId: string, messageId: string): Promise<boolean>;
+  /** The caller's rating of a message, or null. */
+  get(userId: string, sessionId: string, messageId: string): Promise<Feedback | null>;
+  /** Every rating in a session (all branches), in message order: what a UI shows after a reload. */
+  list(userId: string, sessionId: string): Promise<Feedback[]>;
 }

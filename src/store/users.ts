@@ -1,5 +1,6 @@
 import { DEFAULT_PASSWORDS, type Passwords } from '../auth/password.js';
 import { notFound } from '../errors.js';
+import { FEEDBACK_SELECT, toFeedback } from './feedback.js';
 import {
   CITATIONS_OF_M,
   MESSAGE_SELECT,
@@ -13,7 +14,7 @@ import {
   USER_COLUMNS,
 } from './rows.js';
 import type { Sql } from './sql-errors.js';
-import type { Conversation, Message, UserExport, UsersModule } from './types.js';
+import type { Conversation, Feedback, Message, UserExport, UsersModule } from './types.js';
 import * as v from './validate.js';
 
 type Row = Record<string, unknown>;
@@ -146,6 +147,7 @@ function exportUser(sql: Sql, id: string): Promise<UserExport> {
       [id],
     );
     const sessions: Conversation[] = [];
+    let feedback: Feedback[] = [];
     if (user.has_chat === true) {
       const s = await tx.query<Row>(
         `SELECT ${SESSION_COLUMNS} FROM chat_sessions WHERE user_id = $1 ORDER BY created_at, id`,
@@ -167,6 +169,13 @@ function exportUser(sql: Sql, id: string): Promise<UserExport> {
         const session = toSession(row);
         sessions.push({ session, messages: bySession.get(session.id) ?? [] });
       }
+      // The primary key's user_id prefix finds them; ordered as the sessions and messages are.
+      const f = await tx.query<Row>(
+        `SELECT ${FEEDBACK_SELECT} FROM message_feedback f JOIN messages m ON m.id = f.message_id
+         WHERE f.user_id = $1 ORDER BY m.session_id, m.seq`,
+        [id],
+      );
+      feedback = f.rows.map(toFeedback);
     }
     return {
       exportedAt: new Date(user.exported_at as Date),
@@ -174,6 +183,7 @@ function exportUser(sql: Sql, id: string): Promise<UserExport> {
       profile: p.rows[0] ? toProfile(p.rows[0]) : null,
       tokens: t.rows.map(toTokenRecord),
       sessions,
+      feedback,
     };
   }, 'repeatable read');
 }

@@ -40,6 +40,9 @@ export const LIMITS = {
   citationsPerMessage: 100,
   searchQuery: 1000,
   externalUserId: 255,
+  feedbackComment: 2000,
+  feedbackTags: 10,
+  feedbackTag: 50,
 } as const;
 
 // String.prototype.isWellFormed is ES2024 (Node >= 20); tsconfig's lib stops at ES2023.

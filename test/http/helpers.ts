@@ -40,7 +40,8 @@ export async function counts(s: ScratchDatabase): Promise<Record<string, number>
   const r = await s.db.query<Record<string, number>>(`SELECT
     (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM user_profiles) AS user_profiles,
     (SELECT count(*) FROM auth_tokens) AS auth_tokens, (SELECT count(*) FROM chat_sessions) AS chat_sessions,
-    (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM message_citations) AS message_citations`);
+    (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM message_citations) AS message_citations,
+    (SELECT count(*) FROM message_feedback) AS message_feedback`);
   return r.rows[0] as Record<string, number>;
 }
 

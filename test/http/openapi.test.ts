@@ -28,6 +28,7 @@ const VALID: Record<string, string> = {
   'post /chat/sessions/{id}/messages': '{"role":"user","content":"hi"}',
   'put /users/me/profile': '{}',
   'put /chat/sessions/{id}/messages/{message_id}': '{"role":"user","parts":[{"type":"text","text":"hi"}]}',
+  'put /chat/sessions/{id}/messages/{message_id}/feedback': '{"rating":"up"}',
 };
 
 describe('OpenAPI responses cover what each route answers', () => {

@@ -19,7 +19,9 @@ const CHAT = '20250101000002_chatdb_chat.sql';
 const LINK = '20250101000003_chatdb_link_chat_to_auth.sql';
 const PARTS = '20261201000001_chatdb_chat_parts.sql';
 const LINK_PARTS = '20261201000002_chatdb_link_chat_parts_to_auth.sql';
-const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS];
+const FEEDBACK = '20261203000001_chatdb_chat_feedback.sql';
+const LINK_FEEDBACK = '20261203000002_chatdb_link_chat_feedback_to_auth.sql';
+const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
 let s: ScratchDatabase;
@@ -58,6 +60,7 @@ describe('init', () => {
       'auth_tokens',
       'chat_sessions',
       'message_citations',
+      'message_feedback',
       'messages',
       'schema_migrations',
       'user_profiles',
@@ -66,13 +69,13 @@ describe('init', () => {
     const again = await init(s.db, { dir, scope: 'all' });
     expect(again).toMatchObject({ unchanged: true, written: [], applied: [], differing: [] });
     const st = await status(s.db, { dir });
-    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([5, 0, 0, 0]);
+    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([7, 0, 0, 0]);
   });
 
   it('chat alone keeps user ids opaque (any string, no users table)', async () => {
     const dir = migrationsDir();
     await init(s.db, { dir, scope: 'chat' });
-    expect(readdirSync(dir)).toEqual([CHAT, PARTS]);
+    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK]);
     expect(await tables(s.db)).not.toContain('users');
     await s.db.query("INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee')");
     expect((await s.db.query('SELECT user_id FROM chat_sessions')).rows).toEqual([
@@ -89,10 +92,12 @@ describe('init', () => {
     expect(readdirSync(dir)).not.toContain(LINK);
     expect(readdirSync(dir)).not.toContain(LINK_PARTS);
     const second = await init(s.db, { dir, scope: b });
-    const added = a === 'chat' ? [AUTH] : [CHAT, PARTS];
-    expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS].sort());
+    const added = a === 'chat' ? [AUTH] : [CHAT, PARTS, FEEDBACK];
+    expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK].sort());
     expect(second.applied.map((x) => x.file)).toEqual(
-      a === 'chat' ? [AUTH, LINK, LINK_PARTS] : [CHAT, LINK, PARTS, LINK_PARTS],
+      a === 'chat'
+        ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK]
+        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect((await versions()).sort()).toEqual(ALL_VERSIONS.slice().sort());
@@ -116,14 +121,19 @@ describe('init', () => {
       `${LINK}: cannot link chat sessions to users: the migration makes chat_sessions.user_id a uuid foreign key to users(id), but of the existing chat sessions 2 have a user_id that is not a UUID (an id from another auth provider?) and 1 has a UUID that is no row of users. Set their user_id to the id of a chatdb user (UPDATE chat_sessions SET user_id = …) or delete them, then run chatdb up again; or, to keep your own auth provider, install only the chat scope`,
     );
     // auth is installed, the link is pending and nothing of it ran
-    expect((await versions()).sort()).toEqual(['20250101000001', '20250101000002', '20261201000001']);
+    expect((await versions()).sort()).toEqual([
+      '20250101000001',
+      '20250101000002',
+      '20261201000001',
+      '20261203000001',
+    ]);
     expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
     // doing what it says lets `up` finish the job
     await s.db.query("INSERT INTO users (id, email, hashed_password) VALUES ($1, 'a@example.com', 'x')", [
       stranger,
     ]);
     await s.db.query('UPDATE chat_sessions SET user_id = $1', [stranger.toUpperCase()]);
-    expect((await up(s.db, { dir })).steps.map((x) => x.file)).toEqual([LINK, LINK_PARTS]);
+    expect((await up(s.db, { dir })).steps.map((x) => x.file)).toEqual([LINK, LINK_PARTS, LINK_FEEDBACK]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
   });
 
@@ -138,7 +148,7 @@ describe('init', () => {
     await up(s.db, { dir });
     const warnings: string[] = [];
     const r = await init(s.db, { dir, scope: 'auth', warn: (l) => warnings.push(l) });
-    expect(r.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS]);
+    expect(r.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK]);
     expect(warnings).toEqual([]);
     const st = await status(s.db, { dir });
     expect(st.entries.map((e) => [e.version, e.state])).toEqual([
@@ -148,6 +158,8 @@ describe('init', () => {
       ['20260101000000', 'applied'],
       ['20261201000001', 'applied'],
       ['20261201000002', 'applied'],
+      ['20261203000001', 'applied'],
+      ['20261203000002', 'applied'],
     ]);
   });
 
@@ -155,10 +167,10 @@ describe('init', () => {
     const before = readdirSync(PACKAGE_MIGRATIONS_DIR);
     const chat = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'chat' });
     expect(chat.written).toEqual([]);
-    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS]);
+    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK]);
     expect(await tables(s.db)).not.toContain('users');
     const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
-    expect(auth.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS]);
+    expect(auth.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect(readdirSync(PACKAGE_MIGRATIONS_DIR)).toEqual(before);
   });
@@ -166,9 +178,11 @@ describe('init', () => {
   it('writes the link into a directory that holds both scopes, and applies it only when both are installed', async () => {
     const dir = migrationsDir({ [AUTH]: readFileSync(join(PACKAGE_MIGRATIONS_DIR, AUTH), 'utf8') });
     const r = await init(s.db, { dir, scope: 'chat' });
-    expect(r.written.sort()).toEqual([CHAT, LINK, PARTS, LINK_PARTS]);
-    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS]);
+    expect(r.written.sort()).toEqual([CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK]);
+    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK]);
     expect((await status(s.db, { dir })).entries.map((e) => e.state)).toEqual([
+      'pending',
+      'applied',
       'pending',
       'applied',
       'pending',

@@ -18,7 +18,8 @@ const FINGERPRINT = `SELECT md5(concat_ws('|',
   (SELECT string_agg(concat_ws(',', token_hash, revoked_at), ';' ORDER BY token_hash) FROM auth_tokens),
   (SELECT string_agg(s::text, ';' ORDER BY id) FROM chat_sessions s),
   (SELECT string_agg(m::text, ';' ORDER BY id) FROM messages m),
-  (SELECT string_agg(c::text, ';' ORDER BY message_id, citation_index) FROM message_citations c))) AS f`;
+  (SELECT string_agg(c::text, ';' ORDER BY message_id, citation_index) FROM message_citations c),
+  (SELECT string_agg(f::text, ';' ORDER BY message_id) FROM message_feedback f))) AS f`;
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
 /** Strings that are hard to store: NUL, lone surrogates, emoji, right-to-left text, control characters. */
@@ -93,6 +94,19 @@ describe('fuzzing every endpoint with bad input', () => {
       headers: auth,
       payload: { role: 'user', content: 'calibrate the arm', citations: [{ document_id: 'd' }] },
     });
+    // An answer with a rating: the feedback routes have a target to change (or, rejected, not).
+    await a.app.inject({
+      method: 'PUT',
+      url: `/chat/sessions/${session}/messages/fuzz-answer`,
+      headers: auth,
+      payload: { role: 'assistant', parts: [{ type: 'text', text: 'the answer' }] },
+    });
+    await a.app.inject({
+      method: 'PUT',
+      url: `/chat/sessions/${session}/messages/fuzz-answer/feedback`,
+      headers: auth,
+      payload: { rating: 'up', comment: 'good', tags: ['t'] },
+    });
   });
   afterAll(() => a.close());
 
@@ -155,6 +169,12 @@ describe('fuzzing every endpoint with bad input', () => {
       method: 'POST',
       url: () => `/chat/sessions/${session}/messages`,
       fields: ['role', 'content', 'selected_text', 'metadata', 'citations'],
+      auth: true,
+    },
+    {
+      method: 'PUT',
+      url: () => `/chat/sessions/${session}/messages/fuzz-answer/feedback`,
+      fields: ['rating', 'comment', 'tags'],
       auth: true,
     },
   ];
@@ -238,6 +258,14 @@ describe('fuzzing every endpoint with bad input', () => {
         method: method as 'GET',
         url: `/chat/sessions/${session}/messages/${pct(id)}${method === 'GET' ? '/siblings' : ''}`,
         payload: method === 'GET' ? undefined : { role: 'user', parts: [{ type: 'text', text: 'x' }] },
+      })),
+      fc.tuple(text, text, fc.constantFrom('PUT', 'DELETE', 'GET')).map(([sid, mid, method]) => ({
+        method: method as 'GET',
+        url:
+          method === 'GET'
+            ? `/chat/sessions/${pct(sid)}/feedback`
+            : `/chat/sessions/${session}/messages/${pct(mid)}/feedback`,
+        payload: method === 'PUT' ? { rating: 'down', comment: 'x' } : undefined,
       })),
       text.map((key) => ({
         method: 'POST' as const,

@@ -53,7 +53,8 @@ describe('security', () => {
            (SELECT string_agg(cs::text, ';' ORDER BY id) FROM chat_sessions cs WHERE user_id = $1),
            (SELECT string_agg(m::text, ';' ORDER BY m.id) FROM messages m JOIN chat_sessions cs ON cs.id = m.session_id WHERE cs.user_id = $1),
            (SELECT string_agg(c::text, ';' ORDER BY c.message_id, c.citation_index) FROM message_citations c
-              JOIN messages m ON m.id = c.message_id JOIN chat_sessions cs ON cs.id = m.session_id WHERE cs.user_id = $1)) AS d`,
+              JOIN messages m ON m.id = c.message_id JOIN chat_sessions cs ON cs.id = m.session_id WHERE cs.user_id = $1),
+           (SELECT string_agg(f::text, ';' ORDER BY f.message_id) FROM message_feedback f WHERE f.user_id = $1)) AS d`,
         [userId],
       )
     ).rows[0]?.d;
@@ -93,6 +94,9 @@ describe('security', () => {
     { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { leaf_message_id: 'alice-m1' } },
     { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { active_stream_id: 'hijack' } },
     { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { active_stream_id: null } },
+    { method: 'PUT', url: `/chat/sessions/${sid}/messages/alice-m1/feedback`, payload: { rating: 'down' } },
+    { method: 'DELETE', url: `/chat/sessions/${sid}/messages/alice-m1/feedback` },
+    { method: 'GET', url: `/chat/sessions/${sid}/feedback` },
     { method: 'GET', url: '/chat/search?q=zebra' },
     { method: 'DELETE', url: `/chat/sessions/${sid}` },
     { method: 'POST', url: '/auth/logout' },
@@ -139,7 +143,15 @@ describe('security', () => {
     expect(saved.statusCode).toBe(201);
     const stream = { active_stream_id: 'alice-stream' };
     await app.inject({ method: 'PATCH', url: `/chat/sessions/${sid}`, headers: a.h, payload: stream });
+    const rated = await app.inject({
+      method: 'PUT',
+      url: `/chat/sessions/${sid}/messages/alice-m1/feedback`,
+      headers: a.h,
+      payload: { rating: 'up', comment: 'private', tags: ['t'] },
+    });
+    expect(rated.statusCode).toBe(200);
     const before = await dataOf(a.id);
+    expect(before).toContain('private');
 
     // Alice's message ids named from Bob's own session: 404 too, and nothing of hers moves.
     const own = json(await app.inject({ method: 'POST', url: '/chat/sessions', headers: b.h, payload: {} }))
@@ -153,6 +165,8 @@ describe('security', () => {
       },
       { method: 'GET', url: `/chat/sessions/${own}/messages/alice-m1/siblings` },
       { method: 'PATCH', url: `/chat/sessions/${own}`, payload: { leaf_message_id: 'alice-m1' } },
+      { method: 'PUT', url: `/chat/sessions/${own}/messages/alice-m1/feedback`, payload: { rating: 'down' } },
+      { method: 'DELETE', url: `/chat/sessions/${own}/messages/alice-m1/feedback` },
     ];
     for (const r of [...protectedRoutes(sid).filter((r) => String(r.url).includes(sid)), ...foreignIds]) {
       const res = await app.inject(withAuth(r, b.h));

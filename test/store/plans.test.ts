@@ -3,6 +3,7 @@ import { pathSql } from '../../src/store/branches.js';
 import { CONVERSATION_SQL, citingSql, mostCitedSql } from '../../src/store/citations.js';
 import { APPEND_SQL, SEARCH_SQL } from '../../src/store/messages.js';
 import { CHAT_QUERY_SQL } from '../../src/store/queries.js';
+import { FEEDBACK_QUERY_SQL } from '../../src/store/queries-feedback.js';
 import { SESSIONS_AFTER_SQL, SESSIONS_FIRST_SQL, SESSIONS_SINCE_SQL } from '../../src/store/sessions.js';
 import { LOGIN_SQL } from '../../src/store/users.js';
 import { useChatDb } from './helpers.js';
@@ -62,6 +63,10 @@ beforeAll(async () => {
       FROM chat_sessions s WHERE s.id = m.session_id AND s.title = 'branched' AND m.seq > 1;
     UPDATE chat_sessions s SET leaf_message_id = m.id FROM messages m
       WHERE s.title = 'branched' AND m.session_id = s.id AND m.seq = 200;
+    -- Feedback on one answer in ten, a third of it down, spread over the last 90 days.
+    INSERT INTO message_feedback (user_id, message_id, rating, comment, created_at, updated_at)
+      SELECT m.user_id, m.id, CASE WHEN abs(hashtext(m.id::text)) % 3 = 0 THEN 'down' ELSE 'up' END, 'c', d, d
+      FROM messages m, LATERAL (SELECT now() - (abs(hashtext(m.id::text || 'd')) % 90) * interval '1 day' AS d) t WHERE m.role = 'assistant' AND abs(hashtext(m.id::text || 'f')) % 10 = 0;
     ANALYZE;`);
   const r = await fx.db.query<{ user_id: string; id: string; email: string }>(
     `SELECT s.user_id, s.id, u.email FROM chat_sessions s JOIN users u ON u.id = s.user_id
@@ -254,5 +259,27 @@ describe('query plans on realistic data (planner left to itself)', () => {
       expect(p.filter((n) => n['Subplan Name'] !== undefined)).toEqual([]);
       expect(p.filter((n) => n['Relation Name'] === 'message_citations')).toHaveLength(1);
     }
+  });
+
+  it('feedback reports over a window: the down ratings by message_feedback_down_idx, then primary keys, no scan', async () => {
+    // The dashboard's last 7 days of a 90-day history. All time, the documents report reads every
+    // down rating and their citations: a hash join of two scans is then the cheaper plan.
+    const week = new Date(Date.now() - 7 * 86_400_000);
+    for (const [sql, joined] of [
+      [FEEDBACK_QUERY_SQL.downRatedDocuments, 'message_citations_pkey'],
+      [FEEDBACK_QUERY_SQL.worstRatedAnswers, 'messages_pkey'],
+    ] as const) {
+      const p = await plan(sql, [week, 20]);
+      expect(indexes(p), sql).toEqual(['message_feedback_down_idx', joined]);
+      expect(p.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+    }
+    // The newest down ratings of all time: the index delivers the order, the LIMIT stops the walk.
+    const all = await plan(FEEDBACK_QUERY_SQL.worstRatedAnswers, [null, 20]);
+    expect(scanOf(all, 'message_feedback_down_idx')).toBeDefined();
+    expect(all.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+    expect(all.filter((n) => n['Node Type'] === 'Sort')).toEqual([]);
+    const docs = await fx.chat.queries.downRatedDocuments({ since: week, limit: 5 });
+    expect(docs.length).toBeGreaterThan(0);
+    expect(docs[0]?.answers).toBeGreaterThanOrEqual(docs.at(-1)?.answers ?? 0);
   });
 });

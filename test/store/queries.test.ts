@@ -168,6 +168,7 @@ describe('chat reports', () => {
       'auth_tokens',
       'chat_sessions',
       'message_citations',
+      'message_feedback',
       'messages',
       'user_profiles',
       'users',

@@ -166,6 +166,7 @@ describe('users', () => {
       'chat_sessions',
       'messages',
       'message_citations',
+      'message_feedback',
     ];
     const all = async () => Promise.all(tables.map((t) => count(fx.db, t)));
     const populate = async () => {
@@ -174,11 +175,12 @@ describe('users', () => {
       await fx.chat.tokens.issue(id);
       const s = await fx.chat.sessions.create(id, { title: 'x' });
       await fx.chat.messages.append(id, s.id, { role: 'user', content: 'q' });
-      await fx.chat.messages.append(id, s.id, {
+      const a = await fx.chat.messages.append(id, s.id, {
         role: 'assistant',
         content: 'a',
         citations: [{ documentId: 'd' }],
       });
+      await fx.chat.feedback.set(id, s.id, a.message.id, { rating: 'down', comment: 'no' });
       return id;
     };
     const keep = await populate();
@@ -192,6 +194,7 @@ describe('users', () => {
       ['auth_tokens', 'user_id = $1'],
       ['chat_sessions', 'user_id = $1'],
       ['messages', 'session_id IN (SELECT id FROM chat_sessions WHERE user_id = $1)'],
+      ['message_feedback', 'user_id = $1'],
     ] as const;
     for (const [t, where] of owned) expect(await count(fx.db, t, where, [victim])).toBe(0);
     expect(await count(fx.db, 'chat_sessions', 'user_id = $1', [keep])).toBe(1);
