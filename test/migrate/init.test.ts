@@ -19,8 +19,8 @@ const CHAT = '20250101000002_chatdb_chat.sql';
 const LINK = '20250101000003_chatdb_link_chat_to_auth.sql';
 const PARTS = '20261201000001_chatdb_chat_parts.sql';
 const LINK_PARTS = '20261201000002_chatdb_link_chat_parts_to_auth.sql';
-const FEEDBACK = '20261203000001_chatdb_chat_feedback.sql';
-const LINK_FEEDBACK = '20261203000002_chatdb_link_chat_feedback_to_auth.sql';
+const FEEDBACK = '20261202000001_chatdb_chat_feedback.sql';
+const LINK_FEEDBACK = '20261202000002_chatdb_link_chat_feedback_to_auth.sql';
 const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
@@ -125,7 +125,7 @@ describe('init', () => {
       '20250101000001',
       '20250101000002',
       '20261201000001',
-      '20261203000001',
+      '20261202000001',
     ]);
     expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
     // doing what it says lets `up` finish the job
@@ -158,8 +158,8 @@ describe('init', () => {
       ['20260101000000', 'applied'],
       ['20261201000001', 'applied'],
       ['20261201000002', 'applied'],
-      ['20261203000001', 'applied'],
-      ['20261203000002', 'applied'],
+      ['20261202000001', 'applied'],
+      ['20261202000002', 'applied'],
     ]);
   });
 

@@ -17,15 +17,15 @@ import { runCli } from './run-cli.js';
 
 const LINK = '20250101000003_chatdb_link_chat_to_auth.sql';
 const LINK_PARTS = '20261201000002_chatdb_link_chat_parts_to_auth.sql';
-const LINK_FEEDBACK = '20261203000002_chatdb_link_chat_feedback_to_auth.sql';
+const LINK_FEEDBACK = '20261202000002_chatdb_link_chat_feedback_to_auth.sql';
 const ALL_VERSIONS = [
   '20250101000001',
   '20250101000002',
   '20250101000003',
   '20261201000001',
   '20261201000002',
-  '20261203000001',
-  '20261203000002',
+  '20261202000001',
+  '20261202000002',
 ];
 const emptyDir = (): string => join(mkdtempSync(join(tmpdir(), 'chatdb-adopt-')), 'migrations');
 
@@ -87,7 +87,7 @@ describe('chatdb baseline', () => {
     const r = await adoptBaseline({ dir, scope: 'chat', target: s.db, targetUrl: s.url });
     expect(r.ok).toBe(true);
     // chat alone: no auth file, so no link migration.
-    expect(r.recorded).toEqual(['20250101000002', '20261201000001', '20261203000001']);
+    expect(r.recorded).toEqual(['20250101000002', '20261201000001', '20261202000001']);
     expect(existsSync(join(dir, '20250101000003_chatdb_link_chat_to_auth.sql'))).toBe(false);
   });
 
@@ -95,7 +95,7 @@ describe('chatdb baseline', () => {
     s = await freshDatabase('chat');
     const dir = emptyDir();
     const chat = await adoptBaseline({ dir, scope: 'chat', target: s.db, targetUrl: s.url });
-    expect(chat.recorded).toEqual(['20250101000002', '20261201000001', '20261203000001']);
+    expect(chat.recorded).toEqual(['20250101000002', '20261201000001', '20261202000001']);
     // The auth tables and the links, made by hand as an old init script would have.
     await applyBaselineScript(s.db, 'auth');
     for (const f of [LINK, LINK_PARTS, LINK_FEEDBACK]) {
@@ -105,7 +105,7 @@ describe('chatdb baseline', () => {
     const r = await adoptBaseline({ dir, scope: 'auth', target: s.db, targetUrl: s.url });
     expect(r).toMatchObject({
       ok: true,
-      recorded: ['20250101000001', '20250101000003', '20261201000002', '20261203000002'],
+      recorded: ['20250101000001', '20250101000003', '20261201000002', '20261202000002'],
     });
     expect(r.written.sort()).toEqual(['20250101000001_chatdb_auth.sql', LINK, LINK_PARTS, LINK_FEEDBACK]);
   });

@@ -2,7 +2,7 @@
 -- user per message, up or down, with an optional comment and tags; changeable and removable. The
 -- primary key leads with user_id, so the table distributes by user like the others, and a user's
 -- export reads one key range. Deleting a message (its session, its user) deletes its feedback.
--- user_id is text here, like chat_sessions.user_id in this scope; 20261203000002 makes it uuid
+-- user_id is text here, like chat_sessions.user_id in this scope; 20261202000002 makes it uuid
 -- when the auth scope is installed too (in either order). Each tag's length (1..50 characters) is
 -- checked by the library: a CHECK over array elements would need a function of our own.
 -- Lint exceptions (docs/safe-migrations.md): only a new table, its indexes and a trigger are

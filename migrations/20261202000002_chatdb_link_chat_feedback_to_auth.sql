@@ -1,4 +1,4 @@
--- chatdb baseline, scopes "auth" + "chat" together, after 20261203000001: the owner's user_id of
+-- chatdb baseline, scopes "auth" + "chat" together, after 20261202000001: the owner's user_id of
 -- message_feedback becomes a uuid like chat_sessions.user_id (20250101000003), so the two compare
 -- without casts and the primary key holds 16-byte user ids. No foreign key to users: the message's
 -- already cascades (through its session), and a second one would cost a look-up per rating.
