@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Queryable } from '../../src/db/index.js';
@@ -50,3 +50,9 @@ export async function describeSchema(db: Queryable): Promise<string[]> {
     ORDER BY 1`);
   return rows.map((r) => r.d);
 }
+
+/** The versions of chatdb's own baseline files, as they are in the package's migrations/ directory. */
+export const BASELINE_VERSIONS: readonly string[] = readdirSync(new URL('../../migrations/', import.meta.url))
+  .filter((f) => /^\d{14}_chatdb_.*\.sql$/.test(f))
+  .map((f) => f.slice(0, 14))
+  .sort();

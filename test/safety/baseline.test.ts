@@ -12,21 +12,13 @@ import {
   onRealPostgres,
   type ScratchDatabase,
 } from '../helpers/db.js';
-import { migrationsDir, sql } from '../helpers/migrations.js';
+import { BASELINE_VERSIONS, migrationsDir, sql } from '../helpers/migrations.js';
 import { runCli } from './run-cli.js';
 
 const LINK = '20250101000003_chatdb_link_chat_to_auth.sql';
 const LINK_PARTS = '20261201000002_chatdb_link_chat_parts_to_auth.sql';
 const LINK_FEEDBACK = '20261202000002_chatdb_link_chat_feedback_to_auth.sql';
-const ALL_VERSIONS = [
-  '20250101000001',
-  '20250101000002',
-  '20250101000003',
-  '20261201000001',
-  '20261201000002',
-  '20261202000001',
-  '20261202000002',
-];
+const ALL_VERSIONS = BASELINE_VERSIONS;
 const emptyDir = (): string => join(mkdtempSync(join(tmpdir(), 'chatdb-adopt-')), 'migrations');
 
 let s: ScratchDatabase | undefined;

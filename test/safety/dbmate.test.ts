@@ -6,19 +6,12 @@ import { readHistory, status, up } from '../../src/migrate/index.js';
 import { lintMigrations } from '../../src/safety/lint.js';
 import { chatdb } from '../helpers/cli.js';
 import { createScratchUrl, onRealPostgres } from '../helpers/db.js';
+import { BASELINE_VERSIONS } from '../helpers/migrations.js';
 
 const run = promisify(execFile);
 const DBMATE = new URL('../../node_modules/.bin/dbmate', import.meta.url).pathname;
 const MIGRATIONS = new URL('../../migrations/', import.meta.url).pathname;
-const BASELINE = [
-  '20250101000001',
-  '20250101000002',
-  '20250101000003',
-  '20261201000001',
-  '20261201000002',
-  '20261202000001',
-  '20261202000002',
-];
+const BASELINE = BASELINE_VERSIONS;
 
 const dbmate = (url: string, ...args: string[]) =>
   run(DBMATE, [
