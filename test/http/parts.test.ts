@@ -228,5 +228,14 @@ describe('branches and the stream id over HTTP', () => {
     const r = await call('PATCH', `/chat/sessions/${sid}`, big);
     expect(r.statusCode).toBeGreaterThanOrEqual(400);
     expect((await call('GET', `/chat/sessions/${sid}`)).json().active_stream_id).toBeNull();
+    // A title the schema passes but Postgres cannot store (a lone surrogate; NUL): the stream id
+    // of the same PATCH is not written either (found by the fuzzer).
+    for (const title of ['\ud800', 'a\u0000b']) {
+      expectProblem(await call('PATCH', `/chat/sessions/${sid}`, { title, active_stream_id: 'late' }), 400);
+      expect((await call('GET', `/chat/sessions/${sid}`)).json()).toMatchObject({
+        active_stream_id: null,
+        title: 'T',
+      });
+    }
   });
 });

@@ -81,9 +81,12 @@ export const sessionsRoutes =
         const b = req.body;
         const { id } = req.params;
         const user = req.user.id;
-        // Three library calls: metadata (the one input the schema cannot fully check) is checked
-        // first, then the branch switch (the one that can be 404), so a refused PATCH writes nothing.
+        // Three library calls: every input is checked first (the schema cannot see NUL, lone
+        // surrogates or metadata depth), then the branch switch (the one that can be 404) runs, so
+        // a refused PATCH writes nothing.
         if (b.metadata !== undefined) v.metadata('metadata', b.metadata);
+        if (b.title !== undefined) v.optionalText('title', b.title, v.LIMITS.title);
+        if (typeof b.active_stream_id === 'string') v.text('active_stream_id', b.active_stream_id, 255, 1);
         if (b.leaf_message_id !== undefined) await chat.messages.switchBranch(user, id, b.leaf_message_id);
         if (b.active_stream_id !== undefined)
           await chat.messages.setActiveStream(user, id, b.active_stream_id);
