@@ -1,10 +1,12 @@
 /**
- * HTTP append throughput and latency, beside the database's own ceiling. N clients (autocannon, one
- * connection each) append messages with two citations to sessions of their own through a
- * `chatdb serve` process (request logging on, as by default). The ceiling, in the same run: the same
- * INSERT statement (APPEND_SQL, the one chatdb sends) driven straight through `pg` with N connections
- * (through PGlite in process on the embedded database): no HTTP, no auth, no validation.
- * BENCH_CLIENTS (default "1,10") and BENCH_SECONDS (default 10) size it.
+ * HTTP append throughput and latency against the database's own speed, in one run. N clients
+ * (autocannon, one connection each) append messages with two citations to sessions of their own
+ * through a `chatdb serve` process (request logging on, as by default). Beside it, with the same N
+ * connections through `pg` (PGlite in process on the embedded database), each loop on its own session:
+ * - chatdb's statement: APPEND_SQL, the one the library sends (no HTTP, no auth, no validation);
+ * - the bare append, the ceiling: one statement on the same tables that bumps the session's counter,
+ *   inserts the message row and its two citations, and nothing else (BARE_APPEND_SQL).
+ * BENCH_CLIENTS (default "16") and BENCH_SECONDS (default 10) size it.
  */
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
@@ -18,12 +20,39 @@ import { appendBody, makeClients } from '../test/helpers/load.js';
 import { startServer } from '../test/helpers/server.js';
 import { type Bench, type BenchContext, printTable, type Stats, stats } from './lib.js';
 
-const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,10').split(',').map(Number);
+const CLIENTS = (process.env.BENCH_CLIENTS ?? '16').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
 
+const PATHS = {
+  http: 'HTTP (chatdb serve)',
+  statement: "chatdb's statement",
+  bare: 'bare append (ceiling)',
+} as const;
+
+/**
+ * The least an append can be on chatdb's tables: bump the session's counter, insert the message and
+ * its citations. What it leaves out is what chatdb adds: the owner check's lock order, idempotency,
+ * the leaf and parent, last_message_at, the returned row.
+ * $1 session, $2 user, $3 id, $4 role, $5 content, $6 citations.
+ */
+export const BARE_APPEND_SQL = `
+WITH s AS (
+  UPDATE chat_sessions SET message_count = message_count + 1 WHERE id = $1::uuid AND user_id = $2
+  RETURNING id, user_id, message_count
+), ins AS (
+  INSERT INTO messages (id, session_id, seq, role, content, user_id, client_id, parts)
+  SELECT $3::uuid, s.id, s.message_count, $4::text, $5::text, s.user_id, $3::uuid::text,
+         jsonb_build_array(jsonb_build_object('type', 'text', 'text', $5::text))
+  FROM s RETURNING id, user_id
+)
+INSERT INTO message_citations (message_id, user_id, citation_index, document_id, chunk_id, score)
+SELECT ins.id, ins.user_id, x.citation_index, x.document_id, x.chunk_id, x.score
+FROM ins CROSS JOIN jsonb_to_recordset($6::jsonb)
+  AS x(citation_index integer, document_id text, chunk_id text, score double precision)`;
+
 interface Run {
-  readonly path: 'HTTP (chatdb serve)' | 'ceiling (SQL only)';
+  readonly path: (typeof PATHS)[keyof typeof PATHS];
   readonly clients: number;
   readonly requests: number;
   readonly perSecond: number;
@@ -100,8 +129,19 @@ const params = (session: string, user: string, i: number) => {
   ];
 };
 
-/** N loops sending APPEND_SQL back to back, each on its own session, for `seconds`. */
-async function ceilingRun(q: Queryable, sessions: { session: string; user: string }[], seconds: number) {
+/** The bare append's parameters for the same message. */
+const bareParams = (session: string, user: string, i: number) => {
+  const p = params(session, user, i);
+  return [p[0], p[1], p[2], p[3], p[4], p[9]];
+};
+
+/** N loops sending one statement back to back, each on its own session, for `seconds`. */
+async function sqlRun(
+  q: Queryable,
+  sessions: { session: string; user: string }[],
+  seconds: number,
+  bare: boolean,
+) {
   const latencies: number[] = [];
   let errors = 0;
   const t0 = performance.now();
@@ -111,8 +151,10 @@ async function ceilingRun(q: Queryable, sessions: { session: string; user: strin
       for (let i = 0; performance.now() < end; i++) {
         const t = performance.now();
         try {
-          const r = await q.query(APPEND_SQL, params(s.session, s.user, i));
-          if (r.rows.length === 1) latencies.push(performance.now() - t);
+          const r = bare
+            ? await q.query(BARE_APPEND_SQL, bareParams(s.session, s.user, i))
+            : await q.query(APPEND_SQL, params(s.session, s.user, i));
+          if (bare ? r.rowCount === 2 : r.rows.length === 1) latencies.push(performance.now() - t);
           else errors++;
         } catch {
           errors++;
@@ -156,7 +198,7 @@ async function ceilingSessions(ctx: BenchContext, n: number, tag: string) {
 
 const bench: Bench = {
   name: 'http-append',
-  description: `appends with 2 citations over HTTP vs the same SQL straight to the database (${SECONDS} s per run)`,
+  description: `appends with 2 citations: HTTP, chatdb's statement and the bare append (${SECONDS} s per run)`,
   async run(ctx) {
     const cwd = tempDir('chatdb-bench-http-');
     const env =
@@ -192,11 +234,13 @@ const bench: Bench = {
         ctx.progress(`${n} client(s): warming up`);
         await httpRun(server.url, clients, WARMUP_SECONDS);
         ctx.progress(`${n} client(s): HTTP for ${SECONDS} s`);
-        runs.push(toRun('HTTP (chatdb serve)', n, await httpRun(server.url, clients, SECONDS)));
-        const own = await ceilingSessions(ctx, n, `ceiling${n}`);
-        await ceilingRun(direct, own, WARMUP_SECONDS);
-        ctx.progress(`${n} client(s): SQL only for ${SECONDS} s`);
-        runs.push(toRun('ceiling (SQL only)', n, await ceilingRun(direct, own, SECONDS)));
+        runs.push(toRun(PATHS.http, n, await httpRun(server.url, clients, SECONDS)));
+        for (const bare of [false, true]) {
+          const own = await ceilingSessions(ctx, n, `${bare ? 'bare' : 'statement'}${n}`);
+          await sqlRun(direct, own, WARMUP_SECONDS, bare);
+          ctx.progress(`${n} client(s): ${bare ? PATHS.bare : PATHS.statement} for ${SECONDS} s`);
+          runs.push(toRun(bare ? PATHS.bare : PATHS.statement, n, await sqlRun(direct, own, SECONDS, bare)));
+        }
       }
     } finally {
       await server.stop();
@@ -214,13 +258,24 @@ const bench: Bench = {
       })),
     );
     const ratios = CLIENTS.map((n) => {
-      const http = runs.find((r) => r.clients === n && r.path.startsWith('HTTP'));
-      const sql = runs.find((r) => r.clients === n && r.path.startsWith('ceiling'));
-      return { clients: n, httpOverCeiling: http && sql ? http.perSecond / sql.perSecond : Number.NaN };
+      const of = (path: Run['path']) => runs.find((r) => r.clients === n && r.path === path);
+      const http = of(PATHS.http);
+      const statement = of(PATHS.statement);
+      const bare = of(PATHS.bare);
+      const over = (a?: Run, b?: Run) => (a && b ? a.perSecond / b.perSecond : Number.NaN);
+      return {
+        clients: n,
+        httpOverBare: over(http, bare),
+        statementOverBare: over(statement, bare),
+        httpOverStatement: over(http, statement),
+        httpP99OverP50: http ? http.latency.p99 / http.latency.p50 : Number.NaN,
+        errors: runs.filter((r) => r.clients === n).reduce((a, r) => a + r.errors, 0),
+      };
     });
+    const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
     for (const r of ratios)
       process.stdout.write(
-        `${r.clients} client(s): HTTP throughput = ${(100 * r.httpOverCeiling).toFixed(0)}% of the SQL-only ceiling\n`,
+        `${r.clients} client(s): HTTP = ${pct(r.httpOverBare)} of the bare append, chatdb's statement = ${pct(r.statementOverBare)} of it; HTTP p99 = ${r.httpP99OverP50.toFixed(1)}x its p50; ${r.errors} errors\n`,
       );
     return { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, runs, ratios };
   },
