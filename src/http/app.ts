@@ -27,6 +27,7 @@ import { partsRoutes } from './routes/parts.js';
 import { sessionsRoutes } from './routes/sessions.js';
 import { DEFAULT_REGISTER_LIMIT, type RegisterLimit, usersRoutes } from './routes/users.js';
 import { ProblemSchema } from './schemas.js';
+import { lazySerializers } from './serializers.js';
 import { validatorCompiler } from './validation.js';
 
 export { DEFAULT_BODY_LIMIT };
@@ -79,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: false,
     frameworkErrors,
     clientErrorHandler,
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -26,11 +26,27 @@ const BODY = ajvFor({ coerceTypes: false, allErrors: true });
 const TEXT = ajvFor({ coerceTypes: 'array', allErrors: false });
 
 /**
- * Compiles a route's schema with the Ajv of its part of the request (Fastify's httpPart). Shared
- * schemas (app.addSchema) are not known here: request schemas are self-contained.
+ * Compiles a route's schema with the Ajv of its part of the request (Fastify's httpPart), at the
+ * route's first request rather than at start: compiling every route's schemas up front was a fifth
+ * of the embedded start (docs/design.md, "Start-up"). Shared schemas (app.addSchema) are not known
+ * here: request schemas are self-contained.
  */
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
-  httpPart === 'body' ? BODY.compile(schema as object) : canonicalIntegers(schema as object);
+  onFirstUse(() =>
+    httpPart === 'body' ? BODY.compile(schema as object) : canonicalIntegers(schema as object),
+  );
+
+/** A validator that compiles itself when first called; its errors are those of the last call. */
+function onFirstUse(compile: () => Validate): Validate {
+  let validate: Validate | undefined;
+  const check: Validate = (data) => {
+    validate ??= compile();
+    const ok = validate(data);
+    check.errors = validate.errors ?? null;
+    return ok;
+  };
+  return check;
+}
 
 /** An integer as a query string should spell it: decimal digits, no sign, space, exponent or 0x. */
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
