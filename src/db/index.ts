@@ -1,7 +1,6 @@
 import type { Extensions } from '@electric-sql/pglite';
 import { ChatDbError } from '../errors.js';
-import { openPglite } from './pglite.js';
-import { openPostgres, type PoolLike } from './postgres.js';
+import type { PoolLike } from './postgres.js';
 import type { Database, DbLogger } from './types.js';
 import { DEFAULT_DATA_DIR, parseDatabaseUrl } from './url.js';
 
@@ -29,18 +28,25 @@ export interface OpenDatabaseOptions {
   readonly pgliteExtensions?: () => Promise<Extensions>;
 }
 
-/** Opens the database a URL names (see `parseDatabaseUrl`). */
+/**
+ * Opens the database a URL names (see `parseDatabaseUrl`). Each driver is loaded when first used:
+ * an embedded start does not load `pg`, and a server (a serverless function's cold start) does
+ * not load PGlite's WASM build.
+ */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   if (options.pool && (options.url !== undefined || options.dataDir !== undefined))
     throw new ChatDbError('config_invalid', 'give the database as url (or dataDir) or as pool, not both');
   const target = options.pool
     ? { kind: 'pool' as const, pool: options.pool }
     : parseDatabaseUrl(options.url, options.dataDir ?? DEFAULT_DATA_DIR);
-  if (target.kind === 'pglite')
+  if (target.kind === 'pglite') {
+    const { openPglite } = await import('./pglite.js');
     return openPglite(target.dataDir, {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.pgliteExtensions === undefined ? {} : { extensions: await options.pgliteExtensions() }),
     });
+  }
+  const { openPostgres } = await import('./postgres.js');
   return openPostgres({
     ...(target.kind === 'pool' ? { pool: target.pool } : { connectionString: target.connectionString }),
     ...(options.connectRetries === undefined ? {} : { connectRetries: options.connectRetries }),

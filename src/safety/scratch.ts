@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Extensions } from '@electric-sql/pglite';
 import { pgCode } from '../db/errors.js';
 import { type Database, openDatabase, redactUrl } from '../db/index.js';
-import { openPglite } from '../db/pglite.js';
 import { ChatDbError } from '../errors.js';
 
 /** `server`: a scratch database on the target's server; `pglite`: an in-memory PGlite. */
@@ -49,6 +48,7 @@ const quiet = (): void => undefined;
 let emptyPglite: Blob | undefined;
 
 async function openScratchPglite(extensions: Extensions = {}): Promise<Database> {
+  const { openPglite } = await import('../db/pglite.js');
   if (emptyPglite) return openPglite(undefined, { loadDataDir: emptyPglite, extensions });
   const db = await openPglite(undefined, { extensions });
   emptyPglite = await db.dumpDataDir();

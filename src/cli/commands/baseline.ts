@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { directMigrationsUrl } from '../../config.js';
 import { SCOPES, type Scope } from '../../migrate/index.js';
-import { type AdoptReport, adoptBaseline } from '../../safety/adopt.js';
+import type { AdoptReport } from '../../safety/adopt.js';
 import { SCRATCH_KINDS, type ScratchKind } from '../../safety/scratch.js';
 import { configOf, output, withMigrationDb } from '../context.js';
 import { migrationVersion } from '../options.js';
@@ -52,6 +52,7 @@ export function register(program: Command): void {
       const config = configOf(cmd);
       directMigrationsUrl(config); // a pooler URL stops here, before connecting
       const out = output(cmd);
+      const { adoptBaseline } = await import('../../safety/adopt.js');
       const report = await withMigrationDb(config, (db) => {
         out.progress(`database: ${db.target}`);
         return adoptBaseline({

@@ -2,8 +2,6 @@ import { accessSync, constants, existsSync, readFileSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { ChatDbError } from '../../errors.js';
-import { schemaDiff } from '../../safety/diff.js';
-import { dumpSchema } from '../../safety/dump.js';
 import { configOf, output, wantsJson, withMigrationDb } from '../context.js';
 
 interface DumpFlags {
@@ -47,6 +45,7 @@ export function register(program: Command): void {
           'db_unavailable',
           `nothing to dump: no DATABASE_URL and no embedded database in ${config.dataDir} (run chatdb up first)`,
         );
+      const { dumpSchema } = await import('../../safety/dump.js');
       const dump = await withMigrationDb(config, (db) => dumpSchema(db, { schema: opts.schema }));
       if (opts.check !== undefined) {
         let committed: string;
@@ -55,6 +54,7 @@ export function register(program: Command): void {
         } catch (e) {
           throw new ChatDbError('invalid_input', `--check ${opts.check}: ${(e as Error).message}`);
         }
+        const { schemaDiff } = await import('../../safety/diff.js');
         const diff = schemaDiff(committed, dump, opts.check, 'database');
         out.result(
           diff

@@ -4,7 +4,6 @@ import type { Config } from '../../config.js';
 import { openDatabase } from '../../db/index.js';
 import { ChatDbError } from '../../errors.js';
 import { type AppliedMigration, readHistory } from '../../migrate/index.js';
-import { formatLintReport, lintMigrations } from '../../safety/lint.js';
 import { requireMigrationsDir } from '../../safety/migrations-dir.js';
 import { configOf, output } from '../context.js';
 import { pgVersion } from '../options.js';
@@ -60,6 +59,7 @@ export function register(program: Command): void {
       const { history, note } = await historyFor(config);
       if (opts.pending && history === undefined)
         throw new ChatDbError('db_unavailable', `--pending needs the database: ${note ?? 'not reachable'}`);
+      const { formatLintReport, lintMigrations } = await import('../../safety/lint.js');
       const report = await lintMigrations({
         dir: config.migrationsDir,
         files,

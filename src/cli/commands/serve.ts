@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { type Config, directMigrationsUrl } from '../../config.js';
 import type { Database } from '../../db/index.js';
 import { ChatDbError } from '../../errors.js';
-import { serve } from '../../http/serve.js';
 import { init, status, up } from '../../migrate/index.js';
 import { configOf, withMigrationDb } from '../context.js';
 import { port } from '../options.js';
@@ -65,6 +64,8 @@ export function register(program: Command): void {
       // Before connecting: --migrate over a pooler URL is refused whatever the serving URL does.
       if (opts.migrate === true) directMigrationsUrl(config);
       const log = (l: string) => process.stdout.write(`${l}\n`);
+      // Loaded here: the other commands do not load Fastify.
+      const { serve } = await import('../../http/serve.js');
       await serve({ config, prepare: prepareSchema(config, opts.migrate === true, log) });
     });
 }

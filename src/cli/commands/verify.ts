@@ -5,7 +5,7 @@ import type { Database } from '../../db/index.js';
 import { openDatabase } from '../../db/index.js';
 import { requireMigrationsDir } from '../../safety/migrations-dir.js';
 import { SCRATCH_KINDS, type ScratchKind } from '../../safety/scratch.js';
-import { type VerifyReport, verify } from '../../safety/verify.js';
+import type { VerifyReport } from '../../safety/verify.js';
 import { configOf, output } from '../context.js';
 
 interface VerifyFlags {
@@ -66,6 +66,7 @@ export function register(program: Command): void {
       let report: VerifyReport;
       try {
         out.progress(`database: ${target?.target ?? `none yet (${config.dataDir})`} (read only)`);
+        const { verify } = await import('../../safety/verify.js');
         report = await verify({
           dir: config.migrationsDir,
           target,
