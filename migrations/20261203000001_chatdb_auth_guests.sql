@@ -13,6 +13,8 @@
 -- would save nothing, and the index is empty (no guest exists before this file), so CONCURRENTLY
 -- would only split the file in two. users is one row per account, read on every request (tokens
 -- join it): lock_timeout makes the migration fail fast instead of queueing every request behind it.
+-- No statement_timeout: the scan and the build take as long as users is large, and stopping them
+-- halfway would only make the upgrade fail; both run once.
 -- Dropping NOT NULL on email and hashed_password is the feature: code that reads users must expect
 -- NULL for a guest (chatdb's own does; a query of yours over users.email should filter is_guest).
 -- squawk-ignore-file require-statement-timeout, constraint-missing-not-valid, require-concurrent-index-creation

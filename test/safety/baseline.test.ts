@@ -146,7 +146,7 @@ describe.skipIf(!onRealPostgres)('chatdb baseline (command)', () => {
         DATABASE_URL: scratch.url,
       });
       expect(ok.code).toBe(0);
-      expect(JSON.parse(ok.stdout).recorded).toEqual(['20250101000001']);
+      expect(JSON.parse(ok.stdout).recorded).toEqual(['20250101000001', '20261203000001']);
     } finally {
       await scratch.drop();
     }
