@@ -21,6 +21,7 @@ import { logRequest, REDACT } from './logging.js';
 import { optionalBodies } from './openapi.js';
 import { authRoutes, DEFAULT_LOGIN_LIMIT, type LoginLimit } from './routes/auth.js';
 import { feedbackRoutes } from './routes/feedback.js';
+import { guestsRoutes } from './routes/guests.js';
 import { healthRoutes } from './routes/health.js';
 import { messagesRoutes } from './routes/messages.js';
 import { partsRoutes } from './routes/parts.js';
@@ -44,7 +45,11 @@ export interface AppOptions {
   /** Fastify's logger option (pino); default off. Redaction of secrets is always added. */
   readonly logger?: FastifyServerOptions['logger'];
   readonly loginLimit?: Partial<LoginLimit>;
-  /** Registrations (POST /users) per client address and window. Default 10 a minute. */
+  /**
+   * Registrations (POST /users) per client address and window. Default 10 a minute. Guest
+   * accounts (POST /auth/guest) and upgrades (POST /users/me/upgrade) get the same limit, each
+   * counted on its own.
+   */
   readonly registerLimit?: Partial<RegisterLimit>;
   /**
    * Fastify's trustProxy: whose X-Forwarded-For gives the client address the login limit counts.
@@ -168,7 +173,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const limit = { ...DEFAULT_LOGIN_LIMIT, ...options.loginLimit };
   await app.register(healthRoutes(chat));
-  await app.register(usersRoutes(chat, { ...DEFAULT_REGISTER_LIMIT, ...options.registerLimit }));
+  const registerLimit = { ...DEFAULT_REGISTER_LIMIT, ...options.registerLimit };
+  await app.register(usersRoutes(chat, registerLimit));
+  await app.register(guestsRoutes(chat, registerLimit));
   await app.register(authRoutes(chat, limit));
   await app.register(sessionsRoutes(chat));
   await app.register(messagesRoutes(chat));

@@ -1,7 +1,12 @@
 import type { ChatSession, Message, Profile, User } from '../store/types.js';
 
 /** The library's camelCase objects as API.md's snake_case JSON, in one place. */
-export const userJson = (u: User) => ({ id: u.id, email: u.email, created_at: u.createdAt.toISOString() });
+export const userJson = (u: User) => ({
+  id: u.id,
+  email: u.email,
+  guest: u.guest,
+  created_at: u.createdAt.toISOString(),
+});
 
 export const profileJson = (p: Profile) => ({
   software_background: p.softwareBackground,

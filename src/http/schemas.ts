@@ -41,7 +41,17 @@ export const TokenResponse = Type.Object({
   expires_in: Type.Integer(),
 });
 
-export const UserSchema = Type.Object({ id: Type.String(), email: Type.String(), created_at: Timestamp });
+const UserEmail = Type.Union([Type.String(), Type.Null()], { description: 'null for a guest' });
+const Guest = Type.Boolean({
+  description: 'a guest account (POST /auth/guest) until POST /users/me/upgrade',
+});
+
+export const UserSchema = Type.Object({
+  id: Type.String(),
+  email: UserEmail,
+  guest: Guest,
+  created_at: Timestamp,
+});
 
 export const ProfileSchema = Type.Object({
   software_background: Type.Union([Type.String(), Type.Null()]),
@@ -55,7 +65,8 @@ export const ProfileSchema = Type.Object({
 
 export const MeSchema = Type.Object({
   id: Type.String(),
-  email: Type.String(),
+  email: UserEmail,
+  guest: Guest,
   created_at: Timestamp,
   profile: Type.Union([ProfileSchema, Type.Null()]),
 });
@@ -303,7 +314,9 @@ const WHEN: Record<number, string> = {
   400: 'malformed JSON, a body, query or header failing validation, text containing NUL',
   401: 'no token, or an unknown, expired or revoked one (WWW-Authenticate: Bearer)',
   404: 'no such resource, or it belongs to another user',
-  409: 'the email is registered already, an Idempotency-Key was used with another body, or a message id is taken',
+  409:
+    'the email is registered already, an Idempotency-Key was used with another body, a message id is taken, ' +
+    'or the user to upgrade is not a guest',
   413: 'the body is larger than the configured limit (CHATDB_BODY_LIMIT, default 1 MiB)',
   414: 'a path parameter is longer than 3072 characters as sent (255 characters percent-encoded)',
   415: 'the body is not JSON, or is compressed (Content-Encoding)',

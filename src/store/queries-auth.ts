@@ -5,12 +5,15 @@
 
 import { withCheckedOptions } from './options.js';
 import type { DayCount } from './queries.js';
-import { toUser } from './rows.js';
+import { qualify, toUser, USER_COLUMNS } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type { ExperienceLevel, User } from './types.js';
 import * as v from './validate.js';
 
 type Row = Record<string, unknown>;
+
+/** A user's columns from `users u`, as toUser reads them. */
+const U = qualify(USER_COLUMNS, 'u');
 
 export interface UserCounts {
   readonly total: number;
@@ -37,11 +40,11 @@ export const AUTH_QUERY_SQL = {
     FROM users WHERE ($1::timestamptz IS NULL OR created_at >= $1) GROUP BY 1 ORDER BY 1`,
   userCounts: `SELECT count(*) AS total, count(*) FILTER (WHERE is_active) AS active,
       count(*) FILTER (WHERE NOT is_active) AS inactive FROM users`,
-  inactiveUsers: `SELECT u.id, u.email, u.is_active, u.created_at, u.updated_at FROM users u
+  inactiveUsers: `SELECT ${U} FROM users u
     WHERE u.is_active AND u.created_at < $1
       AND NOT EXISTS (SELECT 1 FROM chat_sessions s WHERE s.user_id = u.id AND s.last_message_at >= $1)
     ORDER BY u.created_at, u.id LIMIT $2`,
-  usersWithoutProfile: `SELECT u.id, u.email, u.is_active, u.created_at, u.updated_at FROM users u
+  usersWithoutProfile: `SELECT ${U} FROM users u
     WHERE NOT EXISTS (SELECT 1 FROM user_profiles p WHERE p.user_id = u.id)
     ORDER BY u.created_at DESC, u.id LIMIT $1`,
   experienceLevels: `SELECT experience_level AS level, count(*) AS users FROM user_profiles

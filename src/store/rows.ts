@@ -15,7 +15,7 @@ import type {
   User,
 } from './types.js';
 
-export const USER_COLUMNS = 'id, email, is_active, created_at, updated_at';
+export const USER_COLUMNS = 'id, email, is_guest, is_active, created_at, updated_at';
 export const PROFILE_COLUMNS =
   'user_id, software_background, hardware_background, experience_level, preferred_language, metadata, created_at, updated_at';
 /** A session's own columns (plain names, to qualify). */
@@ -58,7 +58,8 @@ const obj = (v: unknown): JsonObject => (v ?? {}) as JsonObject;
 
 export const toUser = (r: Row): User => ({
   id: str(r.id),
-  email: str(r.email),
+  email: strOrNull(r.email),
+  guest: r.is_guest === true,
   isActive: r.is_active === true,
   createdAt: toDate(r.created_at),
   updatedAt: toDate(r.updated_at),

@@ -1,7 +1,7 @@
 import { generateToken, hashToken, isTokenShaped } from '../auth/token.js';
 import { TOKEN_TTL_SECONDS_RANGE } from '../defaults.js';
 import { notFound } from '../errors.js';
-import { toUser } from './rows.js';
+import { qualify, toUser, USER_COLUMNS } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type { TokensModule } from './types.js';
 import * as v from './validate.js';
@@ -40,7 +40,7 @@ export function createTokens(sql: Sql, defaultTtlSeconds: number): TokensModule 
       // resolving a token on every request does not turn every request into a write.
       const r = await sql.query<Row>(
         `WITH t AS (
-           SELECT a.token_hash, a.last_used_at, u.id, u.email, u.is_active, u.created_at, u.updated_at
+           SELECT a.token_hash, a.last_used_at, ${qualify(USER_COLUMNS, 'u')}
            FROM auth_tokens a JOIN users u ON u.id = a.user_id
            WHERE a.token_hash = $1 AND a.revoked_at IS NULL AND a.expires_at > now() AND u.is_active
          ), touch AS (
@@ -48,7 +48,7 @@ export function createTokens(sql: Sql, defaultTtlSeconds: number): TokensModule 
            WHERE a.token_hash = t.token_hash
              AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
          )
-         SELECT id, email, is_active, created_at, updated_at FROM t`,
+         SELECT ${USER_COLUMNS} FROM t`,
         [hashToken(token)],
       );
       return r.rows[0] ? toUser(r.rows[0]) : null;

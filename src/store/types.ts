@@ -4,6 +4,15 @@
  * The HTTP layer maps these to API.md's snake_case JSON.
  */
 
+import type { GuestMethods } from './types-guests.js';
+
+export type {
+  GuestMethods,
+  IdleGuestsOptions,
+  PurgeGuestsBatchOptions,
+  UpgradeInput,
+} from './types-guests.js';
+
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 /** A reply's life: `streaming` while checkpointed, then `complete`, `aborted` (stopped) or `error`. */
 export type MessageStatus = 'streaming' | 'complete' | 'aborted' | 'error';
@@ -14,7 +23,10 @@ export type JsonObject = { [key: string]: JsonValue };
 
 export interface User {
   readonly id: string;
-  readonly email: string;
+  /** null for a guest (types-guests.ts). */
+  readonly email: string | null;
+  /** A guest account: no email, no password, only bearer tokens, until `users.upgrade`. */
+  readonly guest: boolean;
   readonly isActive: boolean;
   readonly createdAt: Date;
   readonly updatedAt: Date;
@@ -269,8 +281,11 @@ export interface FeedbackInput {
 
 /* ---------- module interfaces (what `openChatDb` returns) ---------- */
 
-/** Users (auth scope). Passwords are hashed with argon2id; legacy bcrypt hashes verify and are upgraded. */
-export interface UsersModule {
+/**
+ * Users (auth scope). Passwords are hashed with argon2id; legacy bcrypt hashes verify and are
+ * upgraded. Guests (no email, no password) come from `createGuest` and become users by `upgrade`.
+ */
+export interface UsersModule extends GuestMethods {
   /** Registers a user; `email_taken` when the address exists (case-insensitively), `invalid_input` on a bad email/password (8..1024 chars). */
   register(input: { email: string; password: string }): Promise<User>;
   /** The user for these credentials, or null (unknown email, wrong password, inactive): constant work either way. */

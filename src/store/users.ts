@@ -1,6 +1,7 @@
 import { DEFAULT_PASSWORDS, type Passwords } from '../auth/password.js';
 import { notFound } from '../errors.js';
 import { FEEDBACK_SELECT, toFeedback } from './feedback.js';
+import { guestMethods } from './guests.js';
 import {
   CITATIONS_OF_M,
   MESSAGE_SELECT,
@@ -32,6 +33,8 @@ export function createUsers(
   passwords: Passwords = DEFAULT_PASSWORDS,
 ): UsersModule {
   return {
+    ...guestMethods(sql, passwords),
+
     async register(input) {
       const email = v.email(input?.email);
       const hashed = await passwords.hash(v.password(input?.password));

@@ -21,7 +21,8 @@ const PARTS = '20261201000001_chatdb_chat_parts.sql';
 const LINK_PARTS = '20261201000002_chatdb_link_chat_parts_to_auth.sql';
 const FEEDBACK = '20261202000001_chatdb_chat_feedback.sql';
 const LINK_FEEDBACK = '20261202000002_chatdb_link_chat_feedback_to_auth.sql';
-const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK];
+const GUESTS = '20261203000001_chatdb_auth_guests.sql';
+const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, GUESTS];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
 let s: ScratchDatabase;
@@ -69,7 +70,7 @@ describe('init', () => {
     const again = await init(s.db, { dir, scope: 'all' });
     expect(again).toMatchObject({ unchanged: true, written: [], applied: [], differing: [] });
     const st = await status(s.db, { dir });
-    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([7, 0, 0, 0]);
+    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([8, 0, 0, 0]);
   });
 
   it('chat alone keeps user ids opaque (any string, no users table)', async () => {
@@ -92,16 +93,46 @@ describe('init', () => {
     expect(readdirSync(dir)).not.toContain(LINK);
     expect(readdirSync(dir)).not.toContain(LINK_PARTS);
     const second = await init(s.db, { dir, scope: b });
-    const added = a === 'chat' ? [AUTH] : [CHAT, PARTS, FEEDBACK];
+    const added = a === 'chat' ? [AUTH, GUESTS] : [CHAT, PARTS, FEEDBACK];
     expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK].sort());
     expect(second.applied.map((x) => x.file)).toEqual(
       a === 'chat'
-        ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK]
+        ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS]
         : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect((await versions()).sort()).toEqual(ALL_VERSIONS.slice().sort());
     expect((await init(s.db, { dir, scope: 'all' })).unchanged).toBe(true);
+  });
+
+  // auth's first file is what marks it installed; its later files (guests) come with it either way.
+  it.each([
+    ['auth', 'all'],
+    ['all', 'auth'],
+  ] as const)('%s then %s gives the schema of all', async (a, b) => {
+    const dir = migrationsDir();
+    const first = await init(s.db, { dir, scope: a });
+    expect(first.applied.map((x) => x.file)).toEqual(a === 'auth' ? [AUTH, GUESTS] : ALL);
+    const second = await init(s.db, { dir, scope: b });
+    expect(second.applied.map((x) => x.file)).toEqual(
+      a === 'auth' ? [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK] : [],
+    );
+    expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
+    expect((await versions()).sort()).toEqual(ALL_VERSIONS.slice().sort());
+    const st = await status(s.db, { dir });
+    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([8, 0, 0, 0]);
+  });
+
+  it('init --scope auth on a database with the first auth file only applies the guests file', async () => {
+    const dir = migrationsDir({ [AUTH]: readFileSync(join(PACKAGE_MIGRATIONS_DIR, AUTH), 'utf8') });
+    await up(s.db, { dir });
+    await s.db.query("INSERT INTO users (email, hashed_password) VALUES ('old@example.com', 'x')");
+    const r = await init(s.db, { dir, scope: 'auth' });
+    expect(r.written).toEqual([GUESTS]);
+    expect(r.applied.map((x) => x.file)).toEqual([GUESTS]);
+    expect((await s.db.query('SELECT email, is_guest FROM users')).rows).toEqual([
+      { email: 'old@example.com', is_guest: false },
+    ]);
   });
 
   it('auth after chat whose sessions hold other ids: says why the link cannot be applied and what to do', async () => {
@@ -133,7 +164,12 @@ describe('init', () => {
       stranger,
     ]);
     await s.db.query('UPDATE chat_sessions SET user_id = $1', [stranger.toUpperCase()]);
-    expect((await up(s.db, { dir })).steps.map((x) => x.file)).toEqual([LINK, LINK_PARTS, LINK_FEEDBACK]);
+    expect((await up(s.db, { dir })).steps.map((x) => x.file)).toEqual([
+      LINK,
+      LINK_PARTS,
+      LINK_FEEDBACK,
+      GUESTS,
+    ]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
   });
 
@@ -148,7 +184,7 @@ describe('init', () => {
     await up(s.db, { dir });
     const warnings: string[] = [];
     const r = await init(s.db, { dir, scope: 'auth', warn: (l) => warnings.push(l) });
-    expect(r.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK]);
+    expect(r.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS]);
     expect(warnings).toEqual([]);
     const st = await status(s.db, { dir });
     expect(st.entries.map((e) => [e.version, e.state])).toEqual([
@@ -160,6 +196,7 @@ describe('init', () => {
       ['20261201000002', 'applied'],
       ['20261202000001', 'applied'],
       ['20261202000002', 'applied'],
+      ['20261203000001', 'applied'],
     ]);
   });
 
@@ -170,13 +207,14 @@ describe('init', () => {
     expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK]);
     expect(await tables(s.db)).not.toContain('users');
     const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
-    expect(auth.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK]);
+    expect(auth.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect(readdirSync(PACKAGE_MIGRATIONS_DIR)).toEqual(before);
   });
 
   it('writes the link into a directory that holds both scopes, and applies it only when both are installed', async () => {
-    const dir = migrationsDir({ [AUTH]: readFileSync(join(PACKAGE_MIGRATIONS_DIR, AUTH), 'utf8') });
+    const file = (f: string) => readFileSync(join(PACKAGE_MIGRATIONS_DIR, f), 'utf8');
+    const dir = migrationsDir({ [AUTH]: file(AUTH), [GUESTS]: file(GUESTS) });
     const r = await init(s.db, { dir, scope: 'chat' });
     expect(r.written.sort()).toEqual([CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK]);
     expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK]);
@@ -187,6 +225,7 @@ describe('init', () => {
       'applied',
       'pending',
       'applied',
+      'pending',
       'pending',
     ]);
     // `up` then gives the same schema as `all`
@@ -204,7 +243,7 @@ describe('init', () => {
       /kept .*20250101000001_chatdb_auth\.sql: it differs from chatdb's baseline/,
     );
     expect(readFileSync(join(dir, AUTH), 'utf8')).toBe(edited);
-    expect(r.applied).toHaveLength(1);
+    expect(r.applied.map((x) => x.file)).toEqual([AUTH, GUESTS]);
     expect((await status(s.db, { dir })).edited).toBe(0);
   });
 

@@ -13,7 +13,7 @@ const RUNS = Number(process.env.CHATDB_FUZZ_RUNS ?? 60);
 
 /** Every row the API can write, as one text: equal before and after = the request changed nothing. */
 const FINGERPRINT = `SELECT md5(concat_ws('|',
-  (SELECT string_agg(concat_ws(',', id, email, hashed_password, is_active, updated_at), ';' ORDER BY id) FROM users),
+  (SELECT string_agg(concat_ws(',', id, email, hashed_password, is_guest, is_active, updated_at), ';' ORDER BY id) FROM users),
   (SELECT string_agg(p::text, ';' ORDER BY user_id) FROM user_profiles p),
   (SELECT string_agg(concat_ws(',', token_hash, revoked_at), ';' ORDER BY token_hash) FROM auth_tokens),
   (SELECT string_agg(s::text, ';' ORDER BY id) FROM chat_sessions s),
@@ -76,11 +76,18 @@ const pct = (s: string): string =>
 describe('fuzzing every endpoint with bad input', () => {
   let a: Api;
   let auth: Record<string, string>;
+  let guestAuth: Record<string, string>;
   let session: string;
 
   beforeAll(async () => {
-    a = await api({ loginLimit: { perAddress: 1_000_000, perEmail: 1_000_000 } });
+    a = await api({
+      loginLimit: { perAddress: 1_000_000, perEmail: 1_000_000 },
+      registerLimit: { perAddress: 1_000_000 },
+    });
     auth = (await login(a.app, 'fuzz@example.com')).h;
+    // A guest to upgrade: a body that passes makes it a user (200), any other changes nothing.
+    const g = await a.app.inject({ method: 'POST', url: '/auth/guest' });
+    guestAuth = { authorization: `Bearer ${g.json().access_token}` };
     const s = await a.app.inject({
       method: 'POST',
       url: '/chat/sessions',
@@ -132,7 +139,12 @@ describe('fuzzing every endpoint with bad input', () => {
     }
   }
 
-  const bodies: { method: 'POST' | 'PUT' | 'PATCH'; url: () => string; fields: string[]; auth: boolean }[] = [
+  const bodies: {
+    method: 'POST' | 'PUT' | 'PATCH';
+    url: () => string;
+    fields: string[];
+    auth: boolean | 'guest';
+  }[] = [
     { method: 'POST', url: () => '/users', fields: ['email', 'password'], auth: false },
     {
       method: 'POST',
@@ -177,16 +189,19 @@ describe('fuzzing every endpoint with bad input', () => {
       fields: ['rating', 'comment', 'tags'],
       auth: true,
     },
+    { method: 'POST', url: () => '/auth/guest', fields: ['email', 'password', 'guest'], auth: false },
+    { method: 'POST', url: () => '/users/me/upgrade', fields: ['email', 'password', 'guest'], auth: 'guest' },
+    { method: 'POST', url: () => '/users/me/upgrade', fields: ['email', 'password'], auth: true },
   ];
 
   for (const e of bodies) {
-    it(`${e.method} ${e.url().replace('undefined', '{id}')}: bodies`, async () => {
+    it(`${e.method} ${e.url().replace('undefined', '{id}')}: bodies${e.auth === 'guest' ? ' (a guest)' : ''}`, async () => {
       await fc.assert(
         fc.asyncProperty(payload(e.fields), async (p) => {
           await check({
             method: e.method,
             url: e.url(),
-            headers: { ...(e.auth ? auth : {}), 'content-type': p.type },
+            headers: { ...(e.auth === 'guest' ? guestAuth : e.auth ? auth : {}), 'content-type': p.type },
             payload: p.body,
           });
         }),

@@ -99,6 +99,11 @@ describe('security', () => {
     { method: 'GET', url: `/chat/sessions/${sid}/feedback` },
     { method: 'GET', url: '/chat/search?q=zebra' },
     { method: 'DELETE', url: `/chat/sessions/${sid}` },
+    {
+      method: 'POST',
+      url: '/users/me/upgrade',
+      payload: { email: 'upgrade-hijack@example.com', password: 'upgrade-hijack-pw' },
+    },
     { method: 'POST', url: '/auth/logout' },
     { method: 'DELETE', url: '/users/me' },
   ];
@@ -223,6 +228,81 @@ describe('security', () => {
       [c.id],
     );
     expect(left.rows[0]?.n).toBe(0);
+  });
+
+  it("guests: another guest's or user's ids are 404; an upgrade cannot take an email or touch a registered user", async () => {
+    const guest = async () => {
+      const r = json(await app.inject({ method: 'POST', url: '/auth/guest' }));
+      secrets.push(r.access_token);
+      return { id: r.user.id as string, h: { authorization: `Bearer ${r.access_token}` } };
+    };
+    const g1 = await guest();
+    const g2 = await guest();
+    const sid = json(
+      await app.inject({
+        method: 'POST',
+        url: '/chat/sessions',
+        headers: g1.h,
+        payload: { title: 'guest private' },
+      }),
+    ).id as string;
+    const saved = await app.inject({
+      method: 'PUT',
+      url: `/chat/sessions/${sid}/messages/alice-m1`,
+      headers: g1.h,
+      payload: { role: 'assistant', parts: [{ type: 'text', text: 'a guest answer' }] },
+    });
+    expect(saved.statusCode).toBe(201);
+    const before = await dataOf(g1.id);
+    expect(before).toContain('guest private');
+    // Another guest, and a registered user, reach none of it.
+    const erin = await user('erin@example.com', 'erin-Secret-pw-6');
+    secrets.push('erin-Secret-pw-6');
+    for (const h of [g2.h, erin.h])
+      for (const r of protectedRoutes(sid).filter((r) => String(r.url).includes(sid))) {
+        const res = await app.inject(withAuth(r, h));
+        expect(res.statusCode, `${r.method} ${r.url}`).toBe(404);
+      }
+    expect(await dataOf(g1.id)).toBe(before);
+    // An upgrade names no user id: it acts on the token's own user. A registered one is 409, and
+    // a guest cannot take a registered email; neither changes a row.
+    const erinBefore = await dataOf(erin.id);
+    const taken = { email: 'ERIN@example.com', password: 'guest-Secret-pw-7' };
+    secrets.push('guest-Secret-pw-7');
+    expect(
+      (await app.inject({ method: 'POST', url: '/users/me/upgrade', headers: g2.h, payload: taken }))
+        .statusCode,
+    ).toBe(409);
+    expect(
+      (await app.inject({ method: 'POST', url: '/users/me/upgrade', headers: erin.h, payload: taken }))
+        .statusCode,
+    ).toBe(409);
+    expect(await dataOf(erin.id)).toBe(erinBefore);
+    expect(await dataOf(g1.id)).toBe(before);
+    const g2row = await s.db.query('SELECT email, hashed_password, is_guest FROM users WHERE id = $1', [
+      g2.id,
+    ]);
+    expect(g2row.rows).toEqual([{ email: null, hashed_password: null, is_guest: true }]);
+    // Upgraded, g1 signs in with its password; its sessions are the same.
+    const up = await app.inject({
+      method: 'POST',
+      url: '/users/me/upgrade',
+      headers: g1.h,
+      payload: { email: 'g1@example.com', password: 'guest-Secret-pw-7' },
+    });
+    expect(up.statusCode).toBe(200);
+    const tok = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      payload: { email: 'g1@example.com', password: 'guest-Secret-pw-7' },
+    });
+    secrets.push(json(tok).access_token);
+    const list = await app.inject({
+      method: 'GET',
+      url: '/chat/sessions',
+      headers: { authorization: `Bearer ${json(tok).access_token}` },
+    });
+    expect(json(list).data.map((x: { id: string }) => x.id)).toEqual([sid]);
   });
 
   it('rate limits logins per email, whatever the password, with Retry-After', async () => {

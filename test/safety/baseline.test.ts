@@ -35,16 +35,16 @@ describe('chatdb baseline', () => {
     const r = await adoptBaseline({ dir, scope: 'all', target: s.db, targetUrl: s.url });
     expect(r.ok).toBe(true);
     expect(r.differences).toEqual([]);
-    expect(r.written).toHaveLength(7);
+    expect(r.written).toHaveLength(8);
     expect(readdirSync(dir).sort()).toEqual(r.written.sort());
     expect(r.recorded).toEqual(ALL_VERSIONS);
     const st = await status(s.db, { dir });
-    expect([st.applied, st.pending, st.edited]).toEqual([7, 0, 0]);
+    expect([st.applied, st.pending, st.edited]).toEqual([8, 0, 0]);
     expect((await readHistory(s.db)).every((h) => h.checksum?.length === 64)).toBe(true);
 
     const again = await adoptBaseline({ dir, scope: 'all', target: s.db, targetUrl: s.url });
     expect(again).toMatchObject({ ok: true, recorded: [], written: [] });
-    expect(again.alreadyRecorded).toHaveLength(7);
+    expect(again.alreadyRecorded).toHaveLength(8);
   });
 
   it('refuses a schema that differs, lists the differences, and records nothing', async () => {
@@ -97,9 +97,15 @@ describe('chatdb baseline', () => {
     const r = await adoptBaseline({ dir, scope: 'auth', target: s.db, targetUrl: s.url });
     expect(r).toMatchObject({
       ok: true,
-      recorded: ['20250101000001', '20250101000003', '20261201000002', '20261202000002'],
+      recorded: ['20250101000001', '20250101000003', '20261201000002', '20261202000002', '20261203000001'],
     });
-    expect(r.written.sort()).toEqual(['20250101000001_chatdb_auth.sql', LINK, LINK_PARTS, LINK_FEEDBACK]);
+    expect(r.written.sort()).toEqual([
+      '20250101000001_chatdb_auth.sql',
+      LINK,
+      LINK_PARTS,
+      LINK_FEEDBACK,
+      '20261203000001_chatdb_auth_guests.sql',
+    ]);
   });
 
   it("--to adopts every file up to a version, including the project's own", async () => {
@@ -140,7 +146,7 @@ describe.skipIf(!onRealPostgres)('chatdb baseline (command)', () => {
         DATABASE_URL: scratch.url,
       });
       expect(ok.code).toBe(0);
-      expect(JSON.parse(ok.stdout).recorded).toEqual(['20250101000001']);
+      expect(JSON.parse(ok.stdout).recorded).toEqual(['20250101000001', '20261203000001']);
     } finally {
       await scratch.drop();
     }

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pathSql } from '../../src/store/branches.js';
 import { CONVERSATION_SQL, citingSql, mostCitedSql } from '../../src/store/citations.js';
+import { GUEST_PURGE_SQL } from '../../src/store/guests.js';
 import { APPEND_SQL, SEARCH_SQL } from '../../src/store/messages.js';
 import { CHAT_QUERY_SQL } from '../../src/store/queries.js';
 import { FEEDBACK_QUERY_SQL } from '../../src/store/queries-feedback.js';
@@ -281,5 +282,29 @@ describe('query plans on realistic data (planner left to itself)', () => {
     const docs = await fx.chat.queries.downRatedDocuments({ since: week, limit: 5 });
     expect(docs.length).toBeGreaterThan(0);
     expect(docs[0]?.answers).toBeGreaterThanOrEqual(docs.at(-1)?.answers ?? 0);
+  });
+
+  it('the idle-guest purge: candidates from users_guest_created_at_idx, anti-joins by index, no scan of users', async () => {
+    // 300 guests over the last 60 days next to the 1,001 registered users, half with a token.
+    await fx.db.exec(`
+      INSERT INTO users (is_guest, created_at, updated_at)
+        SELECT true, now() - i * interval '4 hours', now() - i * interval '4 hours' FROM generate_series(1, 300) i;
+      INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at)
+        SELECT sha256(id::text::bytea), id, created_at, created_at + interval '7 days' FROM users
+        WHERE is_guest AND abs(hashtext(id::text)) % 2 = 0;
+      ANALYZE users; ANALYZE auth_tokens;`);
+    for (const [sql, params] of [
+      [GUEST_PURGE_SQL.batch(true), [30, 1000]],
+      [GUEST_PURGE_SQL.dryRun(true), [30, 1000]],
+      [GUEST_PURGE_SQL.count(true), [30]],
+    ] as const) {
+      const p = await plan(sql, [...params]);
+      expect(indexes(p), sql).toContain('users_guest_created_at_idx');
+      expect(
+        p.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'users'),
+        sql,
+      ).toEqual([]);
+      expect(indexes(p), sql).toContain('chat_sessions_user_recent_idx');
+    }
   });
 });

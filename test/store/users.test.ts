@@ -37,7 +37,9 @@ describe('users', () => {
       password: 'analytical-engine',
     });
     expect(ok?.id).toBe(u.id);
-    expect(await fx.chat.users.authenticate({ email: u.email, password: 'analytical-enginf' })).toBeNull();
+    expect(
+      await fx.chat.users.authenticate({ email: u.email ?? '', password: 'analytical-enginf' }),
+    ).toBeNull();
   });
 
   it('rejects bad registrations with invalid_input', async () => {
