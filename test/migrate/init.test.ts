@@ -21,7 +21,9 @@ const PARTS = '20261201000001_chatdb_chat_parts.sql';
 const LINK_PARTS = '20261201000002_chatdb_link_chat_parts_to_auth.sql';
 const FEEDBACK = '20261202000001_chatdb_chat_feedback.sql';
 const LINK_FEEDBACK = '20261202000002_chatdb_link_chat_feedback_to_auth.sql';
-const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK];
+const SHARES = '20261203000004_chatdb_chat_shares.sql';
+const LINK_SHARES = '20261203000005_chatdb_link_chat_shares_to_auth.sql';
+const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, SHARES, LINK_SHARES];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
 let s: ScratchDatabase;
@@ -63,19 +65,20 @@ describe('init', () => {
       'message_feedback',
       'messages',
       'schema_migrations',
+      'session_shares',
       'user_profiles',
       'users',
     ]);
     const again = await init(s.db, { dir, scope: 'all' });
     expect(again).toMatchObject({ unchanged: true, written: [], applied: [], differing: [] });
     const st = await status(s.db, { dir });
-    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([7, 0, 0, 0]);
+    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([9, 0, 0, 0]);
   });
 
   it('chat alone keeps user ids opaque (any string, no users table)', async () => {
     const dir = migrationsDir();
     await init(s.db, { dir, scope: 'chat' });
-    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK]);
+    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, SHARES]);
     expect(await tables(s.db)).not.toContain('users');
     await s.db.query("INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee')");
     expect((await s.db.query('SELECT user_id FROM chat_sessions')).rows).toEqual([
@@ -92,12 +95,12 @@ describe('init', () => {
     expect(readdirSync(dir)).not.toContain(LINK);
     expect(readdirSync(dir)).not.toContain(LINK_PARTS);
     const second = await init(s.db, { dir, scope: b });
-    const added = a === 'chat' ? [AUTH] : [CHAT, PARTS, FEEDBACK];
-    expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK].sort());
+    const added = a === 'chat' ? [AUTH] : [CHAT, PARTS, FEEDBACK, SHARES];
+    expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES].sort());
     expect(second.applied.map((x) => x.file)).toEqual(
       a === 'chat'
-        ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK]
-        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK],
+        ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES]
+        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, SHARES, LINK_SHARES],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect((await versions()).sort()).toEqual(ALL_VERSIONS.slice().sort());
@@ -126,6 +129,7 @@ describe('init', () => {
       '20250101000002',
       '20261201000001',
       '20261202000001',
+      '20261203000004',
     ]);
     expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
     // doing what it says lets `up` finish the job
@@ -133,7 +137,12 @@ describe('init', () => {
       stranger,
     ]);
     await s.db.query('UPDATE chat_sessions SET user_id = $1', [stranger.toUpperCase()]);
-    expect((await up(s.db, { dir })).steps.map((x) => x.file)).toEqual([LINK, LINK_PARTS, LINK_FEEDBACK]);
+    expect((await up(s.db, { dir })).steps.map((x) => x.file)).toEqual([
+      LINK,
+      LINK_PARTS,
+      LINK_FEEDBACK,
+      LINK_SHARES,
+    ]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
   });
 
@@ -148,7 +157,7 @@ describe('init', () => {
     await up(s.db, { dir });
     const warnings: string[] = [];
     const r = await init(s.db, { dir, scope: 'auth', warn: (l) => warnings.push(l) });
-    expect(r.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK]);
+    expect(r.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES]);
     expect(warnings).toEqual([]);
     const st = await status(s.db, { dir });
     expect(st.entries.map((e) => [e.version, e.state])).toEqual([
@@ -160,6 +169,8 @@ describe('init', () => {
       ['20261201000002', 'applied'],
       ['20261202000001', 'applied'],
       ['20261202000002', 'applied'],
+      ['20261203000004', 'applied'],
+      ['20261203000005', 'applied'],
     ]);
   });
 
@@ -167,10 +178,10 @@ describe('init', () => {
     const before = readdirSync(PACKAGE_MIGRATIONS_DIR);
     const chat = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'chat' });
     expect(chat.written).toEqual([]);
-    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK]);
+    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, SHARES]);
     expect(await tables(s.db)).not.toContain('users');
     const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
-    expect(auth.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK]);
+    expect(auth.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect(readdirSync(PACKAGE_MIGRATIONS_DIR)).toEqual(before);
   });
@@ -178,9 +189,20 @@ describe('init', () => {
   it('writes the link into a directory that holds both scopes, and applies it only when both are installed', async () => {
     const dir = migrationsDir({ [AUTH]: readFileSync(join(PACKAGE_MIGRATIONS_DIR, AUTH), 'utf8') });
     const r = await init(s.db, { dir, scope: 'chat' });
-    expect(r.written.sort()).toEqual([CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK]);
-    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK]);
+    expect(r.written.sort()).toEqual([
+      CHAT,
+      LINK,
+      PARTS,
+      LINK_PARTS,
+      FEEDBACK,
+      LINK_FEEDBACK,
+      SHARES,
+      LINK_SHARES,
+    ]);
+    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, SHARES]);
     expect((await status(s.db, { dir })).entries.map((e) => e.state)).toEqual([
+      'pending',
+      'applied',
       'pending',
       'applied',
       'pending',
