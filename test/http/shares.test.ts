@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { generateShareToken } from '../../src/store/shares.js';
@@ -222,6 +223,14 @@ describe('the public read', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('CHATDB_SHARE_LIMIT_PER_ADDRESS sets the limit, and a bad value names the variable', () => {
+    expect(loadConfig({}).shareLimit).toEqual({ perAddress: 60 });
+    expect(loadConfig({ CHATDB_SHARE_LIMIT_PER_ADDRESS: '500' }).shareLimit).toEqual({ perAddress: 500 });
+    expect(() => loadConfig({ CHATDB_SHARE_LIMIT_PER_ADDRESS: '0' })).toThrow(
+      /^CHATDB_SHARE_LIMIT_PER_ADDRESS /,
+    );
   });
 
   it('never writes its token to the request log', async () => {
