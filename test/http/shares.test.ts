@@ -135,6 +135,8 @@ describe('share routes', () => {
 
   it('bad input: 4xx problem, nothing changed', async () => {
     const before = await rows();
+    const past = await create({ expires_at: '2001-01-01T00:00:00Z' });
+    expect(past.json().errors).toEqual([{ path: 'body.expires_at', message: 'must be in the future' }]);
     for (const body of [
       { expires_at: '2001-01-01T00:00:00Z' },
       { expires_at: 'tomorrow' },

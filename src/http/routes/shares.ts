@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_SHARE_LIMIT } from '../../defaults.js';
+import { ChatDbError, isChatDbError } from '../../errors.js';
 import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
 import { problem, sendProblem } from '../errors.js';
@@ -28,6 +29,21 @@ export { DEFAULT_SHARE_LIMIT };
 
 const owner = { tags: ['shares'], security: [{ bearer: [] }] };
 
+/** The library's option names as the body's fields (`expiresAt` -> `expires_at`) in an error. */
+const BODY_FIELDS: Record<string, string> = { expiresAt: 'expires_at', upToMessageId: 'up_to_message_id' };
+function asBodyError(e: unknown): unknown {
+  if (!isChatDbError(e, 'invalid_input')) return e;
+  const field = (path: string) => BODY_FIELDS[path] ?? path;
+  return new ChatDbError(
+    'invalid_input',
+    e.message.replace(/^(\w+):/, (_, f: string) => `${field(f)}:`),
+    {
+      cause: e,
+      details: e.details.map((d) => ({ ...d, path: field(d.path) })),
+    },
+  );
+}
+
 /** The owner's routes: make, list and revoke a session's share links (bearer token). */
 export const sharesRoutes =
   (chat: ChatDb): FastifyPluginAsyncTypebox =>
@@ -50,10 +66,14 @@ export const sharesRoutes =
       },
       async (req, reply) => {
         const b = req.body;
-        const share = await chat.shares.create(req.user.id, req.params.id, {
-          upToMessageId: b.up_to_message_id ?? null,
-          expiresAt: b.expires_at === undefined || b.expires_at === null ? null : new Date(b.expires_at),
-        });
+        const share = await chat.shares
+          .create(req.user.id, req.params.id, {
+            upToMessageId: b.up_to_message_id ?? null,
+            expiresAt: b.expires_at === undefined || b.expires_at === null ? null : new Date(b.expires_at),
+          })
+          .catch((e: unknown) => {
+            throw asBodyError(e);
+          });
         return reply.code(201).send(createdShareJson(share));
       },
     );
