@@ -280,7 +280,7 @@ describe('chatdb CLI', () => {
       writeFileSync(path, `${good}-- edited after it was applied\n`);
       const edited = await run('status', '--json');
       expect(edited.code).toBe(1);
-      expect(JSON.parse(edited.stdout)).toMatchObject({ applied: 4, pending: 0, edited: 1 });
+      expect(JSON.parse(edited.stdout)).toMatchObject({ applied: 5, pending: 0, edited: 1 });
       writeFileSync(path, good);
 
       const down = await run('down', '--json');

@@ -183,7 +183,7 @@ describe.runIf(onRealPostgres)('Ctrl-C during chatdb init on Postgres', () => {
       // The next init (chatdb's own file again) does not wait for the first and installs the scope.
       rmSync(join(cwd, 'migrations', CHAT));
       const again = await chatdb(['init', '--scope', 'chat', ...db.args], cwd);
-      expect(again.stdout).toContain('baseline "chat" installed: 1 file(s) written, 3 migration(s) applied');
+      expect(again.stdout).toContain('baseline "chat" installed: 1 file(s) written, 4 migration(s) applied');
       expect(again.code).toBe(0);
     } finally {
       await admin.end();
@@ -211,7 +211,7 @@ describe.runIf(!onRealPostgres)('Ctrl-C during chatdb init on the embedded datab
     );
     expect(existsSync(join(db.args[1] as string, LOCK_FILE))).toBe(false);
     const again = await chatdb(['init', '--scope', 'chat', ...db.args], cwd);
-    expect(again.stdout).toContain('baseline "chat" installed: 0 file(s) written, 2 migration(s) applied');
+    expect(again.stdout).toContain('baseline "chat" installed: 0 file(s) written, 3 migration(s) applied');
     expect(again.code).toBe(0);
   });
 });
