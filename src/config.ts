@@ -4,6 +4,7 @@ import {
   DEFAULT_BODY_LIMIT,
   DEFAULT_LOGIN_LIMIT,
   DEFAULT_REGISTER_LIMIT,
+  DEFAULT_SHARE_LIMIT,
   DEFAULT_TOKEN_TTL_SECONDS,
   TOKEN_TTL_SECONDS_RANGE,
 } from './defaults.js';
@@ -68,6 +69,8 @@ export interface Config {
   readonly loginLimit: { readonly perAddress: number; readonly perEmail: number };
   /** Registrations per minute per client address (larger: 429). */
   readonly registerLimit: { readonly perAddress: number };
+  /** Reads of share links (GET /shared/{token}) per minute per client address (larger: 429). */
+  readonly shareLimit: { readonly perAddress: number };
 }
 
 /** Flags given on the command line (untrusted strings); each wins over its environment variable. */
@@ -228,6 +231,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
         'CHATDB_REGISTER_LIMIT_PER_ADDRESS',
         nonEmpty(env.CHATDB_REGISTER_LIMIT_PER_ADDRESS),
         DEFAULT_REGISTER_LIMIT.perAddress,
+        1,
+        1_000_000,
+      ),
+    }),
+    shareLimit: Object.freeze({
+      perAddress: intIn(
+        'CHATDB_SHARE_LIMIT_PER_ADDRESS',
+        nonEmpty(env.CHATDB_SHARE_LIMIT_PER_ADDRESS),
+        DEFAULT_SHARE_LIMIT.perAddress,
         1,
         1_000_000,
       ),

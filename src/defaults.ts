@@ -22,3 +22,9 @@ export const DEFAULT_LOGIN_LIMIT = { perAddress: 10, perEmail: 5, windowMs: 60_0
  * each answer says whether an email is taken, so they are limited as logins are; a minute.
  */
 export const DEFAULT_REGISTER_LIMIT = { perAddress: 10, windowMs: 60_000 } as const;
+/**
+ * Reads of a share link (GET /shared/{token}, no authentication) per window per client address
+ * (CHATDB_SHARE_LIMIT_PER_ADDRESS):
+ * a token cannot be guessed, so this bounds load, not guessing; a minute.
+ */
+export const DEFAULT_SHARE_LIMIT = { perAddress: 60, windowMs: 60_000 } as const;

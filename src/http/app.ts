@@ -26,6 +26,7 @@ import { healthRoutes } from './routes/health.js';
 import { messagesRoutes } from './routes/messages.js';
 import { partsRoutes } from './routes/parts.js';
 import { sessionsRoutes } from './routes/sessions.js';
+import { DEFAULT_SHARE_LIMIT, type ShareLimit, sharedRoutes, sharesRoutes } from './routes/shares.js';
 import { DEFAULT_REGISTER_LIMIT, type RegisterLimit, usersRoutes } from './routes/users.js';
 import { ProblemSchema } from './schemas.js';
 import { lazySerializers } from './serializers.js';
@@ -51,6 +52,8 @@ export interface AppOptions {
    * counted on its own.
    */
   readonly registerLimit?: Partial<RegisterLimit>;
+  /** Reads of GET /shared/{token} per client address and window. Default 60 a minute. */
+  readonly shareLimit?: Partial<ShareLimit>;
   /**
    * Fastify's trustProxy: whose X-Forwarded-For gives the client address the login limit counts.
    * Default false (the peer address: behind a reverse proxy every client then shares its bucket).
@@ -181,6 +184,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(messagesRoutes(chat));
   await app.register(partsRoutes(chat));
   await app.register(feedbackRoutes(chat));
+  await app.register(sharesRoutes(chat));
+  await app.register(sharedRoutes(chat, { ...DEFAULT_SHARE_LIMIT, ...options.shareLimit }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (options.ownsChat) app.addHook('onClose', async () => chat.close());

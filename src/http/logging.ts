@@ -18,8 +18,15 @@ export const noteFailure = (req: FastifyRequest, err: unknown): void => {
   failures.set(req, err);
 };
 
-/** The path of a URL without its query string (which holds search text and cursors). */
-export const pathOf = (url: string): string => url.split('?')[0] ?? '';
+/**
+ * The path of a URL without its query string (which holds search text and cursors), and with the
+ * token of a share link (`/shared/{token}`, a secret in the path) replaced, wherever a token-like
+ * `shr_…` appears (a mistyped route too).
+ */
+export const pathOf = (url: string): string =>
+  (url.split('?')[0] ?? '')
+    .replace(/\/shared\/.*$/is, '/shared/[redacted]')
+    .replace(/shr_[A-Za-z0-9_%-]*/g, 'shr_[redacted]');
 
 /**
  * An onResponse hook writing the one line each request gets: method, path without the query

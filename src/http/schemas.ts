@@ -187,7 +187,7 @@ const Part = Type.Object(
 );
 
 /** A message's parts (input and output). */
-const Parts = Type.Array(Part, { description: PART_TYPES });
+export const Parts = Type.Array(Part, { description: PART_TYPES });
 
 const Status = Type.Union(
   [Type.Literal('streaming'), Type.Literal('complete'), Type.Literal('aborted'), Type.Literal('error')],

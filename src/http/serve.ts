@@ -121,6 +121,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       trustProxy: config.trustProxy,
       loginLimit: config.loginLimit,
       registerLimit: config.registerLimit,
+      shareLimit: config.shareLimit,
       logger: { level: config.logLevel },
     });
     await app.listen({ port: config.port, host: config.host });

@@ -29,11 +29,13 @@ export const BASELINE_FILES = {
     '20250101000002_chatdb_chat.sql',
     '20261201000001_chatdb_chat_parts.sql',
     '20261202000001_chatdb_chat_feedback.sql',
+    '20261203000004_chatdb_chat_shares.sql',
   ],
   link: [
     '20250101000003_chatdb_link_chat_to_auth.sql',
     '20261201000002_chatdb_link_chat_parts_to_auth.sql',
     '20261202000002_chatdb_link_chat_feedback_to_auth.sql',
+    '20261203000005_chatdb_link_chat_shares_to_auth.sql',
   ],
 } as const satisfies Record<'auth' | 'chat' | 'link', readonly string[]>;
 

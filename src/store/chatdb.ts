@@ -9,6 +9,7 @@ import { createChatQueries } from './queries.js';
 import { createAuthQueries } from './queries-auth.js';
 import { createFeedbackQueries } from './queries-feedback.js';
 import { createSessions } from './sessions.js';
+import { createShares } from './shares.js';
 import { guard } from './sql-errors.js';
 import { createTokens } from './tokens.js';
 import type {
@@ -19,6 +20,7 @@ import type {
   TokensModule,
   UsersModule,
 } from './types.js';
+import type { SharesModule } from './types-shares.js';
 import { createUsers } from './users.js';
 import * as v from './validate.js';
 
@@ -72,6 +74,8 @@ export interface ChatDb {
   readonly citations: CitationsModule;
   /** Ratings of answers (up/down, comment, tags). */
   readonly feedback: FeedbackModule;
+  /** Read-only share links to sessions (tokens stored hashed, revocable, optionally expiring). */
+  readonly shares: SharesModule;
   readonly queries: QueriesModule;
   /** Closes the database if `openChatDb` opened it; a database passed in stays open. */
   close(): Promise<void>;
@@ -105,6 +109,7 @@ export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | nu
     messages: createMessages(sql),
     citations,
     feedback: createFeedback(sql),
+    shares: createShares(sql),
     queries: {
       ...createChatQueries(sql),
       ...createAuthQueries(sql),

@@ -130,7 +130,7 @@ export const CHAT_QUERY_SQL = {
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = current_schema() AND c.relkind = 'r'
       AND c.relname IN ('users', 'user_profiles', 'auth_tokens', 'chat_sessions', 'messages', 'message_citations',
-        'message_feedback')
+        'message_feedback', 'session_shares')
     ORDER BY c.relname`,
 } as const;
 

@@ -3,6 +3,17 @@
  * millisecond precision as stored) and the module interfaces that `openChatDb` returns.
  * The HTTP layer maps these to API.md's snake_case JSON.
  */
+import type { Share } from './types-shares.js';
+
+export type {
+  CreatedShare,
+  Share,
+  SharedCitation,
+  SharedConversation,
+  SharedMessage,
+  ShareOptions,
+  SharesModule,
+} from './types-shares.js';
 
 import type { GuestMethods } from './types-guests.js';
 
@@ -251,6 +262,8 @@ export interface UserExport {
   readonly sessions: Conversation[];
   /** The user's ratings of answers, by session and message (`feedback.list` of every session). */
   readonly feedback: Feedback[];
+  /** The user's share links (live, expired and revoked), oldest first: never a token or a hash. */
+  readonly shares: Share[];
 }
 
 /** A rating of an answer. */

@@ -14,8 +14,9 @@ import {
   toUser,
   USER_COLUMNS,
 } from './rows.js';
+import { SHARE_SELECT, toShare } from './shares.js';
 import type { Sql } from './sql-errors.js';
-import type { Conversation, Feedback, Message, UserExport, UsersModule } from './types.js';
+import type { Conversation, Feedback, Message, Share, UserExport, UsersModule } from './types.js';
 import * as v from './validate.js';
 
 type Row = Record<string, unknown>;
@@ -151,6 +152,7 @@ function exportUser(sql: Sql, id: string): Promise<UserExport> {
     );
     const sessions: Conversation[] = [];
     let feedback: Feedback[] = [];
+    let shares: Share[] = [];
     if (user.has_chat === true) {
       const s = await tx.query<Row>(
         `SELECT ${SESSION_COLUMNS} FROM chat_sessions WHERE user_id = $1 ORDER BY created_at, id`,
@@ -179,6 +181,13 @@ function exportUser(sql: Sql, id: string): Promise<UserExport> {
         [id],
       );
       feedback = f.rows.map(toFeedback);
+      // The links' records, never a token or its hash; through the user's sessions (their index).
+      const sh = await tx.query<Row>(
+        `SELECT ${SHARE_SELECT} FROM chat_sessions s JOIN session_shares sh ON sh.session_id = s.id
+         WHERE s.user_id = $1 AND sh.user_id = $1 ORDER BY sh.created_at, sh.id`,
+        [id],
+      );
+      shares = sh.rows.map(toShare);
     }
     return {
       exportedAt: new Date(user.exported_at as Date),
@@ -187,6 +196,7 @@ function exportUser(sql: Sql, id: string): Promise<UserExport> {
       tokens: t.rows.map(toTokenRecord),
       sessions,
       feedback,
+      shares,
     };
   }, 'repeatable read');
 }

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       trustProxy: false,
       loginLimit: { perAddress: 10, perEmail: 5 },
       registerLimit: { perAddress: 10 },
+      shareLimit: { perAddress: 60 },
     });
     expect([DEFAULT_PORT, DEFAULT_HOST, DEFAULT_BODY_LIMIT, DEFAULT_TOKEN_TTL_SECONDS]).toEqual([
       8080,

@@ -41,7 +41,8 @@ export async function counts(s: ScratchDatabase): Promise<Record<string, number>
     (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM user_profiles) AS user_profiles,
     (SELECT count(*) FROM auth_tokens) AS auth_tokens, (SELECT count(*) FROM chat_sessions) AS chat_sessions,
     (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM message_citations) AS message_citations,
-    (SELECT count(*) FROM message_feedback) AS message_feedback`);
+    (SELECT count(*) FROM message_feedback) AS message_feedback,
+    (SELECT count(*) FROM session_shares) AS session_shares`);
   return r.rows[0] as Record<string, number>;
 }
 

@@ -22,7 +22,9 @@ const LINK_PARTS = '20261201000002_chatdb_link_chat_parts_to_auth.sql';
 const FEEDBACK = '20261202000001_chatdb_chat_feedback.sql';
 const LINK_FEEDBACK = '20261202000002_chatdb_link_chat_feedback_to_auth.sql';
 const GUESTS = '20261203000001_chatdb_auth_guests.sql';
-const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, GUESTS];
+const SHARES = '20261203000004_chatdb_chat_shares.sql';
+const LINK_SHARES = '20261203000005_chatdb_link_chat_shares_to_auth.sql';
+const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, GUESTS, SHARES, LINK_SHARES];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
 let s: ScratchDatabase;
@@ -64,19 +66,20 @@ describe('init', () => {
       'message_feedback',
       'messages',
       'schema_migrations',
+      'session_shares',
       'user_profiles',
       'users',
     ]);
     const again = await init(s.db, { dir, scope: 'all' });
     expect(again).toMatchObject({ unchanged: true, written: [], applied: [], differing: [] });
     const st = await status(s.db, { dir });
-    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([8, 0, 0, 0]);
+    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([10, 0, 0, 0]);
   });
 
   it('chat alone keeps user ids opaque (any string, no users table)', async () => {
     const dir = migrationsDir();
     await init(s.db, { dir, scope: 'chat' });
-    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK]);
+    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, SHARES]);
     expect(await tables(s.db)).not.toContain('users');
     await s.db.query("INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee')");
     expect((await s.db.query('SELECT user_id FROM chat_sessions')).rows).toEqual([
@@ -93,12 +96,12 @@ describe('init', () => {
     expect(readdirSync(dir)).not.toContain(LINK);
     expect(readdirSync(dir)).not.toContain(LINK_PARTS);
     const second = await init(s.db, { dir, scope: b });
-    const added = a === 'chat' ? [AUTH, GUESTS] : [CHAT, PARTS, FEEDBACK];
-    expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK].sort());
+    const added = a === 'chat' ? [AUTH, GUESTS] : [CHAT, PARTS, FEEDBACK, SHARES];
+    expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES].sort());
     expect(second.applied.map((x) => x.file)).toEqual(
       a === 'chat'
-        ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS]
-        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK],
+        ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS, LINK_SHARES]
+        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, SHARES, LINK_SHARES],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect((await versions()).sort()).toEqual(ALL_VERSIONS.slice().sort());
@@ -157,6 +160,7 @@ describe('init', () => {
       '20250101000002',
       '20261201000001',
       '20261202000001',
+      '20261203000004',
     ]);
     expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
     // doing what it says lets `up` finish the job
@@ -169,6 +173,7 @@ describe('init', () => {
       LINK_PARTS,
       LINK_FEEDBACK,
       GUESTS,
+      LINK_SHARES,
     ]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
   });
@@ -184,7 +189,14 @@ describe('init', () => {
     await up(s.db, { dir });
     const warnings: string[] = [];
     const r = await init(s.db, { dir, scope: 'auth', warn: (l) => warnings.push(l) });
-    expect(r.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS]);
+    expect(r.applied.map((x) => x.file)).toEqual([
+      AUTH,
+      LINK,
+      LINK_PARTS,
+      LINK_FEEDBACK,
+      GUESTS,
+      LINK_SHARES,
+    ]);
     expect(warnings).toEqual([]);
     const st = await status(s.db, { dir });
     expect(st.entries.map((e) => [e.version, e.state])).toEqual([
@@ -197,6 +209,8 @@ describe('init', () => {
       ['20261202000001', 'applied'],
       ['20261202000002', 'applied'],
       ['20261203000001', 'applied'],
+      ['20261203000004', 'applied'],
+      ['20261203000005', 'applied'],
     ]);
   });
 
@@ -204,10 +218,17 @@ describe('init', () => {
     const before = readdirSync(PACKAGE_MIGRATIONS_DIR);
     const chat = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'chat' });
     expect(chat.written).toEqual([]);
-    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK]);
+    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, SHARES]);
     expect(await tables(s.db)).not.toContain('users');
     const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
-    expect(auth.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS]);
+    expect(auth.applied.map((x) => x.file)).toEqual([
+      AUTH,
+      LINK,
+      LINK_PARTS,
+      LINK_FEEDBACK,
+      GUESTS,
+      LINK_SHARES,
+    ]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect(readdirSync(PACKAGE_MIGRATIONS_DIR)).toEqual(before);
   });
@@ -216,8 +237,17 @@ describe('init', () => {
     const file = (f: string) => readFileSync(join(PACKAGE_MIGRATIONS_DIR, f), 'utf8');
     const dir = migrationsDir({ [AUTH]: file(AUTH), [GUESTS]: file(GUESTS) });
     const r = await init(s.db, { dir, scope: 'chat' });
-    expect(r.written.sort()).toEqual([CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK]);
-    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK]);
+    expect(r.written.sort()).toEqual([
+      CHAT,
+      LINK,
+      PARTS,
+      LINK_PARTS,
+      FEEDBACK,
+      LINK_FEEDBACK,
+      SHARES,
+      LINK_SHARES,
+    ]);
+    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, SHARES]);
     expect((await status(s.db, { dir })).entries.map((e) => e.state)).toEqual([
       'pending',
       'applied',
@@ -226,6 +256,8 @@ describe('init', () => {
       'pending',
       'applied',
       'pending',
+      'pending',
+      'applied',
       'pending',
     ]);
     // `up` then gives the same schema as `all`

@@ -19,7 +19,8 @@ const FINGERPRINT = `SELECT md5(concat_ws('|',
   (SELECT string_agg(s::text, ';' ORDER BY id) FROM chat_sessions s),
   (SELECT string_agg(m::text, ';' ORDER BY id) FROM messages m),
   (SELECT string_agg(c::text, ';' ORDER BY message_id, citation_index) FROM message_citations c),
-  (SELECT string_agg(f::text, ';' ORDER BY message_id) FROM message_feedback f))) AS f`;
+  (SELECT string_agg(f::text, ';' ORDER BY message_id) FROM message_feedback f),
+  (SELECT string_agg(sh::text, ';' ORDER BY id) FROM session_shares sh))) AS f`;
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
 /** Strings that are hard to store: NUL, lone surrogates, emoji, right-to-left text, control characters. */
@@ -114,6 +115,13 @@ describe('fuzzing every endpoint with bad input', () => {
       headers: auth,
       payload: { rating: 'up', comment: 'good', tags: ['t'] },
     });
+    // A share link: the share routes have a live link to revoke (or, rejected, not).
+    await a.app.inject({
+      method: 'POST',
+      url: `/chat/sessions/${session}/shares`,
+      headers: auth,
+      payload: { up_to_message_id: 'fuzz-answer' },
+    });
   });
   afterAll(() => a.close());
 
@@ -192,6 +200,12 @@ describe('fuzzing every endpoint with bad input', () => {
     { method: 'POST', url: () => '/auth/guest', fields: ['email', 'password', 'guest'], auth: false },
     { method: 'POST', url: () => '/users/me/upgrade', fields: ['email', 'password', 'guest'], auth: 'guest' },
     { method: 'POST', url: () => '/users/me/upgrade', fields: ['email', 'password'], auth: true },
+    {
+      method: 'POST',
+      url: () => `/chat/sessions/${session}/shares`,
+      fields: ['up_to_message_id', 'expires_at'],
+      auth: true,
+    },
   ];
 
   for (const e of bodies) {
@@ -281,6 +295,15 @@ describe('fuzzing every endpoint with bad input', () => {
             ? `/chat/sessions/${pct(sid)}/feedback`
             : `/chat/sessions/${session}/messages/${pct(mid)}/feedback`,
         payload: method === 'PUT' ? { rating: 'down', comment: 'x' } : undefined,
+      })),
+      fc.tuple(text, fc.constantFrom('GET', 'DELETE', 'PUBLIC')).map(([id, method]) => ({
+        method: (method === 'DELETE' ? 'DELETE' : 'GET') as 'GET',
+        url:
+          method === 'GET'
+            ? `/chat/sessions/${pct(id)}/shares`
+            : method === 'DELETE'
+              ? `/chat/sessions/${session}/shares/${pct(id)}`
+              : `/shared/${pct(id)}`,
       })),
       text.map((key) => ({
         method: 'POST' as const,

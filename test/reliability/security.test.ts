@@ -54,11 +54,15 @@ describe('security', () => {
            (SELECT string_agg(m::text, ';' ORDER BY m.id) FROM messages m JOIN chat_sessions cs ON cs.id = m.session_id WHERE cs.user_id = $1),
            (SELECT string_agg(c::text, ';' ORDER BY c.message_id, c.citation_index) FROM message_citations c
               JOIN messages m ON m.id = c.message_id JOIN chat_sessions cs ON cs.id = m.session_id WHERE cs.user_id = $1),
-           (SELECT string_agg(f::text, ';' ORDER BY f.message_id) FROM message_feedback f WHERE f.user_id = $1)) AS d`,
+           (SELECT string_agg(f::text, ';' ORDER BY f.message_id) FROM message_feedback f WHERE f.user_id = $1),
+           (SELECT string_agg(sh::text, ';' ORDER BY sh.id) FROM session_shares sh WHERE sh.user_id = $1)) AS d`,
         [userId],
       )
     ).rows[0]?.d;
 
+  /** The share link made in a session (revoking it is one of the routes below). */
+  const shareOf = new Map<string, string>();
+  const NO_SHARE = '00000000-0000-4000-8000-000000000000';
   /** Every route of API.md that takes a token, with a session id of the caller's choosing. */
   const protectedRoutes = (sid: string): InjectOptions[] => [
     { method: 'GET', url: '/users/me' },
@@ -97,6 +101,10 @@ describe('security', () => {
     { method: 'PUT', url: `/chat/sessions/${sid}/messages/alice-m1/feedback`, payload: { rating: 'down' } },
     { method: 'DELETE', url: `/chat/sessions/${sid}/messages/alice-m1/feedback` },
     { method: 'GET', url: `/chat/sessions/${sid}/feedback` },
+    { method: 'POST', url: `/chat/sessions/${sid}/shares`, payload: {} },
+    { method: 'POST', url: `/chat/sessions/${sid}/shares`, payload: { up_to_message_id: 'alice-m1' } },
+    { method: 'GET', url: `/chat/sessions/${sid}/shares` },
+    { method: 'DELETE', url: `/chat/sessions/${sid}/shares/${shareOf.get(sid) ?? NO_SHARE}` },
     { method: 'GET', url: '/chat/search?q=zebra' },
     { method: 'DELETE', url: `/chat/sessions/${sid}` },
     {
@@ -155,8 +163,18 @@ describe('security', () => {
       payload: { rating: 'up', comment: 'private', tags: ['t'] },
     });
     expect(rated.statusCode).toBe(200);
+    const shared = await app.inject({
+      method: 'POST',
+      url: `/chat/sessions/${sid}/shares`,
+      headers: a.h,
+      payload: { up_to_message_id: 'alice-m1' },
+    });
+    expect(shared.statusCode).toBe(201);
+    shareOf.set(sid, json(shared).id);
+    secrets.push(json(shared).token);
     const before = await dataOf(a.id);
     expect(before).toContain('private');
+    expect(before).toContain(json(shared).id);
 
     // Alice's message ids named from Bob's own session: 404 too, and nothing of hers moves.
     const own = json(await app.inject({ method: 'POST', url: '/chat/sessions', headers: b.h, payload: {} }))
@@ -172,6 +190,8 @@ describe('security', () => {
       { method: 'PATCH', url: `/chat/sessions/${own}`, payload: { leaf_message_id: 'alice-m1' } },
       { method: 'PUT', url: `/chat/sessions/${own}/messages/alice-m1/feedback`, payload: { rating: 'down' } },
       { method: 'DELETE', url: `/chat/sessions/${own}/messages/alice-m1/feedback` },
+      { method: 'POST', url: `/chat/sessions/${own}/shares`, payload: { up_to_message_id: 'alice-m1' } },
+      { method: 'DELETE', url: `/chat/sessions/${own}/shares/${shareOf.get(sid)}` },
     ];
     for (const r of [...protectedRoutes(sid).filter((r) => String(r.url).includes(sid)), ...foreignIds]) {
       const res = await app.inject(withAuth(r, b.h));
@@ -192,6 +212,12 @@ describe('security', () => {
     expect(same.statusCode).toBe(201);
     expect(json(same).session_id).toBe(own);
     expect(await dataOf(a.id)).toBe(before);
+    // Alice's link still reads, and shows none of Bob's attempts; the public read never leaks her ids.
+    const read = await app.inject({ method: 'GET', url: json(shared).path });
+    expect(read.statusCode).toBe(200);
+    expect(json(read).messages.map((m: { id: string }) => m.id)).toEqual([expect.any(String), 'alice-m1']);
+    for (const hidden of [a.id, sid, 'alice@example.com', 'alice-stream', 'rating'])
+      expect(read.body).not.toContain(hidden);
   });
 
   it('a token stops working after logout and after its user is deleted, on every route', async () => {

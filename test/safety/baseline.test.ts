@@ -18,6 +18,7 @@ import { runCli } from './run-cli.js';
 const LINK = '20250101000003_chatdb_link_chat_to_auth.sql';
 const LINK_PARTS = '20261201000002_chatdb_link_chat_parts_to_auth.sql';
 const LINK_FEEDBACK = '20261202000002_chatdb_link_chat_feedback_to_auth.sql';
+const LINK_SHARES = '20261203000005_chatdb_link_chat_shares_to_auth.sql';
 const ALL_VERSIONS = BASELINE_VERSIONS;
 const emptyDir = (): string => join(mkdtempSync(join(tmpdir(), 'chatdb-adopt-')), 'migrations');
 
@@ -35,16 +36,16 @@ describe('chatdb baseline', () => {
     const r = await adoptBaseline({ dir, scope: 'all', target: s.db, targetUrl: s.url });
     expect(r.ok).toBe(true);
     expect(r.differences).toEqual([]);
-    expect(r.written).toHaveLength(8);
+    expect(r.written).toHaveLength(10);
     expect(readdirSync(dir).sort()).toEqual(r.written.sort());
     expect(r.recorded).toEqual(ALL_VERSIONS);
     const st = await status(s.db, { dir });
-    expect([st.applied, st.pending, st.edited]).toEqual([8, 0, 0]);
+    expect([st.applied, st.pending, st.edited]).toEqual([10, 0, 0]);
     expect((await readHistory(s.db)).every((h) => h.checksum?.length === 64)).toBe(true);
 
     const again = await adoptBaseline({ dir, scope: 'all', target: s.db, targetUrl: s.url });
     expect(again).toMatchObject({ ok: true, recorded: [], written: [] });
-    expect(again.alreadyRecorded).toHaveLength(8);
+    expect(again.alreadyRecorded).toHaveLength(10);
   });
 
   it('refuses a schema that differs, lists the differences, and records nothing', async () => {
@@ -79,7 +80,7 @@ describe('chatdb baseline', () => {
     const r = await adoptBaseline({ dir, scope: 'chat', target: s.db, targetUrl: s.url });
     expect(r.ok).toBe(true);
     // chat alone: no auth file, so no link migration.
-    expect(r.recorded).toEqual(['20250101000002', '20261201000001', '20261202000001']);
+    expect(r.recorded).toEqual(['20250101000002', '20261201000001', '20261202000001', '20261203000004']);
     expect(existsSync(join(dir, '20250101000003_chatdb_link_chat_to_auth.sql'))).toBe(false);
   });
 
@@ -87,17 +88,24 @@ describe('chatdb baseline', () => {
     s = await freshDatabase('chat');
     const dir = emptyDir();
     const chat = await adoptBaseline({ dir, scope: 'chat', target: s.db, targetUrl: s.url });
-    expect(chat.recorded).toEqual(['20250101000002', '20261201000001', '20261202000001']);
+    expect(chat.recorded).toEqual(['20250101000002', '20261201000001', '20261202000001', '20261203000004']);
     // The auth tables and the links, made by hand as an old init script would have.
     await applyBaselineScript(s.db, 'auth');
-    for (const f of [LINK, LINK_PARTS, LINK_FEEDBACK]) {
+    for (const f of [LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES]) {
       const link = readFileSync(new URL(`../../migrations/${f}`, import.meta.url), 'utf8');
       await s.db.exec(link.split('-- migrate:down')[0] ?? '');
     }
     const r = await adoptBaseline({ dir, scope: 'auth', target: s.db, targetUrl: s.url });
     expect(r).toMatchObject({
       ok: true,
-      recorded: ['20250101000001', '20250101000003', '20261201000002', '20261202000002', '20261203000001'],
+      recorded: [
+        '20250101000001',
+        '20250101000003',
+        '20261201000002',
+        '20261202000002',
+        '20261203000001',
+        '20261203000005',
+      ],
     });
     expect(r.written.sort()).toEqual([
       '20250101000001_chatdb_auth.sql',
@@ -105,6 +113,7 @@ describe('chatdb baseline', () => {
       LINK_PARTS,
       LINK_FEEDBACK,
       '20261203000001_chatdb_auth_guests.sql',
+      LINK_SHARES,
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../../src/auth/token.js';
 import { pathSql } from '../../src/store/branches.js';
 import { CONVERSATION_SQL, citingSql, mostCitedSql } from '../../src/store/citations.js';
 import { GUEST_PURGE_SQL } from '../../src/store/guests.js';
@@ -6,6 +7,7 @@ import { APPEND_SQL, SEARCH_SQL } from '../../src/store/messages.js';
 import { CHAT_QUERY_SQL } from '../../src/store/queries.js';
 import { FEEDBACK_QUERY_SQL } from '../../src/store/queries-feedback.js';
 import { SESSIONS_AFTER_SQL, SESSIONS_FIRST_SQL, SESSIONS_SINCE_SQL } from '../../src/store/sessions.js';
+import { LIST_SHARES_SQL, READ_SHARE_SQL } from '../../src/store/shares.js';
 import { LOGIN_SQL } from '../../src/store/users.js';
 import { useChatDb } from './helpers.js';
 
@@ -306,5 +308,28 @@ describe('query plans on realistic data (planner left to itself)', () => {
       ).toEqual([]);
       expect(indexes(p), sql).toContain('chat_sessions_user_recent_idx');
     }
+  });
+
+  it('a share link: found by its hash (the unique index), its path walked by primary key; the owner lists by session', async () => {
+    // A link on every session, so that only the index finds one.
+    await fx.db.exec(`INSERT INTO session_shares (user_id, session_id, token_hash)
+      SELECT user_id, id, sha256(convert_to(id::text, 'UTF8')) FROM chat_sessions;
+      ANALYZE session_shares;`);
+    const link = await fx.chat.shares.create(ids.heavy, ids.branched, { upToMessageId: 'p150' });
+    for (const params of [[hashToken(link.token)], [hashToken('shr_unknown')]]) {
+      const p = await plan(READ_SHARE_SQL, params);
+      expect(indexes(p)).toEqual(
+        expect.arrayContaining(['session_shares_token_hash_key', 'chat_sessions_pkey']),
+      );
+      expect(scanOf(p, 'messages_pkey')).toBeDefined();
+      expect(p.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+    }
+    const read = await fx.chat.shares.read(link.token);
+    expect(read.messages.map((m) => m.id)).toEqual(Array.from({ length: 150 }, (_, i) => `p${i + 1}`));
+    const list = await plan(LIST_SHARES_SQL, [ids.branched, ids.heavy]);
+    expect(indexes(list)).toEqual(
+      expect.arrayContaining(['chat_sessions_pkey', 'session_shares_session_idx']),
+    );
+    expect(list.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
   });
 });

@@ -170,6 +170,7 @@ describe('chat reports', () => {
       'message_citations',
       'message_feedback',
       'messages',
+      'session_shares',
       'user_profiles',
       'users',
     ]);

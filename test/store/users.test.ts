@@ -169,6 +169,7 @@ describe('users', () => {
       'messages',
       'message_citations',
       'message_feedback',
+      'session_shares',
     ];
     const all = async () => Promise.all(tables.map((t) => count(fx.db, t)));
     const populate = async () => {
@@ -183,6 +184,7 @@ describe('users', () => {
         citations: [{ documentId: 'd' }],
       });
       await fx.chat.feedback.set(id, s.id, a.message.id, { rating: 'down', comment: 'no' });
+      await fx.chat.shares.create(id, s.id, { upToMessageId: a.message.id });
       return id;
     };
     const keep = await populate();
@@ -197,6 +199,7 @@ describe('users', () => {
       ['chat_sessions', 'user_id = $1'],
       ['messages', 'session_id IN (SELECT id FROM chat_sessions WHERE user_id = $1)'],
       ['message_feedback', 'user_id = $1'],
+      ['session_shares', 'user_id = $1'],
     ] as const;
     for (const [t, where] of owned) expect(await count(fx.db, t, where, [victim])).toBe(0);
     expect(await count(fx.db, 'chat_sessions', 'user_id = $1', [keep])).toBe(1);
