@@ -73,7 +73,7 @@ describe('init', () => {
     const again = await init(s.db, { dir, scope: 'all' });
     expect(again).toMatchObject({ unchanged: true, written: [], applied: [], differing: [] });
     const st = await status(s.db, { dir });
-    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([10, 0, 0, 0]);
+    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([ALL.length, 0, 0, 0]);
   });
 
   it('chat alone keeps user ids opaque (any string, no users table)', async () => {
@@ -118,12 +118,12 @@ describe('init', () => {
     expect(first.applied.map((x) => x.file)).toEqual(a === 'auth' ? [AUTH, GUESTS] : ALL);
     const second = await init(s.db, { dir, scope: b });
     expect(second.applied.map((x) => x.file)).toEqual(
-      a === 'auth' ? [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK] : [],
+      a === 'auth' ? ALL.filter((f) => f !== AUTH && f !== GUESTS) : [],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect((await versions()).sort()).toEqual(ALL_VERSIONS.slice().sort());
     const st = await status(s.db, { dir });
-    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([8, 0, 0, 0]);
+    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([ALL.length, 0, 0, 0]);
   });
 
   it('init --scope auth on a database with the first auth file only applies the guests file', async () => {
