@@ -22,3 +22,7 @@ export const DEFAULT_LOGIN_LIMIT = { perAddress: 10, perEmail: 5, windowMs: 60_0
  * each answer says whether an email is taken, so they are limited as logins are; a minute.
  */
 export const DEFAULT_REGISTER_LIMIT = { perAddress: 10, windowMs: 60_000 } as const;
+/** How long a trashed session can be restored before `chatdb purge` deletes it (CHATDB_TRASH_RETENTION_DAYS): 30 days. */
+export const DEFAULT_TRASH_RETENTION_DAYS = 30;
+/** The one range of retention periods and purge ages, in days: 1 .. 36,500 (100 years). */
+export const RETENTION_DAYS_RANGE = { min: 1, max: 36_500 } as const;
