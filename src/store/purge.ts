@@ -117,6 +117,9 @@ export function createPurge(specs: readonly PurgeTargetSpec[]) {
         continue;
       }
       for (;;) {
+        // A turn of the event loop between batches: on the embedded database a batch may settle
+        // without one, and a signal handler (Ctrl-C) only runs in one.
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
         if (signal?.aborted) {
           interrupted = true;
           break;
