@@ -98,6 +98,12 @@ describe('security', () => {
     { method: 'DELETE', url: `/chat/sessions/${sid}/messages/alice-m1/feedback` },
     { method: 'GET', url: `/chat/sessions/${sid}/feedback` },
     { method: 'GET', url: '/chat/search?q=zebra' },
+    { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { pinned: true } },
+    { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { archived: true } },
+    { method: 'GET', url: '/chat/sessions?archived=true' },
+    { method: 'GET', url: '/chat/sessions?trashed=true' },
+    { method: 'POST', url: `/chat/sessions/${sid}/restore` },
+    { method: 'DELETE', url: `/chat/sessions/${sid}?permanent=true` },
     { method: 'DELETE', url: `/chat/sessions/${sid}` },
     { method: 'POST', url: '/auth/logout' },
     { method: 'DELETE', url: '/users/me' },
@@ -186,6 +192,42 @@ describe('security', () => {
     });
     expect(same.statusCode).toBe(201);
     expect(json(same).session_id).toBe(own);
+    expect(await dataOf(a.id)).toBe(before);
+  });
+
+  it("another user's trash: restore, permanent delete and the trash list are 404 / empty; nothing of it changes", async () => {
+    const a = await user('trash-alice@example.com', PASSWORD_A);
+    const b = await user('trash-bob@example.com', PASSWORD_B);
+    const make = async (title: string) =>
+      json(await app.inject({ method: 'POST', url: '/chat/sessions', headers: a.h, payload: { title } }))
+        .id as string;
+    const trashed = await make('in the trash');
+    const archived = await make('archived');
+    await app.inject({
+      method: 'PATCH',
+      url: `/chat/sessions/${archived}`,
+      headers: a.h,
+      payload: { archived: true },
+    });
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/chat/sessions/${trashed}`, headers: a.h })).statusCode,
+    ).toBe(204);
+    const before = await dataOf(a.id);
+    for (const r of [
+      { method: 'POST', url: `/chat/sessions/${trashed}/restore` },
+      { method: 'DELETE', url: `/chat/sessions/${trashed}?permanent=true` },
+      { method: 'DELETE', url: `/chat/sessions/${trashed}` },
+      { method: 'GET', url: `/chat/sessions/${trashed}` },
+      { method: 'PATCH', url: `/chat/sessions/${archived}`, payload: { archived: false } },
+      { method: 'DELETE', url: `/chat/sessions/${archived}` },
+    ] as InjectOptions[]) {
+      const res = await app.inject(withAuth(r, b.h));
+      expect(res.statusCode, `${r.method} ${r.url}`).toBe(404);
+    }
+    for (const view of ['archived=true', 'trashed=true']) {
+      const res = await app.inject({ method: 'GET', url: `/chat/sessions?${view}`, headers: b.h });
+      expect(json(res).data).toEqual([]);
+    }
     expect(await dataOf(a.id)).toBe(before);
   });
 
