@@ -247,7 +247,7 @@ describe('chatdb CLI', () => {
       const file = basename(path);
       expect(readFileSync(path, 'utf8')).toMatch(/-- migrate:up\n[\s\S]*-- migrate:down/);
 
-      const ADD = 'ALTER TABLE chat_sessions ADD COLUMN pinned boolean NOT NULL DEFAULT false;';
+      const ADD = 'ALTER TABLE chat_sessions ADD COLUMN starred boolean NOT NULL DEFAULT false;';
       writeFileSync(path, `-- migrate:up\n${ADD}\n`);
       const noDown = await run('up');
       expect(noDown.code).toBe(1);
@@ -255,17 +255,17 @@ describe('chatdb CLI', () => {
 
       writeFileSync(
         path,
-        sql(`${ADD}\nINSERT INTO nowhere VALUES (1);`, 'ALTER TABLE chat_sessions DROP COLUMN pinned;'),
+        sql(`${ADD}\nINSERT INTO nowhere VALUES (1);`, 'ALTER TABLE chat_sessions DROP COLUMN starred;'),
       );
       const failed = await run('up');
       expect(failed.code).toBe(1);
       expect(failed.stderr).toBe(`chatdb: ${file} (up) at line 3: relation "nowhere" does not exist\n`);
       const pending = await run('status', '--json');
       expect(pending.code).toBe(1);
-      // the chat scope's three baseline files are applied
-      expect(JSON.parse(pending.stdout)).toMatchObject({ applied: 3, pending: 1, edited: 0, missing: 0 });
+      // the chat scope's four baseline files are applied
+      expect(JSON.parse(pending.stdout)).toMatchObject({ applied: 4, pending: 1, edited: 0, missing: 0 });
 
-      const good = sql(ADD, 'ALTER TABLE chat_sessions DROP COLUMN pinned;');
+      const good = sql(ADD, 'ALTER TABLE chat_sessions DROP COLUMN starred;');
       writeFileSync(path, good);
       const up = await run('up');
       expect(up.code).toBe(0);
@@ -275,12 +275,12 @@ describe('chatdb CLI', () => {
       const clean = await run('status');
       expect(clean.code).toBe(0);
       expect(clean.stdout).toMatch(new RegExp(`applied +${file}`));
-      expect(clean.stdout).toContain('4 applied, 0 pending, 0 edited, 0 missing');
+      expect(clean.stdout).toContain('5 applied, 0 pending, 0 edited, 0 missing');
 
       writeFileSync(path, `${good}-- edited after it was applied\n`);
       const edited = await run('status', '--json');
       expect(edited.code).toBe(1);
-      expect(JSON.parse(edited.stdout)).toMatchObject({ applied: 4, pending: 0, edited: 1 });
+      expect(JSON.parse(edited.stdout)).toMatchObject({ applied: 5, pending: 0, edited: 1 });
       writeFileSync(path, good);
 
       const down = await run('down', '--json');
