@@ -96,26 +96,26 @@ const bench: Bench = {
     const probes: Probe[] = [
       {
         name: 'list sessions, first page (20)',
-        indexes: ['chat_sessions_user_recent_idx'],
+        indexes: ['chat_sessions_user_list_idx'],
         noSort: true,
         sql: SESSIONS_FIRST_SQL,
-        params: [user, 21],
+        params: [user, 21, false],
         run: () => ctx.chat.sessions.list(user, { limit: 20 }),
       },
       {
         name: 'list sessions, page 2 (cursor)',
-        indexes: ['chat_sessions_user_recent_idx'],
+        indexes: ['chat_sessions_user_list_idx'],
         noSort: true,
         sql: SESSIONS_AFTER_SQL,
-        params: [user, 21, ...keys(second)],
+        params: [user, 21, false, ...keys(second).slice(0, 2), false],
         run: () => ctx.chat.sessions.list(user, { limit: 20, cursor: second }),
       },
       {
         // 100 sessions are left after this cursor: the planner may fetch them by the index and sort them.
         name: 'list sessions, page 46 (cursor)',
-        indexes: ['chat_sessions_user_recent_idx'],
+        indexes: ['chat_sessions_user_list_idx'],
         sql: SESSIONS_AFTER_SQL,
-        params: [user, 21, ...keys(cursor)],
+        params: [user, 21, false, ...keys(cursor).slice(0, 2), false],
         run: () => ctx.chat.sessions.list(user, { limit: 20, cursor }),
       },
       {

@@ -6,6 +6,8 @@ import {
   DEFAULT_REGISTER_LIMIT,
   DEFAULT_SHARE_LIMIT,
   DEFAULT_TOKEN_TTL_SECONDS,
+  DEFAULT_TRASH_RETENTION_DAYS,
+  RETENTION_DAYS_RANGE,
   TOKEN_TTL_SECONDS_RANGE,
 } from './defaults.js';
 import { ChatDbError } from './errors.js';
@@ -17,6 +19,7 @@ export {
   DEFAULT_LOGIN_LIMIT,
   DEFAULT_MIGRATIONS_DIR,
   DEFAULT_TOKEN_TTL_SECONDS,
+  DEFAULT_TRASH_RETENTION_DAYS,
 };
 /** CHATDB_STATEMENT_TIMEOUT_MS: 10 s, well above any normal request, well below a client's patience. */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
@@ -58,6 +61,11 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** CHATDB_TOKEN_TTL_SECONDS, in TOKEN_TTL_SECONDS_RANGE (the library's range). */
   readonly tokenTtlSeconds: number;
+  /**
+   * CHATDB_TRASH_RETENTION_DAYS: days a trashed session can be restored before `chatdb purge`
+   * deletes it; RETENTION_DAYS_RANGE (1..36,500), default 30.
+   */
+  readonly trashRetentionDays: number;
   readonly logLevel: LogLevel;
   /**
    * CHATDB_TRUST_PROXY: whose X-Forwarded-For names the client (Fastify's trustProxy). Default
@@ -207,6 +215,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       // The library's range: a value accepted here must not make `serve` fail in createChatDb.
       TOKEN_TTL_SECONDS_RANGE.min,
       TOKEN_TTL_SECONDS_RANGE.max,
+    ),
+    trashRetentionDays: intIn(
+      'CHATDB_TRASH_RETENTION_DAYS',
+      nonEmpty(env.CHATDB_TRASH_RETENTION_DAYS),
+      DEFAULT_TRASH_RETENTION_DAYS,
+      RETENTION_DAYS_RANGE.min,
+      RETENTION_DAYS_RANGE.max,
     ),
     logLevel: logLevel as LogLevel,
     trustProxy: trustProxy(env.CHATDB_TRUST_PROXY),

@@ -28,3 +28,7 @@ export const DEFAULT_REGISTER_LIMIT = { perAddress: 10, windowMs: 60_000 } as co
  * a token cannot be guessed, so this bounds load, not guessing; a minute.
  */
 export const DEFAULT_SHARE_LIMIT = { perAddress: 60, windowMs: 60_000 } as const;
+/** How long a trashed session can be restored before `chatdb purge` deletes it (CHATDB_TRASH_RETENTION_DAYS): 30 days. */
+export const DEFAULT_TRASH_RETENTION_DAYS = 30;
+/** The one range of retention periods and purge ages, in days: 1 .. 36,500 (100 years). */
+export const RETENTION_DAYS_RANGE = { min: 1, max: 36_500 } as const;

@@ -33,7 +33,12 @@ export type {
 } from './migrate/index.js';
 export { DEFAULT_MIGRATIONS_DIR, down, init, redo, status, up } from './migrate/index.js';
 export type { ChatDb, ChatDbModuleOptions, ChatDbOptions, QueriesModule } from './store/chatdb.js';
-export { createChatDb, DEFAULT_TOKEN_TTL_SECONDS, openChatDb } from './store/chatdb.js';
+export {
+  createChatDb,
+  DEFAULT_TOKEN_TTL_SECONDS,
+  DEFAULT_TRASH_RETENTION_DAYS,
+  openChatDb,
+} from './store/chatdb.js';
 export type { CitationsModule, CitingMessage, DocumentCitationCount } from './store/citations.js';
 export type { DownRatedDocument, FeedbackDay, RatedAnswer } from './store/queries-feedback.js';
 export type {
@@ -88,3 +93,10 @@ export type {
   UserExport,
   UsersModule,
 } from './store/types.js';
+export type {
+  PurgeOptions,
+  PurgeProgress,
+  PurgeResult,
+  PurgeTarget,
+  PurgeTargetSpec,
+} from './store/types-lifecycle.js';

@@ -7,6 +7,7 @@ import { register as dump } from './commands/dump.js';
 import { register as init } from './commands/init.js';
 import { register as lint } from './commands/lint.js';
 import { register as newMigration } from './commands/new.js';
+import { register as purge } from './commands/purge.js';
 import { register as redo } from './commands/redo.js';
 import { register as serve } from './commands/serve.js';
 import { register as status } from './commands/status.js';
@@ -30,6 +31,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   baseline,
   serve,
   abortStale,
+  purge,
 ];
 
 const HELP_AFTER = `
@@ -48,6 +50,7 @@ Examples:
   $ chatdb down --steps 2                 roll back the last two
   $ chatdb serve                          run the HTTP API (docs at http://127.0.0.1:8080/docs)
   $ chatdb abort-stale --older-than 10m   mark replies left streaming by a dead process aborted
+  $ chatdb purge --idle-days 365          delete the trash past retention, and sessions idle a year
   $ DATABASE_URL=postgres://user:pass@host/db chatdb up`;
 
 const VERSION = (

@@ -29,6 +29,10 @@ export const sessionJson = (s: ChatSession) => ({
   last_message_at: s.lastMessageAt ? s.lastMessageAt.toISOString() : null,
   leaf_message_id: s.leafMessageId,
   active_stream_id: s.activeStreamId,
+  pinned: s.pinned,
+  archived: s.archived,
+  trashed_at: s.trashedAt ? s.trashedAt.toISOString() : null,
+  ...(s.purgeAt ? { purge_at: s.purgeAt.toISOString() } : {}),
 });
 
 export const messageJson = (m: Message) => ({

@@ -104,6 +104,16 @@ export const SessionSchema = Type.Object({
   active_stream_id: Type.Union([Type.String(), Type.Null()], {
     description: 'the stream writing to the session (resumable streams), or null',
   }),
+  pinned: Type.Boolean({ description: 'listed before the unpinned sessions' }),
+  archived: Type.Boolean({ description: 'left out of the list; shown by ?archived=true' }),
+  trashed_at: Type.Union([Timestamp, Type.Null()], {
+    description: 'when it was moved to the trash (only the trash lists trashed sessions), or null',
+  }),
+  purge_at: Type.Optional({
+    ...Timestamp,
+    description:
+      'in the trash (?trashed=true) only: when chatdb purge may delete it (trashed_at + retention)',
+  }),
 });
 
 export const SessionInput = Type.Object(
@@ -135,6 +145,8 @@ export const SessionPatchInput = Type.Object(
         description: 'set (1..255 characters) or clear (null) the active stream id',
       }),
     ),
+    pinned: Type.Optional(Type.Boolean({ description: 'pin (listed first) or unpin' })),
+    archived: Type.Optional(Type.Boolean({ description: 'archive (left out of the list) or unarchive' })),
   },
   { additionalProperties: false },
 );
@@ -157,6 +169,15 @@ export const SessionListQuery = Type.Object(
       Type.String({
         format: 'date-time',
         description: 'only sessions with updated_at at or after this instant (the recovery walk)',
+      }),
+    ),
+    archived: Type.Optional(
+      Type.Boolean({ description: 'the archive view: archived sessions (not trashed) instead of the list' }),
+    ),
+    trashed: Type.Optional(
+      Type.Boolean({
+        description:
+          'the trash: trashed sessions within the retention period, newest trashed first, each with purge_at',
       }),
     ),
   },

@@ -115,7 +115,10 @@ export async function serve(options: ServeOptions): Promise<Server> {
   try {
     await options.prepare?.(db);
     app = await buildApp({
-      chat: createChatDb(db, { tokenTtlSeconds: config.tokenTtlSeconds }),
+      chat: createChatDb(db, {
+        tokenTtlSeconds: config.tokenTtlSeconds,
+        trashRetentionDays: config.trashRetentionDays,
+      }),
       bodyLimit: config.bodyLimit,
       corsOrigins: config.corsOrigins,
       trustProxy: config.trustProxy,

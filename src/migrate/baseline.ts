@@ -29,6 +29,7 @@ export const BASELINE_FILES = {
     '20250101000002_chatdb_chat.sql',
     '20261201000001_chatdb_chat_parts.sql',
     '20261202000001_chatdb_chat_feedback.sql',
+    '20261203000002_chatdb_chat_lifecycle.sql',
     '20261203000004_chatdb_chat_shares.sql',
   ],
   link: [

@@ -23,7 +23,7 @@ const NO_BEFORE = 2 ** 31;
  */
 export const pathSql = (backward: boolean): string => `
 WITH RECURSIVE s AS (
-  SELECT id, leaf_message_id FROM chat_sessions WHERE id = $1::uuid AND user_id = $2
+  SELECT id, leaf_message_id FROM chat_sessions WHERE id = $1::uuid AND user_id = $2 AND trashed_at IS NULL
 ), path AS (
   SELECT m.id, m.seq, m.parent_id, (m.seq < $5::bigint)::int AS n
   FROM s JOIN messages m ON m.id = s.leaf_message_id
@@ -68,7 +68,7 @@ FROM chat_sessions s
 JOIN messages t ON t.user_id = s.user_id AND t.client_id = $3 AND t.session_id = s.id
 JOIN messages m ON m.session_id = s.id
   AND (m.parent_id = t.parent_id OR (t.parent_id IS NULL AND m.parent_id IS NULL))
-WHERE s.id = $1::uuid AND s.user_id = $2
+WHERE s.id = $1::uuid AND s.user_id = $2 AND s.trashed_at IS NULL
 ORDER BY m.seq`;
 
 /**
@@ -78,7 +78,7 @@ ORDER BY m.seq`;
  */
 export const SWITCH_SQL = `
 WITH RECURSIVE s AS (
-  SELECT id, user_id FROM chat_sessions WHERE id = $1::uuid AND user_id = $2 FOR UPDATE
+  SELECT id, user_id FROM chat_sessions WHERE id = $1::uuid AND user_id = $2 AND trashed_at IS NULL FOR UPDATE
 ), t AS (
   SELECT m.id, m.seq FROM s JOIN messages m
     ON m.user_id = s.user_id AND m.client_id = $3 AND m.session_id = s.id
@@ -147,7 +147,7 @@ export function createBranches(
 
     async setActiveStream(userId, sessionId, id) {
       const r = await sql.query<Row>(
-        `UPDATE chat_sessions SET active_stream_id = $3 WHERE id = $1::uuid AND user_id = $2
+        `UPDATE chat_sessions SET active_stream_id = $3 WHERE id = $1::uuid AND user_id = $2 AND trashed_at IS NULL
          RETURNING ${SESSION_COLUMNS}`,
         [v.uuid('session', sessionId), v.userId(userId), streamId(id)],
         'session',

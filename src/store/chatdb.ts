@@ -1,10 +1,17 @@
 import { type Database, type DbLogger, openDatabase, type PoolLike } from '../db/index.js';
-import { DEFAULT_TOKEN_TTL_SECONDS, TOKEN_TTL_SECONDS_RANGE } from '../defaults.js';
+import {
+  DEFAULT_TOKEN_TTL_SECONDS,
+  DEFAULT_TRASH_RETENTION_DAYS,
+  RETENTION_DAYS_RANGE,
+  TOKEN_TTL_SECONDS_RANGE,
+} from '../defaults.js';
 import { ChatDbError } from '../errors.js';
 import { type CitationsModule, createCitations } from './citations.js';
 import { createFeedback } from './feedback.js';
+import { guestTarget } from './guests.js';
 import { createMessages } from './messages.js';
 import { createProfiles } from './profiles.js';
+import { createPurge, sessionTargets } from './purge.js';
 import { createChatQueries } from './queries.js';
 import { createAuthQueries } from './queries-auth.js';
 import { createFeedbackQueries } from './queries-feedback.js';
@@ -20,16 +27,22 @@ import type {
   TokensModule,
   UsersModule,
 } from './types.js';
+import type { PurgeOptions, PurgeResult } from './types-lifecycle.js';
 import type { SharesModule } from './types-shares.js';
 import { createUsers } from './users.js';
 import * as v from './validate.js';
 
-export { DEFAULT_TOKEN_TTL_SECONDS };
+export { DEFAULT_TOKEN_TTL_SECONDS, DEFAULT_TRASH_RETENTION_DAYS };
 
 /** Options of `createChatDb`: settings of the modules themselves. */
 export interface ChatDbModuleOptions {
   /** Lifetime of issued tokens in seconds. Default DEFAULT_TOKEN_TTL_SECONDS (7 days). */
   readonly tokenTtlSeconds?: number;
+  /**
+   * Days a trashed session can be restored; `purge` then deletes it. 1..36,500, default
+   * DEFAULT_TRASH_RETENTION_DAYS (30).
+   */
+  readonly trashRetentionDays?: number;
   /** Receives operational messages (connection retries, a failed password rehash). Default: stderr. */
   readonly logger?: DbLogger;
 }
@@ -77,11 +90,19 @@ export interface ChatDb {
   /** Read-only share links to sessions (tokens stored hashed, revocable, optionally expiring). */
   readonly shares: SharesModule;
   readonly queries: QueriesModule;
+  /**
+   * Deletes what retention allows: sessions trashed longer ago than the retention period and,
+   * when asked, sessions idle longer than an age; in batches, safe to stop and rerun.
+   * Example: `await chat.purge({ idleSessionsOlderThanDays: 365, dryRun: true })`.
+   */
+  purge(options?: PurgeOptions | null): Promise<PurgeResult>;
+  /** The trash's retention period in days (`trashRetentionDays`). */
+  readonly trashRetentionDays: number;
   /** Closes the database if `openChatDb` opened it; a database passed in stays open. */
   close(): Promise<void>;
 }
 
-const MODULE_OPTION_KEYS = ['tokenTtlSeconds', 'logger'];
+const MODULE_OPTION_KEYS = ['tokenTtlSeconds', 'trashRetentionDays', 'logger'];
 
 const defaultLogger: DbLogger = (m) => process.stderr.write(`chatdb: ${m}\n`);
 
@@ -98,6 +119,13 @@ export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | nu
     TOKEN_TTL_SECONDS_RANGE.max,
     DEFAULT_TOKEN_TTL_SECONDS,
   );
+  const retention = v.int(
+    'trashRetentionDays',
+    options.trashRetentionDays,
+    RETENTION_DAYS_RANGE.min,
+    RETENTION_DAYS_RANGE.max,
+    DEFAULT_TRASH_RETENTION_DAYS,
+  );
   const sql = guard(db);
   const citations = createCitations(sql);
   return {
@@ -105,7 +133,7 @@ export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | nu
     users: createUsers(sql, options.logger ?? defaultLogger),
     profiles: createProfiles(sql),
     tokens: createTokens(sql, ttl),
-    sessions: createSessions(sql),
+    sessions: createSessions(sql, retention),
     messages: createMessages(sql),
     citations,
     feedback: createFeedback(sql),
@@ -117,6 +145,8 @@ export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | nu
       mostCitedDocuments: citations.mostCited,
       messagesCitingDocument: citations.messagesCiting,
     },
+    purge: createPurge([...sessionTargets(sql, retention), guestTarget(sql)]),
+    trashRetentionDays: retention,
     close: async () => undefined,
   };
 }
@@ -128,7 +158,11 @@ export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | nu
  */
 export async function openChatDb(rawOptions?: ChatDbOptions | null): Promise<ChatDb> {
   const options = v.options(rawOptions, [...MODULE_OPTION_KEYS, 'url', 'dataDir', 'db', 'pool']);
-  const moduleOptions = { tokenTtlSeconds: options.tokenTtlSeconds, logger: options.logger };
+  const moduleOptions = {
+    tokenTtlSeconds: options.tokenTtlSeconds,
+    trashRetentionDays: options.trashRetentionDays,
+    logger: options.logger,
+  };
   if (options.db) {
     if (options.pool || options.url !== undefined || options.dataDir !== undefined)
       throw new ChatDbError('config_invalid', 'give one of db, pool, or url (or dataDir)');

@@ -56,7 +56,7 @@ const M_COLUMNS = MESSAGE_SELECT;
  */
 export const CONVERSATION_SQL = `
   WITH RECURSIVE s AS (
-    SELECT * FROM chat_sessions WHERE id = $1::uuid AND user_id = $2
+    SELECT * FROM chat_sessions WHERE id = $1::uuid AND user_id = $2 AND trashed_at IS NULL
   ), path AS (
     SELECT m.id, m.seq, m.parent_id FROM s JOIN messages m ON m.id = s.leaf_message_id
     UNION ALL
@@ -127,7 +127,8 @@ export function createCitations(sql: Sql): CitationsModule {
     async forMessage(userId, messageId) {
       const r = await sql.query<Row>(
         // The public id is the client id: messages_user_client_id_key finds it among the user's.
-        `SELECT m.id, ${CITATIONS_OF_M} AS citations FROM messages m WHERE m.client_id = $1 AND m.user_id = $2`,
+        `SELECT m.id, ${CITATIONS_OF_M} AS citations FROM messages m WHERE m.client_id = $1 AND m.user_id = $2
+         AND NOT EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = m.session_id AND s.trashed_at IS NOT NULL)`,
         [messageIdOf(messageId), v.userId(userId)],
         'message',
       );

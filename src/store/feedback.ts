@@ -47,7 +47,7 @@ export function feedbackInput(value: unknown): { rating: Rating; comment: string
 const TARGET = `m AS (
   SELECT m.id, m.role, m.client_id, m.session_id FROM chat_sessions s
   JOIN messages m ON m.user_id = s.user_id AND m.client_id = $3 AND m.session_id = s.id
-  WHERE s.id = $1::uuid AND s.user_id = $2
+  WHERE s.id = $1::uuid AND s.user_id = $2 AND s.trashed_at IS NULL
 )`;
 
 /**
@@ -85,7 +85,7 @@ LEFT JOIN LATERAL (
   WHERE m.session_id = s.id
   ORDER BY m.seq
 ) f ON true
-WHERE s.id = $1::uuid AND s.user_id = $2`;
+WHERE s.id = $1::uuid AND s.user_id = $2 AND s.trashed_at IS NULL`;
 
 const notAnswer = () => invalidInput('message_id', 'feedback is only for assistant messages');
 

@@ -7,6 +7,7 @@ import { ChatDbError, invalidInput, notFound } from '../errors.js';
 import { toUser, USER_COLUMNS } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type { GuestMethods, IdleGuestsOptions, PurgeGuestsBatchOptions } from './types-guests.js';
+import type { PurgeTargetSpec } from './types-lifecycle.js';
 import * as v from './validate.js';
 
 type Row = Record<string, unknown>;
@@ -34,7 +35,7 @@ export const UPGRADE_SQL = `WITH up AS (
  * a minute), and, with the chat scope, none of its sessions changed since (every append, rename or
  * branch switch touches the session's updated_at): an app that acts for guests without tokens is
  * still seen. The candidates come from users_guest_created_at_idx, oldest first; the anti-joins
- * use auth_tokens_user_id_idx and chat_sessions_user_recent_idx.
+ * use auth_tokens_user_id_idx and chat_sessions_user_list_idx (its user_id prefix).
  */
 export const idleGuestsWhere = (withChat: boolean): string => `u.is_guest
     AND u.created_at < now() - make_interval(days => $1)
@@ -131,3 +132,25 @@ export async function purgeIdleGuestsBatch(sql: Sql, options: PurgeGuestsBatchOp
   ]);
   return Number(r.rows[0]?.n ?? 0);
 }
+
+/**
+ * `purge`'s third target, on with `idleGuestsOlderThanDays`: the idle guests, batch by batch
+ * (purgeIdleGuestsBatch), counted for a dry run by countIdleGuests.
+ */
+export const guestTarget = (sql: Sql): PurgeTargetSpec => ({
+  options: ['idleGuestsOlderThanDays'],
+  make: (o) => {
+    if (o.idleGuestsOlderThanDays === undefined) return null;
+    const olderThanDays = v.int(
+      'idleGuestsOlderThanDays',
+      o.idleGuestsOlderThanDays,
+      IDLE_DAYS_RANGE.min,
+      IDLE_DAYS_RANGE.max,
+    );
+    return {
+      name: 'idleGuests',
+      count: () => countIdleGuests(sql, { olderThanDays }),
+      deleteBatch: (batchSize) => purgeIdleGuestsBatch(sql, { olderThanDays, batchSize }),
+    };
+  },
+});

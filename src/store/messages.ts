@@ -41,7 +41,7 @@ const RETURNED =
 export const APPEND_SQL = `
 WITH s AS (
   SELECT id, user_id, message_count, leaf_message_id FROM chat_sessions
-  WHERE id = $1::uuid AND user_id = $2 FOR UPDATE
+  WHERE id = $1::uuid AND user_id = $2 AND trashed_at IS NULL FOR UPDATE
 ), prior AS (
   SELECT ${qualify(RETURNED, 'm')} FROM messages m JOIN s ON m.session_id = s.id
   WHERE m.idempotency_key = $8::text
@@ -80,13 +80,15 @@ FROM prior`;
 const BY_KEY_SQL = `
 SELECT ${MESSAGE_SELECT}, m.request_hash, ${CITATIONS_OF_M} AS citations
 FROM messages m JOIN chat_sessions s ON s.id = m.session_id
-WHERE m.session_id = $1::uuid AND s.user_id = $2 AND m.idempotency_key = $3`;
+WHERE m.session_id = $1::uuid AND s.user_id = $2 AND s.trashed_at IS NULL AND m.idempotency_key = $3`;
 
 /**
  * Full-text search over one user's messages. (user_id, to_tsvector('english', content)) is exactly
  * messages_user_content_fts_idx's key, so the GIN index finds this user's matches alone (btree_gin
  * indexes user_id next to the lexemes); numnode = 0 means the query was only stop words or
- * punctuation, which matches nothing. Ties break on (created_at, id).
+ * punctuation, which matches nothing. Ties break on (created_at, id). Messages of a trashed session
+ * are left out: the anti-join reads this user's trash (chat_sessions_user_trash_idx) or looks up
+ * each match's session by its primary key, whichever the planner finds cheaper.
  */
 export const SEARCH_SQL = `
 SELECT ${MESSAGE_SELECT}, ${CITATIONS_OF_M} AS citations,
@@ -94,6 +96,7 @@ SELECT ${MESSAGE_SELECT}, ${CITATIONS_OF_M} AS citations,
 FROM messages m
 WHERE numnode(websearch_to_tsquery('english', $2)) > 0 AND m.user_id = $1
   AND to_tsvector('english', m.content) @@ websearch_to_tsquery('english', $2)
+  AND NOT EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = m.session_id AND s.user_id = $1 AND s.trashed_at IS NOT NULL)
 ORDER BY rank DESC, m.created_at DESC, m.id DESC
 LIMIT $3`;
 

@@ -108,8 +108,9 @@ export const CHAT_QUERY_SQL = {
   idleSessions: `SELECT ${SESSION_COLUMNS} FROM chat_sessions
     WHERE coalesce(last_message_at, created_at) < $1 ORDER BY coalesce(last_message_at, created_at), id LIMIT $2`,
   recentSessions: `SELECT ${SESSION_COLUMNS} FROM chat_sessions ORDER BY updated_at DESC, id DESC LIMIT $1`,
-  recentSessionsOfUser: `SELECT ${SESSION_COLUMNS} FROM chat_sessions WHERE user_id = $2
-    ORDER BY updated_at DESC, id DESC LIMIT $1`,
+  recentSessionsOfUser: `SELECT ${SESSION_COLUMNS} FROM chat_sessions
+    WHERE user_id = $2 AND archived = false AND trashed_at IS NULL
+    ORDER BY pinned DESC, updated_at DESC, id DESC LIMIT $1`,
   selectedTextRatio: `SELECT count(*) AS user_messages, count(selected_text) AS with_selected_text
     FROM messages WHERE role = 'user' AND ($1::timestamptz IS NULL OR created_at >= $1)`,
   // One join grouped per answer: a correlated count(*) here was run three times (SubPlan 1/2/3).
@@ -228,8 +229,9 @@ export function createChatQueries(sql: Sql) {
           toSession,
         ),
       /**
-       * Most recently active sessions; of one user when `userId` is given (then served by
-       * chat_sessions_user_recent_idx, in index order for a user with many sessions), otherwise a
+       * Most recently active sessions; of one user when `userId` is given (then the user's list as
+       * `sessions.list` shows it: pinned first, archived and trashed ones left out; served by
+       * chat_sessions_user_list_idx, in index order for a user with many sessions), otherwise a
        * scan of chat_sessions with a top-N sort.
        */
       recentSessions: async (o: { userId?: string; limit?: number } = {}): Promise<ChatSession[]> => {

@@ -20,7 +20,7 @@ export const PROFILE_COLUMNS =
   'user_id, software_background, hardware_background, experience_level, preferred_language, metadata, created_at, updated_at';
 /** A session's own columns (plain names, to qualify). */
 export const SESSION_PLAIN_COLUMNS =
-  'id, user_id, title, metadata, message_count, created_at, updated_at, last_message_at, active_stream_id';
+  'id, user_id, title, metadata, message_count, created_at, updated_at, last_message_at, active_stream_id, pinned, archived, trashed_at';
 /** The public (client) id of the session's leaf, a primary-key look-up; `alias` qualifies the session. */
 export const leafOf = (alias = ''): string =>
   `(SELECT lm.client_id FROM messages lm WHERE lm.id = ${alias ? `${alias}.` : ''}leaf_message_id)`;
@@ -87,6 +87,9 @@ export const toSession = (r: Row): ChatSession => ({
   lastMessageAt: toDateOrNull(r.last_message_at),
   activeStreamId: strOrNull(r.active_stream_id),
   leafMessageId: strOrNull(r.leaf_client_id),
+  pinned: r.pinned === true,
+  archived: r.archived === true,
+  trashedAt: toDateOrNull(r.trashed_at),
 });
 
 export const toCitation = (r: Row): Citation => ({

@@ -2,7 +2,8 @@
  * Share links: read-only links to a session, by an unguessable token of which only the SHA-256 is
  * stored. The owner's calls are one owner-checked statement each; the public read is one statement
  * that finds the link by its hash and walks the shared path. Every statement reaches the session
- * through chat_sessions; the lines marked `-- trash` are where a trashed session is left out.
+ * through chat_sessions, and a trashed session is left out there: its links answer 404 until it is
+ * restored.
  */
 import { randomBytes } from 'node:crypto';
 import { hashToken, TOKEN_BYTES } from '../auth/token.js';
@@ -37,7 +38,7 @@ export const SHARE_SELECT = `sh.id, sh.session_id, sh.created_at, sh.expires_at,
 /** The caller's session ($1, owner $2), as the owner's statements reach it. */
 const OWNED_SESSION = `s AS (
   SELECT s.id, s.user_id FROM chat_sessions s
-  WHERE s.id = $1::uuid AND s.user_id = $2 -- trash
+  WHERE s.id = $1::uuid AND s.user_id = $2 AND s.trashed_at IS NULL
 )`;
 
 /**
@@ -67,7 +68,7 @@ LEFT JOIN LATERAL (
   WHERE sh.user_id = s.user_id AND sh.session_id = s.id
   ORDER BY sh.created_at, sh.id
 ) sh ON true
-WHERE s.id = $1::uuid AND s.user_id = $2 -- trash
+WHERE s.id = $1::uuid AND s.user_id = $2 AND s.trashed_at IS NULL
 `;
 
 /** Revokes a live link ($3) of the caller's session; no row: none such (or revoked already). */
@@ -92,7 +93,7 @@ WITH RECURSIVE sh AS (
   SELECT s.title, coalesce(sh.up_to_message_id, s.leaf_message_id) AS last_id
   FROM session_shares sh JOIN chat_sessions s ON s.id = sh.session_id AND s.user_id = sh.user_id
   WHERE sh.token_hash = $1 AND sh.revoked_at IS NULL
-    AND (sh.expires_at IS NULL OR sh.expires_at > now()) -- trash
+    AND (sh.expires_at IS NULL OR sh.expires_at > now()) AND s.trashed_at IS NULL
 ), path AS (
   SELECT m.id, m.seq, m.parent_id FROM sh JOIN messages m ON m.id = sh.last_id
   UNION ALL

@@ -32,7 +32,8 @@ const CONSTRAINT_FIELDS: Record<string, string> = {
   // Indexes, named by Postgres on 54000 "index row size … exceeds btree … maximum" errors.
   message_citations_document_id_idx: 'document_id',
   message_citations_user_document_idx: 'document_id',
-  chat_sessions_user_recent_idx: 'user_id',
+  chat_sessions_user_list_idx: 'user_id',
+  chat_sessions_user_trash_idx: 'user_id',
   messages_idempotency_key_idx: 'idempotency_key',
 };
 

@@ -84,6 +84,14 @@ export interface ChatSession {
   readonly activeStreamId: string | null;
   /** The last message of the active path (its id), or null before the first message. */
   readonly leafMessageId: string | null;
+  /** Listed before the unpinned sessions. */
+  readonly pinned: boolean;
+  /** Left out of the list; shown by `list({ archived: true })`. */
+  readonly archived: boolean;
+  /** When it was moved to the trash (only the trash view and the export show trashed sessions), else null. */
+  readonly trashedAt: Date | null;
+  /** In the trash view only: when `chatdb purge` may delete it (trashedAt + the retention period). */
+  readonly purgeAt?: Date;
 }
 
 export interface SessionInput {
@@ -95,6 +103,10 @@ export interface SessionInput {
 export interface SessionPatch {
   readonly title?: string | null;
   readonly metadata?: { [key: string]: JsonValue };
+  /** Pin (list first) or unpin. */
+  readonly pinned?: boolean;
+  /** Archive (leave out of the list) or unarchive. */
+  readonly archived?: boolean;
 }
 
 export interface Page<T> {
@@ -111,6 +123,10 @@ export interface SessionListOptions {
   readonly cursor?: string | null;
   /** Only sessions with `updatedAt` at or after this instant (the recovery walk: docs/library.md). */
   readonly updatedSince?: Date | null;
+  /** The archive view: archived sessions (not trashed) instead of the list. Default false. */
+  readonly archived?: boolean;
+  /** The trash: trashed sessions within the retention period, newest trashed first, each with `purgeAt`. */
+  readonly trashed?: boolean;
 }
 
 /** A page of `sessions.list`. */
@@ -333,13 +349,21 @@ export interface TokensModule {
 export interface SessionsModule {
   create(userId: string, input?: SessionInput): Promise<ChatSession>;
   get(userId: string, sessionId: string): Promise<ChatSession>;
-  /** Most recently active first; keyset pagination. limit 1..100, default 20. */
+  /**
+   * Pinned first, then most recently active; keyset pagination. limit 1..100, default 20.
+   * Archived and trashed sessions are left out unless `{ archived: true }` / `{ trashed: true }`.
+   */
   list(userId: string, options?: SessionListOptions | null): Promise<SessionPage>;
-  /** Sets the title and/or merges metadata (top-level keys, null removes) in one statement. */
+  /** Sets the title, pinned, archived and/or merges metadata (top-level keys, null removes) in one statement. */
   update(userId: string, sessionId: string, patch: SessionPatch): Promise<ChatSession>;
   rename(userId: string, sessionId: string, title: string | null): Promise<ChatSession>;
   mergeMetadata(userId: string, sessionId: string, patch: { [key: string]: JsonValue }): Promise<ChatSession>;
+  /** Deletes the session at once (trashed or not), with its messages, citations and feedback. */
   delete(userId: string, sessionId: string): Promise<void>;
+  /** Moves the session to the trash: every other call then answers `not_found` for it. */
+  trash(userId: string, sessionId: string): Promise<void>;
+  /** Takes a trashed session out of the trash within the retention period (`not_found` otherwise). */
+  restore(userId: string, sessionId: string): Promise<ChatSession>;
   /** The session and all its messages with citations, oldest first. */
   conversation(userId: string, sessionId: string): Promise<Conversation>;
 }
@@ -404,3 +428,5 @@ export interface FeedbackModule {
   /** Every rating in a session (all branches), in message order: what a UI shows after a reload. */
   list(userId: string, sessionId: string): Promise<Feedback[]>;
 }
+
+export type { PurgeOptions, PurgeProgress, PurgeResult } from './types-lifecycle.js';

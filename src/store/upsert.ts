@@ -61,7 +61,7 @@ export function checkUpsert(raw: unknown, path = 'message', keepStatus = false):
 
 /** The caller's session, locked: concurrent saves and appends to it wait here. */
 const LOCK_SQL = `SELECT id, user_id::text AS owner, leaf_message_id::text AS leaf
-  FROM chat_sessions WHERE id = $1::uuid AND user_id = $2 FOR UPDATE`;
+  FROM chat_sessions WHERE id = $1::uuid AND user_id = $2 AND trashed_at IS NULL FOR UPDATE`;
 
 /**
  * The stored messages among those being saved ($2: [{ i, client_id, parts, metadata, status }]),

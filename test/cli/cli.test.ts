@@ -247,7 +247,7 @@ describe('chatdb CLI', () => {
       const file = basename(path);
       expect(readFileSync(path, 'utf8')).toMatch(/-- migrate:up\n[\s\S]*-- migrate:down/);
 
-      const ADD = 'ALTER TABLE chat_sessions ADD COLUMN pinned boolean NOT NULL DEFAULT false;';
+      const ADD = 'ALTER TABLE chat_sessions ADD COLUMN starred boolean NOT NULL DEFAULT false;';
       writeFileSync(path, `-- migrate:up\n${ADD}\n`);
       const noDown = await run('up');
       expect(noDown.code).toBe(1);
@@ -255,7 +255,7 @@ describe('chatdb CLI', () => {
 
       writeFileSync(
         path,
-        sql(`${ADD}\nINSERT INTO nowhere VALUES (1);`, 'ALTER TABLE chat_sessions DROP COLUMN pinned;'),
+        sql(`${ADD}\nINSERT INTO nowhere VALUES (1);`, 'ALTER TABLE chat_sessions DROP COLUMN starred;'),
       );
       const failed = await run('up');
       expect(failed.code).toBe(1);
@@ -265,7 +265,7 @@ describe('chatdb CLI', () => {
       // the chat scope's four baseline files are applied
       expect(JSON.parse(pending.stdout)).toMatchObject({ applied: 4, pending: 1, edited: 0, missing: 0 });
 
-      const good = sql(ADD, 'ALTER TABLE chat_sessions DROP COLUMN pinned;');
+      const good = sql(ADD, 'ALTER TABLE chat_sessions DROP COLUMN starred;');
       writeFileSync(path, good);
       const up = await run('up');
       expect(up.code).toBe(0);

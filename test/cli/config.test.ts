@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       bodyLimit: DEFAULT_BODY_LIMIT,
       statementTimeoutMs: 10_000,
       tokenTtlSeconds: DEFAULT_TOKEN_TTL_SECONDS,
+      trashRetentionDays: 30,
       logLevel: 'info',
       trustProxy: false,
       loginLimit: { perAddress: 10, perEmail: 5 },
@@ -64,6 +65,7 @@ describe('loadConfig', () => {
       CHATDB_BODY_LIMIT: '2048',
       CHATDB_STATEMENT_TIMEOUT_MS: '0',
       CHATDB_TOKEN_TTL_SECONDS: '3600',
+      CHATDB_TRASH_RETENTION_DAYS: '7',
       CHATDB_LOGIN_LIMIT_PER_ADDRESS: '100',
       CHATDB_LOGIN_LIMIT_PER_EMAIL: '7',
       LOG_LEVEL: 'DEBUG',
@@ -78,6 +80,7 @@ describe('loadConfig', () => {
       bodyLimit: 2048,
       statementTimeoutMs: 0,
       tokenTtlSeconds: 3600,
+      trashRetentionDays: 7,
       logLevel: 'debug',
       loginLimit: { perAddress: 100, perEmail: 7 },
     });
@@ -95,6 +98,10 @@ describe('loadConfig', () => {
     });
     expect(flagged).toMatchObject({ dataDir: 'd', port: 9000, host: '::1' });
     expect(loadConfig({ CHATDB_CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+    for (const bad of ['0', '36501', '1.5', 'month'])
+      expect(() => loadConfig({ CHATDB_TRASH_RETENTION_DAYS: bad })).toThrow(
+        /^CHATDB_TRASH_RETENTION_DAYS must be a whole number from 1 to 36500/,
+      );
   });
 
   it('migrations prefer the direct URL: DATABASE_URL_UNPOOLED, then DIRECT_URL, then DATABASE_URL', () => {

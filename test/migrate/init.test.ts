@@ -22,9 +22,22 @@ const LINK_PARTS = '20261201000002_chatdb_link_chat_parts_to_auth.sql';
 const FEEDBACK = '20261202000001_chatdb_chat_feedback.sql';
 const LINK_FEEDBACK = '20261202000002_chatdb_link_chat_feedback_to_auth.sql';
 const GUESTS = '20261203000001_chatdb_auth_guests.sql';
+const LIFECYCLE = '20261203000002_chatdb_chat_lifecycle.sql';
 const SHARES = '20261203000004_chatdb_chat_shares.sql';
 const LINK_SHARES = '20261203000005_chatdb_link_chat_shares_to_auth.sql';
-const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, GUESTS, SHARES, LINK_SHARES];
+const ALL = [
+  AUTH,
+  CHAT,
+  LINK,
+  PARTS,
+  LINK_PARTS,
+  FEEDBACK,
+  LINK_FEEDBACK,
+  GUESTS,
+  LIFECYCLE,
+  SHARES,
+  LINK_SHARES,
+];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
 let s: ScratchDatabase;
@@ -79,7 +92,7 @@ describe('init', () => {
   it('chat alone keeps user ids opaque (any string, no users table)', async () => {
     const dir = migrationsDir();
     await init(s.db, { dir, scope: 'chat' });
-    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, SHARES]);
+    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, SHARES]);
     expect(await tables(s.db)).not.toContain('users');
     await s.db.query("INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee')");
     expect((await s.db.query('SELECT user_id FROM chat_sessions')).rows).toEqual([
@@ -96,12 +109,12 @@ describe('init', () => {
     expect(readdirSync(dir)).not.toContain(LINK);
     expect(readdirSync(dir)).not.toContain(LINK_PARTS);
     const second = await init(s.db, { dir, scope: b });
-    const added = a === 'chat' ? [AUTH, GUESTS] : [CHAT, PARTS, FEEDBACK, SHARES];
+    const added = a === 'chat' ? [AUTH, GUESTS] : [CHAT, PARTS, FEEDBACK, LIFECYCLE, SHARES];
     expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES].sort());
     expect(second.applied.map((x) => x.file)).toEqual(
       a === 'chat'
         ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS, LINK_SHARES]
-        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, SHARES, LINK_SHARES],
+        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, LIFECYCLE, SHARES, LINK_SHARES],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect((await versions()).sort()).toEqual(ALL_VERSIONS.slice().sort());
@@ -160,6 +173,7 @@ describe('init', () => {
       '20250101000002',
       '20261201000001',
       '20261202000001',
+      '20261203000002',
       '20261203000004',
     ]);
     expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
@@ -181,8 +195,8 @@ describe('init', () => {
   it('orders the baseline before later migrations without an out-of-order warning', async () => {
     const dir = migrationsDir({
       '20260101000000_pin.sql': sql(
-        'ALTER TABLE chat_sessions ADD pinned boolean;',
-        'ALTER TABLE chat_sessions DROP pinned;',
+        'ALTER TABLE chat_sessions ADD starred boolean;',
+        'ALTER TABLE chat_sessions DROP starred;',
       ),
     });
     await init(s.db, { dir, scope: 'chat' });
@@ -209,6 +223,7 @@ describe('init', () => {
       ['20261202000001', 'applied'],
       ['20261202000002', 'applied'],
       ['20261203000001', 'applied'],
+      ['20261203000002', 'applied'],
       ['20261203000004', 'applied'],
       ['20261203000005', 'applied'],
     ]);
@@ -218,7 +233,7 @@ describe('init', () => {
     const before = readdirSync(PACKAGE_MIGRATIONS_DIR);
     const chat = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'chat' });
     expect(chat.written).toEqual([]);
-    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, SHARES]);
+    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, SHARES]);
     expect(await tables(s.db)).not.toContain('users');
     const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
     expect(auth.applied.map((x) => x.file)).toEqual([
@@ -244,10 +259,11 @@ describe('init', () => {
       LINK_PARTS,
       FEEDBACK,
       LINK_FEEDBACK,
+      LIFECYCLE,
       SHARES,
       LINK_SHARES,
     ]);
-    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, SHARES]);
+    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, SHARES]);
     expect((await status(s.db, { dir })).entries.map((e) => e.state)).toEqual([
       'pending',
       'applied',
@@ -257,6 +273,7 @@ describe('init', () => {
       'applied',
       'pending',
       'pending',
+      'applied',
       'applied',
       'pending',
     ]);

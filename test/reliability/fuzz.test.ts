@@ -16,7 +16,7 @@ const FINGERPRINT = `SELECT md5(concat_ws('|',
   (SELECT string_agg(concat_ws(',', id, email, hashed_password, is_guest, is_active, updated_at), ';' ORDER BY id) FROM users),
   (SELECT string_agg(p::text, ';' ORDER BY user_id) FROM user_profiles p),
   (SELECT string_agg(concat_ws(',', token_hash, revoked_at), ';' ORDER BY token_hash) FROM auth_tokens),
-  (SELECT string_agg(s::text, ';' ORDER BY id) FROM chat_sessions s),
+  (SELECT string_agg(s::text, ';' ORDER BY id) FROM chat_sessions s), -- pinned, archived, trashed_at too
   (SELECT string_agg(m::text, ';' ORDER BY id) FROM messages m),
   (SELECT string_agg(c::text, ';' ORDER BY message_id, citation_index) FROM message_citations c),
   (SELECT string_agg(f::text, ';' ORDER BY message_id) FROM message_feedback f),
@@ -79,6 +79,8 @@ describe('fuzzing every endpoint with bad input', () => {
   let auth: Record<string, string>;
   let guestAuth: Record<string, string>;
   let session: string;
+  /** A session in the trash: restore and DELETE with odd query strings have one to act on. */
+  let spare: string;
 
   beforeAll(async () => {
     a = await api({
@@ -102,6 +104,15 @@ describe('fuzzing every endpoint with bad input', () => {
       headers: auth,
       payload: { role: 'user', content: 'calibrate the arm', citations: [{ document_id: 'd' }] },
     });
+    spare = (
+      await a.app.inject({
+        method: 'POST',
+        url: '/chat/sessions',
+        headers: auth,
+        payload: { title: 'spare' },
+      })
+    ).json().id;
+    await a.app.inject({ method: 'DELETE', url: `/chat/sessions/${spare}`, headers: auth });
     // An answer with a rating: the feedback routes have a target to change (or, rejected, not).
     await a.app.inject({
       method: 'PUT',
@@ -176,7 +187,7 @@ describe('fuzzing every endpoint with bad input', () => {
     {
       method: 'PATCH',
       url: () => `/chat/sessions/${session}`,
-      fields: ['title', 'metadata', 'leaf_message_id', 'active_stream_id'],
+      fields: ['title', 'metadata', 'leaf_message_id', 'active_stream_id', 'pinned', 'archived'],
       auth: true,
     },
     {
@@ -270,6 +281,28 @@ describe('fuzzing every endpoint with bad input', () => {
       fc
         .record({ limit: text, cursor: text })
         .map((q) => ({ method: 'GET' as const, url: '/chat/sessions', query: q })),
+      fc
+        .record(
+          { limit: text, cursor: text, archived: text, trashed: text, updated_since: text },
+          { requiredKeys: [] },
+        )
+        .map((q) => ({ method: 'GET' as const, url: '/chat/sessions', query: q })),
+      // Restore and DELETE ?permanent=…: of random ids, of the live session (not in the trash:
+      // 404) and of the trashed one with a permanent value that is not a boolean (400).
+      fc.tuple(text, text).map(([id, permanent]) => ({
+        method: 'DELETE' as const,
+        url: `/chat/sessions/${pct(id)}?permanent=${pct(permanent)}`,
+      })),
+      text
+        .filter((x) => !['true', 'false'].includes(x))
+        .map((permanent) => ({
+          method: 'DELETE' as const,
+          url: `/chat/sessions/${spare}?permanent=${pct(permanent)}`,
+        })),
+      fc.tuple(text, fc.constantFrom('id', 'live')).map(([id, which]) => ({
+        method: 'POST' as const,
+        url: `/chat/sessions/${which === 'live' ? session : pct(id)}/restore`,
+      })),
       fc.record({ limit: text, after_seq: text, before_seq: text }).map((q) => ({
         method: 'GET' as const,
         url: `/chat/sessions/${session}/messages`,

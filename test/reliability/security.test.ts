@@ -106,6 +106,12 @@ describe('security', () => {
     { method: 'GET', url: `/chat/sessions/${sid}/shares` },
     { method: 'DELETE', url: `/chat/sessions/${sid}/shares/${shareOf.get(sid) ?? NO_SHARE}` },
     { method: 'GET', url: '/chat/search?q=zebra' },
+    { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { pinned: true } },
+    { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { archived: true } },
+    { method: 'GET', url: '/chat/sessions?archived=true' },
+    { method: 'GET', url: '/chat/sessions?trashed=true' },
+    { method: 'POST', url: `/chat/sessions/${sid}/restore` },
+    { method: 'DELETE', url: `/chat/sessions/${sid}?permanent=true` },
     { method: 'DELETE', url: `/chat/sessions/${sid}` },
     {
       method: 'POST',
@@ -218,6 +224,42 @@ describe('security', () => {
     expect(json(read).messages.map((m: { id: string }) => m.id)).toEqual([expect.any(String), 'alice-m1']);
     for (const hidden of [a.id, sid, 'alice@example.com', 'alice-stream', 'rating'])
       expect(read.body).not.toContain(hidden);
+  });
+
+  it("another user's trash: restore, permanent delete and the trash list are 404 / empty; nothing of it changes", async () => {
+    const a = await user('trash-alice@example.com', PASSWORD_A);
+    const b = await user('trash-bob@example.com', PASSWORD_B);
+    const make = async (title: string) =>
+      json(await app.inject({ method: 'POST', url: '/chat/sessions', headers: a.h, payload: { title } }))
+        .id as string;
+    const trashed = await make('in the trash');
+    const archived = await make('archived');
+    await app.inject({
+      method: 'PATCH',
+      url: `/chat/sessions/${archived}`,
+      headers: a.h,
+      payload: { archived: true },
+    });
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/chat/sessions/${trashed}`, headers: a.h })).statusCode,
+    ).toBe(204);
+    const before = await dataOf(a.id);
+    for (const r of [
+      { method: 'POST', url: `/chat/sessions/${trashed}/restore` },
+      { method: 'DELETE', url: `/chat/sessions/${trashed}?permanent=true` },
+      { method: 'DELETE', url: `/chat/sessions/${trashed}` },
+      { method: 'GET', url: `/chat/sessions/${trashed}` },
+      { method: 'PATCH', url: `/chat/sessions/${archived}`, payload: { archived: false } },
+      { method: 'DELETE', url: `/chat/sessions/${archived}` },
+    ] as InjectOptions[]) {
+      const res = await app.inject(withAuth(r, b.h));
+      expect(res.statusCode, `${r.method} ${r.url}`).toBe(404);
+    }
+    for (const view of ['archived=true', 'trashed=true']) {
+      const res = await app.inject({ method: 'GET', url: `/chat/sessions?${view}`, headers: b.h });
+      expect(json(res).data).toEqual([]);
+    }
+    expect(await dataOf(a.id)).toBe(before);
   });
 
   it('a token stops working after logout and after its user is deleted, on every route', async () => {

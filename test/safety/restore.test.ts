@@ -236,7 +236,7 @@ describe.runIf(onRealPostgres && tools)('comparing schemas after a dump and rest
     const copy = await restoredCopy(src.url, 'pg_dump | psql', false);
     await copy.db.exec(`ALTER TABLE users DROP CONSTRAINT users_email_check,
         ADD CONSTRAINT users_email_check CHECK (char_length(email) BETWEEN 3 AND 321 AND email LIKE '_%@_%');
-      DROP INDEX chat_sessions_user_recent_idx;
+      DROP INDEX chat_sessions_user_list_idx;
       ALTER TABLE chat_sessions ALTER COLUMN title SET DEFAULT 'untitled';`);
     const changed = (diff = ''): string[] => diff.split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l));
     const bound = [
@@ -247,7 +247,7 @@ describe.runIf(onRealPostgres && tools)('comparing schemas after a dump and rest
       const other = sign === '-' ? '+' : '-';
       expect(lines?.filter((l) => l.startsWith(sign)).map((l) => l.slice(1).trim())).toEqual([
         'title text,',
-        'CREATE INDEX chat_sessions_user_recent_idx ON chat_sessions USING btree (user_id, updated_at DESC, id DESC);',
+        'CREATE INDEX chat_sessions_user_list_idx ON chat_sessions USING btree (user_id, archived, pinned DESC, updated_at DESC, id DESC) WHERE (trashed_at IS NULL);',
       ]);
       expect(lines?.filter((l) => l.startsWith(other))).toEqual([
         `${other}  title text DEFAULT 'untitled'::text,`,

@@ -4,9 +4,20 @@ import { pathSql } from '../../src/store/branches.js';
 import { CONVERSATION_SQL, citingSql, mostCitedSql } from '../../src/store/citations.js';
 import { GUEST_PURGE_SQL } from '../../src/store/guests.js';
 import { APPEND_SQL, SEARCH_SQL } from '../../src/store/messages.js';
+import {
+  COUNT_IDLE_SQL,
+  COUNT_TRASHED_SQL,
+  PURGE_IDLE_SQL,
+  PURGE_TRASHED_SQL,
+} from '../../src/store/purge.js';
 import { CHAT_QUERY_SQL } from '../../src/store/queries.js';
 import { FEEDBACK_QUERY_SQL } from '../../src/store/queries-feedback.js';
-import { SESSIONS_AFTER_SQL, SESSIONS_FIRST_SQL, SESSIONS_SINCE_SQL } from '../../src/store/sessions.js';
+import {
+  SESSIONS_AFTER_SQL,
+  SESSIONS_FIRST_SQL,
+  SESSIONS_SINCE_SQL,
+  SESSIONS_TRASH_SQL,
+} from '../../src/store/sessions.js';
 import { LIST_SHARES_SQL, READ_SHARE_SQL } from '../../src/store/shares.js';
 import { LOGIN_SQL } from '../../src/store/users.js';
 import { useChatDb } from './helpers.js';
@@ -66,6 +77,16 @@ beforeAll(async () => {
       FROM chat_sessions s WHERE s.id = m.session_id AND s.title = 'branched' AND m.seq > 1;
     UPDATE chat_sessions s SET leaf_message_id = m.id FROM messages m
       WHERE s.title = 'branched' AND m.session_id = s.id AND m.seq = 200;
+    -- Pins, the archive and the trash: of the heavy user, 5 pinned, 100 archived, 400 trashed over
+    -- the last 25 days; of the others, one session in 20 trashed up to 90 days ago.
+    UPDATE chat_sessions SET pinned = true
+      WHERE title IN ('h10', 'h20', 'h30', 'h40', 'h50');
+    UPDATE chat_sessions SET archived = true
+      WHERE title LIKE 'h%' AND substr(title, 2) ~ '^[0-9]+$' AND substr(title, 2)::int BETWEEN 1001 AND 1100;
+    UPDATE chat_sessions SET trashed_at = now() - (substr(title, 2)::int % 25) * interval '1 day' - interval '1 hour'
+      WHERE title LIKE 'h%' AND substr(title, 2) ~ '^[0-9]+$' AND substr(title, 2)::int BETWEEN 1101 AND 1500;
+    UPDATE chat_sessions SET trashed_at = now() - (abs(hashtext(id::text)) % 90) * interval '1 day'
+      WHERE title LIKE 's%' AND abs(hashtext(id::text || 't')) % 20 = 0;
     -- Feedback on one answer in ten, a third of it down, spread over the last 90 days.
     INSERT INTO message_feedback (user_id, message_id, rating, comment, created_at, updated_at)
       SELECT m.user_id, m.id, CASE WHEN abs(hashtext(m.id::text)) % 3 = 0 THEN 'down' ELSE 'up' END, 'c', d, d
@@ -129,32 +150,100 @@ function expectPathPlan(p: PlanNode[], sql: string): void {
 }
 
 describe('query plans on realistic data (planner left to itself)', () => {
-  it('sessions.list and recentSessions({ userId }): the index delivers the order, no Sort', async () => {
+  it('sessions.list, its archive view and recentSessions({ userId }): the index delivers the order, no Sort', async () => {
     const weekAgo = new Date(Date.now() - 7 * 24 * 3600 * 1000);
+    const LAST = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+    for (const archived of [false, true])
+      for (const [sql, params] of [
+        [SESSIONS_FIRST_SQL, [ids.heavy, 21, archived]],
+        [SESSIONS_AFTER_SQL, [ids.heavy, 21, archived, new Date(), ids.long, false]],
+        [SESSIONS_AFTER_SQL, [ids.heavy, 21, archived, new Date(), ids.long, true]],
+        // The recovery walk (updated_since), first page (the sentinels) and after a cursor.
+        [SESSIONS_SINCE_SQL, [ids.heavy, 21, archived, 'infinity', LAST, true, weekAgo]],
+        [SESSIONS_SINCE_SQL, [ids.heavy, 21, archived, new Date(), ids.long, false, weekAgo]],
+      ] as const) {
+        const p = await plan(sql, [...params]);
+        expect(scanOf(p, 'chat_sessions_user_list_idx'), sql).toBeDefined();
+        expect(sortsOn(p, 'updated_at'), sql).toEqual([]);
+        expect(sortsOn(p, 'pinned'), sql).toEqual([]);
+        expect(
+          p.filter((n) => n['Node Type'] === 'Seq Scan'),
+          sql,
+        ).toEqual([]);
+      }
+    const report = await plan(CHAT_QUERY_SQL.recentSessionsOfUser, [20, ids.heavy]);
+    expect(scanOf(report, 'chat_sessions_user_list_idx')).toBeDefined();
+    expect(sortsOn(report, 'updated_at')).toEqual([]);
+    // The cursor's bound (pinned, updated_at, id) is an index condition, not a filter.
+    const after = await plan(SESSIONS_AFTER_SQL, [ids.heavy, 21, false, new Date(), ids.long, false]);
+    expect(scanOf(after, 'chat_sessions_user_list_idx')?.['Index Cond']).toMatch(
+      /ROW\(pinned, updated_at, id\) </,
+    );
+    // Both bounds of the recovery walk are index conditions, not a filter over the user's rows.
+    const since = await plan(SESSIONS_SINCE_SQL, [
+      ids.heavy,
+      21,
+      false,
+      new Date(),
+      ids.long,
+      false,
+      weekAgo,
+    ]);
+    expect(scanOf(since, 'chat_sessions_user_list_idx')?.['Index Cond']).toMatch(/updated_at >=/);
+    expect(scanOf(since, 'chat_sessions_user_list_idx')?.['Index Cond']).toMatch(
+      /ROW\(pinned, updated_at, id\) </,
+    );
+    // The walk's snapshot: the newest pinned and the newest unpinned, one index entry each.
+    const first = await plan(SESSIONS_FIRST_SQL, [ids.heavy, 21, false]);
+    expect(first.filter((n) => n['Index Name'] === 'chat_sessions_user_list_idx').length).toBe(3);
+    // A user with three sessions: the same index (then three rows are sorted).
+    // (messages_pkey: the look-up of each listed session's leaf id.)
+    expect(new Set(indexes(await plan(SESSIONS_FIRST_SQL, [ids.user, 21, false])))).toEqual(
+      new Set(['chat_sessions_user_list_idx', 'messages_pkey']),
+    );
+  });
+
+  it('the trash of a user with 400 trashed sessions: chat_sessions_user_trash_idx, both bounds index conditions', async () => {
+    for (const params of [
+      [ids.heavy, 21, 'infinity', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 30],
+      [ids.heavy, 21, new Date(Date.now() - 5 * 86_400_000), ids.long, 30],
+    ]) {
+      const p = await plan(SESSIONS_TRASH_SQL, params);
+      // An index scan in order, or (a few hundred rows) a bitmap scan and a sort of this user's
+      // trash within retention: either way only the user's trash is read.
+      const scan = p.find((n) => n['Index Name'] === 'chat_sessions_user_trash_idx');
+      expect(scan, JSON.stringify(params)).toBeDefined();
+      expect(scan?.['Index Cond']).toMatch(/user_id = /);
+      expect(scan?.['Index Cond']).toMatch(/ROW\(trashed_at, id\) </);
+      expect(scan?.['Index Cond']).toMatch(/trashed_at >/);
+      expect(p.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+    }
+  });
+
+  it('purge: one batch of the trash by chat_sessions_trashed_at_idx, of idle sessions by chat_sessions_updated_at_idx', async () => {
+    // The ids by the partial index (a small trash: bitmap and sort; a large one: the index in
+    // order), locked, then deleted by primary key; never a scan of chat_sessions.
+    const trashed = await plan(PURGE_TRASHED_SQL, [30, 500]);
+    const byTrash = trashed.find((n) => n['Index Name'] === 'chat_sessions_trashed_at_idx');
+    expect(byTrash?.['Index Cond']).toMatch(/trashed_at </);
+    const idle = await plan(PURGE_IDLE_SQL, [365, 500, 30]);
+    expect(scanOf(idle, 'chat_sessions_updated_at_idx')?.['Index Cond']).toMatch(/updated_at </);
+    expect(sortsOn(idle, 'updated_at')).toEqual([]);
+    for (const p of [trashed, idle]) {
+      expect(p.some((n) => n['Node Type'] === 'LockRows')).toBe(true);
+      expect(indexes(p)).toContain('chat_sessions_pkey');
+      expect(p.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+    }
     for (const [sql, params] of [
-      [SESSIONS_FIRST_SQL, [ids.heavy, 21]],
-      [SESSIONS_AFTER_SQL, [ids.heavy, 21, new Date(), ids.long]],
-      [CHAT_QUERY_SQL.recentSessionsOfUser, [20, ids.heavy]],
-      // The recovery walk (updated_since), first page (the sentinels) and after a cursor.
-      [SESSIONS_SINCE_SQL, [ids.heavy, 21, 'infinity', 'ffffffff-ffff-ffff-ffff-ffffffffffff', weekAgo]],
-      [SESSIONS_SINCE_SQL, [ids.heavy, 21, new Date(), ids.long, weekAgo]],
+      [COUNT_TRASHED_SQL, [30]],
+      [COUNT_IDLE_SQL, [365, 30]],
     ] as const) {
       const p = await plan(sql, [...params]);
-      expect(scanOf(p, 'chat_sessions_user_recent_idx'), sql).toBeDefined();
-      expect(sortsOn(p, 'updated_at'), sql).toEqual([]);
+      expect(
+        p.filter((n) => n['Node Type'] === 'Seq Scan'),
+        sql,
+      ).toEqual([]);
     }
-    const after = await plan(SESSIONS_AFTER_SQL, [ids.heavy, 21, new Date(), ids.long]);
-    expect(scanOf(after, 'chat_sessions_user_recent_idx')?.['Index Cond']).toMatch(/updated_at/);
-    // Both bounds of the recovery walk are index conditions, not a filter over the user's rows.
-    const since = await plan(SESSIONS_SINCE_SQL, [ids.heavy, 21, new Date(), ids.long, weekAgo]);
-    expect(scanOf(since, 'chat_sessions_user_recent_idx')?.['Index Cond']).toMatch(/updated_at >=/);
-    expect(scanOf(since, 'chat_sessions_user_recent_idx')?.['Index Cond']).toMatch(/ROW\(updated_at, id\) </);
-    // A user with three sessions: the same index, by a bitmap scan (then three rows are sorted).
-    // (messages_pkey: the look-up of each listed session's leaf id.)
-    expect(indexes(await plan(SESSIONS_FIRST_SQL, [ids.user, 21]))).toEqual([
-      'chat_sessions_user_recent_idx',
-      'messages_pkey',
-    ]);
   });
 
   it('pages of the active path of a 3,000-message session: a walk from the leaf by primary key, one statement', async () => {
@@ -191,7 +280,12 @@ describe('query plans on realistic data (planner left to itself)', () => {
   it('search of a user with many messages: one index for the user and the words, messages_user_content_fts_idx', async () => {
     const p = await plan(SEARCH_SQL, [ids.heavy, 'robot arm', 20]);
     // The other indexes are primary-key look-ups of the hits' parents and citations.
-    expect(indexes(p).filter((i) => !i.endsWith('_pkey'))).toEqual(['messages_user_content_fts_idx']);
+    // Leaving out trashed sessions reads this user's trash (or looks up each hit's session by key).
+    const others = indexes(p).filter((i) => !i.endsWith('_pkey'));
+    expect(others[0]).toBe('messages_user_content_fts_idx');
+    for (const i of others.slice(1)) expect(i).toBe('chat_sessions_user_trash_idx');
+    const trash = p.find((n) => n['Index Name'] === 'chat_sessions_user_trash_idx');
+    if (trash) expect(trash['Index Cond']).toMatch(/user_id/);
     expect(p.find((n) => n['Index Name'] === 'messages_user_content_fts_idx')?.['Index Cond']).toMatch(
       /user_id/,
     );
@@ -306,7 +400,7 @@ describe('query plans on realistic data (planner left to itself)', () => {
         p.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'users'),
         sql,
       ).toEqual([]);
-      expect(indexes(p), sql).toContain('chat_sessions_user_recent_idx');
+      expect(indexes(p), sql).toContain('chat_sessions_user_list_idx');
     }
   });
 

@@ -87,7 +87,7 @@ describe('chat scope (user ids from an external auth provider)', () => {
     }
   });
 
-  it('a user id of 255 multibyte characters (765 bytes) fits chat_sessions_user_recent_idx; 256 is not_found', async () => {
+  it('a user id of 255 multibyte characters (765 bytes) fits chat_sessions_user_list_idx; 256 is not_found', async () => {
     const { chat } = chatOnly;
     const user = cjk(255);
     const s = await chat.sessions.create(user, { title: 'long id' });

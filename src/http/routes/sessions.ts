@@ -13,10 +13,14 @@ import {
   SessionPatchInput,
   SessionSchema,
 } from '../schemas.js';
+import { SessionDeleteQuery } from '../schemas-lifecycle.js';
 
 const common = { tags: ['sessions'], security: [{ bearer: [] }] };
 
-/** /chat/sessions: create, list (keyset), get, patch (metadata merged, branch, stream id), delete. */
+/**
+ * /chat/sessions: create, list (keyset; the archive and the trash), get, patch (metadata merged,
+ * branch, stream id, pinned, archived), delete (to the trash, or permanent), restore.
+ */
 export const sessionsRoutes =
   (chat: ChatDb): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -54,6 +58,8 @@ export const sessionsRoutes =
           ...(q.limit === undefined ? {} : { limit: q.limit }),
           cursor: q.cursor ?? null,
           ...(q.updated_since === undefined ? {} : { updatedSince: new Date(q.updated_since) }),
+          ...(q.archived === undefined ? {} : { archived: q.archived }),
+          ...(q.trashed === undefined ? {} : { trashed: q.trashed }),
         });
         return {
           data: page.data.map(sessionJson),
@@ -93,16 +99,46 @@ export const sessionsRoutes =
         const s = await chat.sessions.update(user, id, {
           ...(b.title === undefined ? {} : { title: b.title }),
           ...(b.metadata === undefined ? {} : { metadata: b.metadata as never }),
+          ...(b.pinned === undefined ? {} : { pinned: b.pinned }),
+          ...(b.archived === undefined ? {} : { archived: b.archived }),
         });
         return sessionJson(s);
       },
     );
     app.delete(
       '/chat/sessions/:id',
-      { schema: { ...common, params: SessionParams, response: { 204: NoContent, ...errors(401, 404) } } },
+      {
+        schema: {
+          ...common,
+          summary: 'move a session to the trash (or, with permanent=true, delete it at once)',
+          description:
+            'A trashed session is 404 to every other route until it is restored (POST …/restore, within ' +
+            'the retention period) or purged (chatdb purge). permanent=true deletes it with its messages, ' +
+            'trashed or not.',
+          params: SessionParams,
+          querystring: SessionDeleteQuery,
+          response: { 204: NoContent, ...errors(400, 401, 404) },
+        },
+      },
       async (req, reply) => {
-        await chat.sessions.delete(req.user.id, req.params.id);
+        if (req.query.permanent === true) await chat.sessions.delete(req.user.id, req.params.id);
+        else await chat.sessions.trash(req.user.id, req.params.id);
         return reply.code(204).send(null);
       },
+    );
+    app.post(
+      '/chat/sessions/:id/restore',
+      {
+        schema: {
+          ...common,
+          summary: 'take a session out of the trash',
+          description:
+            'Within the retention period (CHATDB_TRASH_RETENTION_DAYS, default 30 days) of its trashing; ' +
+            'a session that is not in the trash, or was trashed longer ago, is 404.',
+          params: SessionParams,
+          response: { 200: SessionSchema, ...errors(401, 404) },
+        },
+      },
+      async (req) => sessionJson(await chat.sessions.restore(req.user.id, req.params.id)),
     );
   };
