@@ -35,7 +35,7 @@ export const UPGRADE_SQL = `WITH up AS (
  * a minute), and, with the chat scope, none of its sessions changed since (every append, rename or
  * branch switch touches the session's updated_at): an app that acts for guests without tokens is
  * still seen. The candidates come from users_guest_created_at_idx, oldest first; the anti-joins
- * use auth_tokens_user_id_idx and chat_sessions_user_list_idx (its user_id prefix).
+ * use auth_tokens_user_id_idx and chat_sessions_user_trash_idx (its user_id prefix).
  */
 export const idleGuestsWhere = (withChat: boolean): string => `u.is_guest
     AND u.created_at < now() - make_interval(days => $1)

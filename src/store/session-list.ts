@@ -122,7 +122,7 @@ export const SESSIONS_SINCE_SQL = `SELECT ${SESSION_COLUMNS}, ${NEWEST} FROM cha
 /**
  * A page of the trash: sessions trashed less than $5 days ago, newest trashed first, after
  * ($3 trashed_at, $4 id): chat_sessions_user_trash_idx (user_id, trashed_at DESC, id DESC)
- * WHERE trashed_at IS NOT NULL, both bounds index conditions.
+ * (the trashed rows of a user one range of it), both bounds index conditions.
  */
 export const SESSIONS_TRASH_SQL = `SELECT ${SESSION_COLUMNS} FROM chat_sessions
   WHERE user_id = $1 AND trashed_at IS NOT NULL

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import { openPglite } from '../../src/db/pglite.js';
+import { BASELINE_FILES } from '../../src/migrate/baseline.js';
 import { type CliRun, chatdb, cliDatabase, collectOutput, spawnChatdb, tempDir } from '../helpers/cli.js';
 import { createScratchUrl, onRealPostgres, pgliteTemplate } from '../helpers/db.js';
 import { migrationsDir, sql } from '../helpers/migrations.js';
@@ -262,8 +263,13 @@ describe('chatdb CLI', () => {
       expect(failed.stderr).toBe(`chatdb: ${file} (up) at line 3: relation "nowhere" does not exist\n`);
       const pending = await run('status', '--json');
       expect(pending.code).toBe(1);
-      // the chat scope's four baseline files are applied
-      expect(JSON.parse(pending.stdout)).toMatchObject({ applied: 4, pending: 1, edited: 0, missing: 0 });
+      // the chat scope's baseline files are applied
+      expect(JSON.parse(pending.stdout)).toMatchObject({
+        applied: BASELINE_FILES.chat.length,
+        pending: 1,
+        edited: 0,
+        missing: 0,
+      });
 
       const good = sql(ADD, 'ALTER TABLE chat_sessions DROP COLUMN starred;');
       writeFileSync(path, good);

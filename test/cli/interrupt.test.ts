@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../src/db/dir-lock.js';
-import { PACKAGE_MIGRATIONS_DIR } from '../../src/migrate/baseline.js';
+import { BASELINE_FILES, PACKAGE_MIGRATIONS_DIR } from '../../src/migrate/baseline.js';
 import {
   type CliDatabase,
   chatdb,
@@ -213,7 +213,9 @@ describe.runIf(!onRealPostgres)('Ctrl-C during chatdb init on the embedded datab
     );
     expect(existsSync(join(db.args[1] as string, LOCK_FILE))).toBe(false);
     const again = await chatdb(['init', '--scope', 'chat', ...db.args], cwd);
-    expect(again.stdout).toContain('baseline "chat" installed: 0 file(s) written, 3 migration(s) applied');
+    expect(again.stdout).toContain(
+      `baseline "chat" installed: 0 file(s) written, ${BASELINE_FILES.chat.length - 1} migration(s) applied`,
+    );
     expect(again.code).toBe(0);
   });
 });

@@ -400,7 +400,7 @@ describe('query plans on realistic data (planner left to itself)', () => {
         p.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'users'),
         sql,
       ).toEqual([]);
-      expect(indexes(p), sql).toContain('chat_sessions_user_list_idx');
+      expect(indexes(p), sql).toContain('chat_sessions_user_trash_idx');
     }
   });
 
