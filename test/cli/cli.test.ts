@@ -281,12 +281,18 @@ describe('chatdb CLI', () => {
       const clean = await run('status');
       expect(clean.code).toBe(0);
       expect(clean.stdout).toMatch(new RegExp(`applied +${file}`));
-      expect(clean.stdout).toContain('5 applied, 0 pending, 0 edited, 0 missing');
+      expect(clean.stdout).toContain(
+        `${BASELINE_FILES.chat.length + 1} applied, 0 pending, 0 edited, 0 missing`,
+      );
 
       writeFileSync(path, `${good}-- edited after it was applied\n`);
       const edited = await run('status', '--json');
       expect(edited.code).toBe(1);
-      expect(JSON.parse(edited.stdout)).toMatchObject({ applied: 5, pending: 0, edited: 1 });
+      expect(JSON.parse(edited.stdout)).toMatchObject({
+        applied: BASELINE_FILES.chat.length + 1,
+        pending: 0,
+        edited: 1,
+      });
       writeFileSync(path, good);
 
       const down = await run('down', '--json');
