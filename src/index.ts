@@ -36,6 +36,7 @@ export type { ChatDb, ChatDbModuleOptions, ChatDbOptions, QueriesModule } from '
 export { createChatDb, DEFAULT_TOKEN_TTL_SECONDS, openChatDb } from './store/chatdb.js';
 export type { CitationsModule, CitingMessage, DocumentCitationCount } from './store/citations.js';
 export type { DownRatedDocument, FeedbackDay, RatedAnswer } from './store/queries-feedback.js';
+export type { ModelUsage, UsageDay, UsageReportOptions } from './store/queries-usage.js';
 export type {
   AppendResult,
   ChatSession,
@@ -77,3 +78,4 @@ export type {
   UserExport,
   UsersModule,
 } from './store/types.js';
+export type { MessageUsage, SessionUsage, UsageInput } from './store/types-usage.js';

@@ -1,4 +1,5 @@
 import type { ChatSession, Message, Profile, User } from '../store/types.js';
+import { messageUsageJson, sessionUsageJson } from './schemas-usage.js';
 
 /** The library's camelCase objects as API.md's snake_case JSON, in one place. */
 export const userJson = (u: User) => ({ id: u.id, email: u.email, created_at: u.createdAt.toISOString() });
@@ -24,6 +25,7 @@ export const sessionJson = (s: ChatSession) => ({
   last_message_at: s.lastMessageAt ? s.lastMessageAt.toISOString() : null,
   leaf_message_id: s.leafMessageId,
   active_stream_id: s.activeStreamId,
+  usage: sessionUsageJson(s),
 });
 
 export const messageJson = (m: Message) => ({
@@ -47,4 +49,5 @@ export const messageJson = (m: Message) => ({
   status: m.status,
   parent_id: m.parentId,
   updated_at: m.updatedAt.toISOString(),
+  usage: messageUsageJson(m),
 });

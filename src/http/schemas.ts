@@ -1,4 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
+import { MessageUsageSchema, SessionUsageSchema, UsageBody } from './schemas-usage.js';
 
 /** Shared TypeBox schemas: they validate requests, serialize responses and make the OpenAPI document. */
 
@@ -93,6 +94,7 @@ export const SessionSchema = Type.Object({
   active_stream_id: Type.Union([Type.String(), Type.Null()], {
     description: 'the stream writing to the session (resumable streams), or null',
   }),
+  usage: SessionUsageSchema,
 });
 
 export const SessionInput = Type.Object(
@@ -199,6 +201,7 @@ export const MessageSchema = Type.Object({
   status: Status,
   parent_id: Type.Union([Type.String(), Type.Null()], { description: 'the parent message; null for a root' }),
   updated_at: Timestamp,
+  usage: MessageUsageSchema,
 });
 
 const Role = Type.Union([
@@ -222,6 +225,7 @@ export const UpsertBody = Type.Object(
       }),
     ),
     status: Type.Optional(Status),
+    usage: Type.Optional(UsageBody),
   },
   { additionalProperties: false },
 );
@@ -255,6 +259,7 @@ export const MessageInput = Type.Object(
         { maxItems: 100 },
       ),
     ),
+    usage: Type.Optional(UsageBody),
   },
   { additionalProperties: false },
 );

@@ -29,6 +29,7 @@ export const BASELINE_FILES = {
     '20250101000002_chatdb_chat.sql',
     '20261201000001_chatdb_chat_parts.sql',
     '20261202000001_chatdb_chat_feedback.sql',
+    '20261203000003_chatdb_chat_usage.sql',
   ],
   link: [
     '20250101000003_chatdb_link_chat_to_auth.sql',

@@ -262,8 +262,8 @@ describe('chatdb CLI', () => {
       expect(failed.stderr).toBe(`chatdb: ${file} (up) at line 3: relation "nowhere" does not exist\n`);
       const pending = await run('status', '--json');
       expect(pending.code).toBe(1);
-      // the chat scope's three baseline files are applied
-      expect(JSON.parse(pending.stdout)).toMatchObject({ applied: 3, pending: 1, edited: 0, missing: 0 });
+      // the chat scope's four baseline files are applied
+      expect(JSON.parse(pending.stdout)).toMatchObject({ applied: 4, pending: 1, edited: 0, missing: 0 });
 
       const good = sql(ADD, 'ALTER TABLE chat_sessions DROP COLUMN pinned;');
       writeFileSync(path, good);
@@ -275,12 +275,12 @@ describe('chatdb CLI', () => {
       const clean = await run('status');
       expect(clean.code).toBe(0);
       expect(clean.stdout).toMatch(new RegExp(`applied +${file}`));
-      expect(clean.stdout).toContain('4 applied, 0 pending, 0 edited, 0 missing');
+      expect(clean.stdout).toContain('5 applied, 0 pending, 0 edited, 0 missing');
 
       writeFileSync(path, `${good}-- edited after it was applied\n`);
       const edited = await run('status', '--json');
       expect(edited.code).toBe(1);
-      expect(JSON.parse(edited.stdout)).toMatchObject({ applied: 4, pending: 0, edited: 1 });
+      expect(JSON.parse(edited.stdout)).toMatchObject({ applied: 5, pending: 0, edited: 1 });
       writeFileSync(path, good);
 
       const down = await run('down', '--json');

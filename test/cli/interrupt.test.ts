@@ -60,6 +60,7 @@ const ADVISORY =
 const CHAT = '20250101000002_chatdb_chat.sql';
 const PARTS = '20261201000001_chatdb_chat_parts.sql';
 const FEEDBACK = '20261202000001_chatdb_chat_feedback.sql';
+const USAGE = '20261203000003_chatdb_chat_usage.sql';
 /** chatdb's chat baseline with a slow statement at the end of its up section (kept and applied as is by init). */
 const slowChat = (seconds: number): string =>
   readFileSync(join(PACKAGE_MIGRATIONS_DIR, CHAT), 'utf8').replace(
@@ -173,8 +174,8 @@ describe.runIf(onRealPostgres)('Ctrl-C during chatdb init on Postgres', () => {
       expect(r.ms).toBeLessThan(5000);
       expect(r.stderr).toContain(
         `chatdb: interrupted (SIGINT): ${CHAT} was stopped and rolled back (nothing of it is applied); ` +
-          `applied before: none; not run: ${PARTS}, ${FEEDBACK}; the baseline files written to migrations ` +
-          `stay there for the next run: ${PARTS}, ${FEEDBACK}; locks released, database closed\n`,
+          `applied before: none; not run: ${PARTS}, ${FEEDBACK}, ${USAGE}; the baseline files written to migrations ` +
+          `stay there for the next run: ${PARTS}, ${FEEDBACK}, ${USAGE}; locks released, database closed\n`,
       );
       expect((await admin.query(`SELECT query ${others} AND state <> 'idle'`)).rows).toEqual([]);
       expect((await admin.query(ADVISORY)).rows).toEqual([]);
@@ -182,7 +183,7 @@ describe.runIf(onRealPostgres)('Ctrl-C during chatdb init on Postgres', () => {
       // The next init (chatdb's own file again) does not wait for the first and installs the scope.
       rmSync(join(cwd, 'migrations', CHAT));
       const again = await chatdb(['init', '--scope', 'chat', ...db.args], cwd);
-      expect(again.stdout).toContain('baseline "chat" installed: 1 file(s) written, 3 migration(s) applied');
+      expect(again.stdout).toContain('baseline "chat" installed: 1 file(s) written, 4 migration(s) applied');
       expect(again.code).toBe(0);
     } finally {
       await admin.end();
@@ -204,13 +205,13 @@ describe.runIf(!onRealPostgres)('Ctrl-C during chatdb init on the embedded datab
     expect(r.signal).toBe('SIGTERM');
     expect(r.stderr).toContain(
       `chatdb: interrupted (SIGTERM): stopped between two migrations; applied before: ${CHAT}; ` +
-        `not run: ${PARTS}, ${FEEDBACK}; the baseline files written to migrations stay there for the next run: ` +
-        `${PARTS}, ${FEEDBACK}; ` +
+        `not run: ${PARTS}, ${FEEDBACK}, ${USAGE}; the baseline files written to migrations stay there for the next run: ` +
+        `${PARTS}, ${FEEDBACK}, ${USAGE}; ` +
         'locks released, database closed\n',
     );
     expect(existsSync(join(db.args[1] as string, LOCK_FILE))).toBe(false);
     const again = await chatdb(['init', '--scope', 'chat', ...db.args], cwd);
-    expect(again.stdout).toContain('baseline "chat" installed: 0 file(s) written, 2 migration(s) applied');
+    expect(again.stdout).toContain('baseline "chat" installed: 0 file(s) written, 3 migration(s) applied');
     expect(again.code).toBe(0);
   });
 });

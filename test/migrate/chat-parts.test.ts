@@ -76,8 +76,13 @@ describe('20261201000001_chatdb_chat_parts on a database with the old baseline a
               '20261201000002_chatdb_link_chat_parts_to_auth.sql',
               '20261202000001_chatdb_chat_feedback.sql',
               '20261202000002_chatdb_link_chat_feedback_to_auth.sql',
+              '20261203000003_chatdb_chat_usage.sql',
             ]
-          : ['20261201000001_chatdb_chat_parts.sql', '20261202000001_chatdb_chat_feedback.sql'],
+          : [
+              '20261201000001_chatdb_chat_parts.sql',
+              '20261202000001_chatdb_chat_feedback.sql',
+              '20261203000003_chatdb_chat_usage.sql',
+            ],
       );
       expect(await describeSchema(s.db)).toEqual(await schemaOf(scope));
 

@@ -21,7 +21,8 @@ const PARTS = '20261201000001_chatdb_chat_parts.sql';
 const LINK_PARTS = '20261201000002_chatdb_link_chat_parts_to_auth.sql';
 const FEEDBACK = '20261202000001_chatdb_chat_feedback.sql';
 const LINK_FEEDBACK = '20261202000002_chatdb_link_chat_feedback_to_auth.sql';
-const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK];
+const USAGE = '20261203000003_chatdb_chat_usage.sql';
+const ALL = [AUTH, CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, USAGE];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
 let s: ScratchDatabase;
@@ -69,13 +70,13 @@ describe('init', () => {
     const again = await init(s.db, { dir, scope: 'all' });
     expect(again).toMatchObject({ unchanged: true, written: [], applied: [], differing: [] });
     const st = await status(s.db, { dir });
-    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([7, 0, 0, 0]);
+    expect([st.applied, st.pending, st.edited, st.missing]).toEqual([ALL.length, 0, 0, 0]);
   });
 
   it('chat alone keeps user ids opaque (any string, no users table)', async () => {
     const dir = migrationsDir();
     await init(s.db, { dir, scope: 'chat' });
-    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK]);
+    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, USAGE]);
     expect(await tables(s.db)).not.toContain('users');
     await s.db.query("INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee')");
     expect((await s.db.query('SELECT user_id FROM chat_sessions')).rows).toEqual([
@@ -92,12 +93,12 @@ describe('init', () => {
     expect(readdirSync(dir)).not.toContain(LINK);
     expect(readdirSync(dir)).not.toContain(LINK_PARTS);
     const second = await init(s.db, { dir, scope: b });
-    const added = a === 'chat' ? [AUTH] : [CHAT, PARTS, FEEDBACK];
+    const added = a === 'chat' ? [AUTH] : [CHAT, PARTS, FEEDBACK, USAGE];
     expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK].sort());
     expect(second.applied.map((x) => x.file)).toEqual(
       a === 'chat'
         ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK]
-        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK],
+        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, USAGE],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect((await versions()).sort()).toEqual(ALL_VERSIONS.slice().sort());
@@ -126,6 +127,7 @@ describe('init', () => {
       '20250101000002',
       '20261201000001',
       '20261202000001',
+      '20261203000003',
     ]);
     expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
     // doing what it says lets `up` finish the job
@@ -160,6 +162,7 @@ describe('init', () => {
       ['20261201000002', 'applied'],
       ['20261202000001', 'applied'],
       ['20261202000002', 'applied'],
+      ['20261203000003', 'applied'],
     ]);
   });
 
@@ -167,7 +170,7 @@ describe('init', () => {
     const before = readdirSync(PACKAGE_MIGRATIONS_DIR);
     const chat = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'chat' });
     expect(chat.written).toEqual([]);
-    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK]);
+    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, USAGE]);
     expect(await tables(s.db)).not.toContain('users');
     const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
     expect(auth.applied.map((x) => x.file)).toEqual([AUTH, LINK, LINK_PARTS, LINK_FEEDBACK]);
@@ -178,8 +181,8 @@ describe('init', () => {
   it('writes the link into a directory that holds both scopes, and applies it only when both are installed', async () => {
     const dir = migrationsDir({ [AUTH]: readFileSync(join(PACKAGE_MIGRATIONS_DIR, AUTH), 'utf8') });
     const r = await init(s.db, { dir, scope: 'chat' });
-    expect(r.written.sort()).toEqual([CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK]);
-    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK]);
+    expect(r.written.sort()).toEqual([CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, USAGE]);
+    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, USAGE]);
     expect((await status(s.db, { dir })).entries.map((e) => e.state)).toEqual([
       'pending',
       'applied',
@@ -188,6 +191,7 @@ describe('init', () => {
       'pending',
       'applied',
       'pending',
+      'applied',
     ]);
     // `up` then gives the same schema as `all`
     await up(s.db, { dir });

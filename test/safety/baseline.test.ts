@@ -35,16 +35,16 @@ describe('chatdb baseline', () => {
     const r = await adoptBaseline({ dir, scope: 'all', target: s.db, targetUrl: s.url });
     expect(r.ok).toBe(true);
     expect(r.differences).toEqual([]);
-    expect(r.written).toHaveLength(7);
+    expect(r.written).toHaveLength(ALL_VERSIONS.length);
     expect(readdirSync(dir).sort()).toEqual(r.written.sort());
     expect(r.recorded).toEqual(ALL_VERSIONS);
     const st = await status(s.db, { dir });
-    expect([st.applied, st.pending, st.edited]).toEqual([7, 0, 0]);
+    expect([st.applied, st.pending, st.edited]).toEqual([ALL_VERSIONS.length, 0, 0]);
     expect((await readHistory(s.db)).every((h) => h.checksum?.length === 64)).toBe(true);
 
     const again = await adoptBaseline({ dir, scope: 'all', target: s.db, targetUrl: s.url });
     expect(again).toMatchObject({ ok: true, recorded: [], written: [] });
-    expect(again.alreadyRecorded).toHaveLength(7);
+    expect(again.alreadyRecorded).toHaveLength(ALL_VERSIONS.length);
   });
 
   it('refuses a schema that differs, lists the differences, and records nothing', async () => {
@@ -79,7 +79,7 @@ describe('chatdb baseline', () => {
     const r = await adoptBaseline({ dir, scope: 'chat', target: s.db, targetUrl: s.url });
     expect(r.ok).toBe(true);
     // chat alone: no auth file, so no link migration.
-    expect(r.recorded).toEqual(['20250101000002', '20261201000001', '20261202000001']);
+    expect(r.recorded).toEqual(['20250101000002', '20261201000001', '20261202000001', '20261203000003']);
     expect(existsSync(join(dir, '20250101000003_chatdb_link_chat_to_auth.sql'))).toBe(false);
   });
 
@@ -87,7 +87,7 @@ describe('chatdb baseline', () => {
     s = await freshDatabase('chat');
     const dir = emptyDir();
     const chat = await adoptBaseline({ dir, scope: 'chat', target: s.db, targetUrl: s.url });
-    expect(chat.recorded).toEqual(['20250101000002', '20261201000001', '20261202000001']);
+    expect(chat.recorded).toEqual(['20250101000002', '20261201000001', '20261202000001', '20261203000003']);
     // The auth tables and the links, made by hand as an old init script would have.
     await applyBaselineScript(s.db, 'auth');
     for (const f of [LINK, LINK_PARTS, LINK_FEEDBACK]) {
