@@ -126,6 +126,11 @@ const params = (session: string, user: string, i: number) => {
     null,
     null,
     JSON.stringify(citations),
+    // No usage recorded (model, input and output tokens, latency).
+    null,
+    null,
+    null,
+    null,
   ];
 };
 

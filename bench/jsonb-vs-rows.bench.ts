@@ -207,6 +207,11 @@ function appendRow(ctx: BenchContext, session: string, user: string, i: number) 
     null,
     null,
     JSON.stringify(m.citations),
+    // No usage recorded (model, input and output tokens, latency).
+    null,
+    null,
+    null,
+    null,
   ]);
 }
 

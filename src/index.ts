@@ -41,6 +41,7 @@ export {
 } from './store/chatdb.js';
 export type { CitationsModule, CitingMessage, DocumentCitationCount } from './store/citations.js';
 export type { DownRatedDocument, FeedbackDay, RatedAnswer } from './store/queries-feedback.js';
+export type { ModelUsage, UsageDay, UsageReportOptions } from './store/queries-usage.js';
 export type {
   AppendResult,
   ChatSession,
@@ -100,3 +101,4 @@ export type {
   PurgeTarget,
   PurgeTargetSpec,
 } from './store/types-lifecycle.js';
+export type { MessageUsage, SessionUsage, UsageInput } from './store/types-usage.js';

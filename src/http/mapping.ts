@@ -1,4 +1,5 @@
 import type { ChatSession, Message, Profile, User } from '../store/types.js';
+import { messageUsageJson, sessionUsageJson } from './schemas-usage.js';
 
 /** The library's camelCase objects as API.md's snake_case JSON, in one place. */
 export const userJson = (u: User) => ({
@@ -33,6 +34,7 @@ export const sessionJson = (s: ChatSession) => ({
   archived: s.archived,
   trashed_at: s.trashedAt ? s.trashedAt.toISOString() : null,
   ...(s.purgeAt ? { purge_at: s.purgeAt.toISOString() } : {}),
+  usage: sessionUsageJson(s),
 });
 
 export const messageJson = (m: Message) => ({
@@ -56,4 +58,5 @@ export const messageJson = (m: Message) => ({
   status: m.status,
   parent_id: m.parentId,
   updated_at: m.updatedAt.toISOString(),
+  usage: messageUsageJson(m),
 });

@@ -1,4 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
+import { MessageUsageSchema, SessionUsageSchema, UsageBody } from './schemas-usage.js';
 
 /** Shared TypeBox schemas: they validate requests, serialize responses and make the OpenAPI document. */
 
@@ -114,6 +115,7 @@ export const SessionSchema = Type.Object({
     description:
       'in the trash (?trashed=true) only: when chatdb purge may delete it (trashed_at + retention)',
   }),
+  usage: SessionUsageSchema,
 });
 
 export const SessionInput = Type.Object(
@@ -231,6 +233,7 @@ export const MessageSchema = Type.Object({
   status: Status,
   parent_id: Type.Union([Type.String(), Type.Null()], { description: 'the parent message; null for a root' }),
   updated_at: Timestamp,
+  usage: MessageUsageSchema,
 });
 
 const Role = Type.Union([
@@ -254,6 +257,7 @@ export const UpsertBody = Type.Object(
       }),
     ),
     status: Type.Optional(Status),
+    usage: Type.Optional(UsageBody),
   },
   { additionalProperties: false },
 );
@@ -287,6 +291,7 @@ export const MessageInput = Type.Object(
         { maxItems: 100 },
       ),
     ),
+    usage: Type.Optional(UsageBody),
   },
   { additionalProperties: false },
 );

@@ -30,6 +30,7 @@ export const BASELINE_FILES = {
     '20261201000001_chatdb_chat_parts.sql',
     '20261202000001_chatdb_chat_feedback.sql',
     '20261203000002_chatdb_chat_lifecycle.sql',
+    '20261203000003_chatdb_chat_usage.sql',
     '20261203000004_chatdb_chat_shares.sql',
   ],
   link: [

@@ -15,6 +15,7 @@ import { createPurge, sessionTargets } from './purge.js';
 import { createChatQueries } from './queries.js';
 import { createAuthQueries } from './queries-auth.js';
 import { createFeedbackQueries } from './queries-feedback.js';
+import { createUsageQueries } from './queries-usage.js';
 import { createSessions } from './sessions.js';
 import { createShares } from './shares.js';
 import { guard } from './sql-errors.js';
@@ -66,10 +67,12 @@ export interface ChatDbOptions extends ChatDbModuleOptions {
 export type ChatQueries = ReturnType<typeof createChatQueries>;
 export type AuthQueries = ReturnType<typeof createAuthQueries>;
 export type FeedbackQueries = ReturnType<typeof createFeedbackQueries>;
+export type UsageQueries = ReturnType<typeof createUsageQueries>;
 /** Operator/dashboard reports (docs/queries.md). */
 export type QueriesModule = ChatQueries &
   AuthQueries &
-  FeedbackQueries & {
+  FeedbackQueries &
+  UsageQueries & {
     /** Same as `citations.mostCited`. */
     mostCitedDocuments: CitationsModule['mostCited'];
     /** Same as `citations.messagesCiting`. */
@@ -142,6 +145,7 @@ export function createChatDb(db: Database, rawOptions?: ChatDbModuleOptions | nu
       ...createChatQueries(sql),
       ...createAuthQueries(sql),
       ...createFeedbackQueries(sql),
+      ...createUsageQueries(sql),
       mostCitedDocuments: citations.mostCited,
       messagesCitingDocument: citations.messagesCiting,
     },

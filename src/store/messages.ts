@@ -14,6 +14,7 @@ import type {
   UpsertResult,
 } from './types.js';
 import { checkUpsert, MAX_SAVE_MANY, savePath } from './upsert.js';
+import { checkUsage, recorded, usageParams } from './usage.js';
 import * as v from './validate.js';
 
 type Row = Record<string, unknown>;
@@ -23,7 +24,8 @@ export const MAX_MESSAGE_PAGE = 1000;
 
 /** What an append returns of the message row (request_hash: to compare a replayed request). */
 const RETURNED =
-  'id, session_id, seq, role, content, selected_text, metadata, request_hash, created_at, client_id, parts, status, updated_at, parent_id';
+  'id, session_id, seq, role, content, selected_text, metadata, request_hash, created_at, client_id, parts, status, updated_at' +
+  ', model, input_tokens, output_tokens, latency_ms, parent_id';
 
 /**
  * Append in one statement. `s` locks the caller's session row (FOR UPDATE: concurrent appends
@@ -31,12 +33,13 @@ const RETURNED =
  * earlier message with the same idempotency key; `ins` takes seq = message_count + 1 unless
  * `prior` exists, with the content as one text part, the owner's user_id, the uuid as its client
  * id and the session's leaf as its parent; `cit` inserts the citations (a JSON array unpacked by
- * jsonb_to_recordset); `bump` moves the counters and the leaf. created_at is now(), the start of
+ * jsonb_to_recordset); `bump` moves the counters (message_count, the token totals) and the leaf. created_at is now(), the start of
  * this transaction: an append that waited for the lock behind a later-started one has the older
  * time, so last_message_at only moves forward (GREATEST). No row comes back when the session is
  * not the caller's.
  * $1 session, $2 user, $3 message id (UUIDv7), $4 role, $5 content, $6 selected_text, $7 metadata,
- * $8 idempotency key, $9 request hash, $10 citations.
+ * $8 idempotency key, $9 request hash, $10 citations, $11 model, $12 input tokens, $13 output tokens,
+ * $14 latency (ms); the usage parameters are null when not recorded.
  */
 export const APPEND_SQL = `
 WITH s AS (
@@ -47,10 +50,10 @@ WITH s AS (
   WHERE m.idempotency_key = $8::text
 ), ins AS (
   INSERT INTO messages (id, session_id, seq, role, content, selected_text, metadata, idempotency_key, request_hash,
-                        user_id, client_id, parts, parent_id)
+                        user_id, client_id, parts, parent_id, model, input_tokens, output_tokens, latency_ms)
   SELECT $3::uuid, s.id, s.message_count + 1, $4::text, $5::text, $6::text, $7::jsonb, $8::text, $9::text,
          s.user_id, $3::uuid::text, jsonb_build_array(jsonb_build_object('type', 'text', 'text', $5::text)),
-         s.leaf_message_id
+         s.leaf_message_id, $11::text, $12::integer, $13::integer, $14::integer
   FROM s WHERE NOT EXISTS (SELECT 1 FROM prior)
   RETURNING ${RETURNED}, user_id
 ), cit AS (
@@ -61,7 +64,9 @@ WITH s AS (
   RETURNING citation_index, document_id, chunk_id, score, excerpt, metadata, created_at
 ), bump AS (
   UPDATE chat_sessions cs SET message_count = ins.seq, leaf_message_id = ins.id,
-    last_message_at = GREATEST(cs.last_message_at, ins.created_at)
+    last_message_at = GREATEST(cs.last_message_at, ins.created_at),
+    input_tokens = cs.input_tokens + coalesce(ins.input_tokens, 0),
+    output_tokens = cs.output_tokens + coalesce(ins.output_tokens, 0)
   FROM ins WHERE cs.id = ins.session_id
 )
 SELECT ${RETURNED.replace(', parent_id', '')}, true AS created,
@@ -100,7 +105,7 @@ WHERE numnode(websearch_to_tsquery('english', $2)) > 0 AND m.user_id = $1
 ORDER BY rank DESC, m.created_at DESC, m.id DESC
 LIMIT $3`;
 
-const MESSAGE_KEYS = ['role', 'content', 'selectedText', 'metadata', 'citations', 'idempotencyKey'];
+const MESSAGE_KEYS = ['role', 'content', 'selectedText', 'metadata', 'citations', 'idempotencyKey', 'usage'];
 
 /** JSON with object keys sorted, so equal requests hash equally whatever their key order. */
 function canonical(x: unknown): string {
@@ -175,6 +180,9 @@ export function createMessages(sql: Sql): MessagesModule {
         selected_text: v.optionalText('selected_text', input.selectedText, v.LIMITS.selectedText),
         metadata: input.metadata === undefined ? {} : v.metadata('metadata', input.metadata),
         citations: v.citations(input.citations),
+        // Hashed only when it records something: a retry of a request from before usage existed,
+        // or with `usage: null`, still matches.
+        usage: recorded(checkUsage(input.usage)),
       };
       const key = v.idempotencyKey(input.idempotencyKey);
       const hash = key === null ? null : requestHash(body);
@@ -189,6 +197,7 @@ export function createMessages(sql: Sql): MessagesModule {
         key,
         hash,
         JSON.stringify(body.citations),
+        ...usageParams(body.usage),
       ];
       let rows: Row[];
       try {

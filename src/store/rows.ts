@@ -14,13 +14,15 @@ import type {
   TokenRecord,
   User,
 } from './types.js';
+import { sessionUsageOfRow, usageOfRow } from './usage.js';
 
 export const USER_COLUMNS = 'id, email, is_guest, is_active, created_at, updated_at';
 export const PROFILE_COLUMNS =
   'user_id, software_background, hardware_background, experience_level, preferred_language, metadata, created_at, updated_at';
 /** A session's own columns (plain names, to qualify). */
 export const SESSION_PLAIN_COLUMNS =
-  'id, user_id, title, metadata, message_count, created_at, updated_at, last_message_at, active_stream_id, pinned, archived, trashed_at';
+  'id, user_id, title, metadata, message_count, created_at, updated_at, last_message_at, active_stream_id, pinned, archived, trashed_at' +
+  ', input_tokens, output_tokens';
 /** The public (client) id of the session's leaf, a primary-key look-up; `alias` qualifies the session. */
 export const leafOf = (alias = ''): string =>
   `(SELECT lm.client_id FROM messages lm WHERE lm.id = ${alias ? `${alias}.` : ''}leaf_message_id)`;
@@ -28,7 +30,8 @@ export const leafOf = (alias = ''): string =>
 export const SESSION_COLUMNS = `${SESSION_PLAIN_COLUMNS}, ${leafOf()} AS leaf_client_id`;
 /** `id` is the internal uuid (citations reference it); the public id is `client_id`. */
 export const MESSAGE_COLUMNS =
-  'id, session_id, seq, role, content, selected_text, metadata, created_at, client_id, parts, status, updated_at';
+  'id, session_id, seq, role, content, selected_text, metadata, created_at, client_id, parts, status, updated_at' +
+  ', model, input_tokens, output_tokens, latency_ms';
 
 /** The public id of `m`'s parent (a primary-key look-up; null for a root). */
 export const PARENT_OF_M = '(SELECT p.client_id FROM messages p WHERE p.id = m.parent_id)';
@@ -90,6 +93,7 @@ export const toSession = (r: Row): ChatSession => ({
   pinned: r.pinned === true,
   archived: r.archived === true,
   trashedAt: toDateOrNull(r.trashed_at),
+  usage: sessionUsageOfRow(r),
 });
 
 export const toCitation = (r: Row): Citation => ({
@@ -125,6 +129,7 @@ export const toMessage = (r: Row): Message => ({
   status: (r.status ?? 'complete') as MessageStatus,
   parentId: strOrNull(r.parent_client_id),
   updatedAt: toDate(r.updated_at ?? r.created_at),
+  usage: usageOfRow(r),
 });
 
 /** Picks the columns of a row that carry a prefix (`s_id` -> `id`), for joined rows. */

@@ -24,6 +24,10 @@ export type {
   UpgradeInput,
 } from './types-guests.js';
 
+import type { MessageUsage, SessionUsage, UsageInput } from './types-usage.js';
+
+export type { MessageUsage, SessionUsage, UsageInput } from './types-usage.js';
+
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 /** A reply's life: `streaming` while checkpointed, then `complete`, `aborted` (stopped) or `error`. */
 export type MessageStatus = 'streaming' | 'complete' | 'aborted' | 'error';
@@ -92,6 +96,8 @@ export interface ChatSession {
   readonly trashedAt: Date | null;
   /** In the trash view only: when `chatdb purge` may delete it (trashedAt + the retention period). */
   readonly purgeAt?: Date;
+  /** Tokens of all the session's messages (every branch), kept as they are saved. */
+  readonly usage: SessionUsage;
 }
 
 export interface SessionInput {
@@ -187,6 +193,8 @@ export interface Message {
   readonly parentId: string | null;
   /** When parts, metadata or status last changed. */
   readonly updatedAt: Date;
+  /** The model, tokens and latency of the call that wrote it; null when none were recorded. */
+  readonly usage: MessageUsage | null;
 }
 
 export interface MessageInput {
@@ -197,6 +205,8 @@ export interface MessageInput {
   readonly citations?: readonly CitationInput[];
   /** Makes retries safe: the same key on the same session returns the first message. 1..255 visible ASCII. */
   readonly idempotencyKey?: string;
+  /** The model, tokens and latency of the reply (UsageInput); null or omitted: none recorded. */
+  readonly usage?: UsageInput | null;
 }
 
 /** A message saved by its id (`messages.upsert`), the AI SDK's UIMessage in chatdb's terms. */
@@ -213,6 +223,8 @@ export interface UpsertInput {
    * the stored parent (an existing one). A parent never changes: another one is a `conflict`.
    */
   readonly parentId?: string | null;
+  /** The reply's model, tokens and latency: given, it replaces the stored usage; null clears it; omitted keeps it. */
+  readonly usage?: UsageInput | null;
 }
 
 export interface UpsertResult {

@@ -9,6 +9,7 @@ import * as parts from './parts.js';
 import { CITATIONS_OF_M, MESSAGE_SELECT, toMessage } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type { JsonObject, MessagePart, MessageStatus, Role, UpsertInput, UpsertResult } from './types.js';
+import { type CheckedUsage, checkUsage, NO_USAGE, usageParams } from './usage.js';
 import * as v from './validate.js';
 
 type Row = Record<string, unknown>;
@@ -28,9 +29,11 @@ interface Checked {
   readonly citations: v.NormalizedCitation[];
   /** undefined: not given; null: a root; else the parent's client id. */
   readonly parentId: string | null | undefined;
+  /** undefined: not given (a stored message keeps its usage); else what is stored (NO_USAGE clears). */
+  readonly usage: CheckedUsage | undefined;
 }
 
-const UPSERT_KEYS = ['id', 'role', 'parts', 'metadata', 'status', 'parentId'];
+const UPSERT_KEYS = ['id', 'role', 'parts', 'metadata', 'status', 'parentId', 'usage'];
 
 /**
  * Checks one message of an upsert (at `path`, for the messages of a list). A message saved alone
@@ -56,6 +59,7 @@ export function checkUpsert(raw: unknown, path = 'message', keepStatus = false):
       input.parentId === undefined || input.parentId === null
         ? input.parentId
         : parts.clientId('parent_id', input.parentId),
+    usage: checkUsage(input.usage, path === 'message' ? 'usage' : `${path}.usage`),
   };
 }
 
@@ -64,15 +68,20 @@ const LOCK_SQL = `SELECT id, user_id::text AS owner, leaf_message_id::text AS le
   FROM chat_sessions WHERE id = $1::uuid AND user_id = $2 AND trashed_at IS NULL FOR UPDATE`;
 
 /**
- * The stored messages among those being saved ($2: [{ i, client_id, parts, metadata, status }]),
- * found by messages_user_client_id_key, and whether each is unchanged (jsonb equality ignores key
- * order, so a client that reorders keys changes nothing). After the lock: a fresh snapshot.
+ * The stored messages among those being saved ($2: [{ i, client_id, parts, metadata, status,
+ * usage?, model, input_tokens, output_tokens, latency_ms }]), found by messages_user_client_id_key,
+ * and whether each is unchanged (jsonb equality ignores key order, so a client that reorders keys
+ * changes nothing; usage counts only when given). After the lock: a fresh snapshot.
  */
 const FIND_SQL = `
 SELECT x.i, m.id::text AS id, m.session_id::text AS session_id, m.role, m.parent_id::text AS parent_id,
-       (m.parts = x.parts AND m.metadata = x.metadata AND m.status = coalesce(x.status, m.status)) AS same_all,
+       (m.parts = x.parts AND m.metadata = x.metadata AND m.status = coalesce(x.status, m.status)
+        AND (NOT x.usage OR (m.model IS NOT DISTINCT FROM x.model AND m.input_tokens IS NOT DISTINCT FROM x.input_tokens
+             AND m.output_tokens IS NOT DISTINCT FROM x.output_tokens AND m.latency_ms IS NOT DISTINCT FROM x.latency_ms)))
+         AS same_all,
        (m.parts = x.parts) AS same_parts
-FROM jsonb_to_recordset($2::jsonb) AS x(i int, client_id text, parts jsonb, metadata jsonb, status text)
+FROM jsonb_to_recordset($2::jsonb) AS x(i int, client_id text, parts jsonb, metadata jsonb, status text,
+  usage boolean, model text, input_tokens integer, output_tokens integer, latency_ms integer)
 JOIN messages m ON m.user_id = $1 AND m.client_id = x.client_id`;
 
 /** A parent named by its client id, in this session. */
@@ -82,33 +91,55 @@ const CITATION_RECORD = `x(citation_index integer, document_id text, chunk_id te
   excerpt text, metadata jsonb)`;
 
 /**
- * A new message: the next seq of the locked session, its citations, the session's counters.
- * $1 id, $2 session, $3 role, $4 content, $5 metadata, $6 client id, $7 parts, $8 status,
- * $9 parent, $10 citations.
+ * A new message: the next seq of the locked session, its citations, the session's counters (count
+ * and token totals). $1 id, $2 session, $3 role, $4 content, $5 metadata, $6 client id, $7 parts,
+ * $8 status, $9 parent, $10 citations, $11 model, $12 input tokens, $13 output tokens, $14 latency.
  */
 const INSERT_SQL = `
 WITH ins AS (
-  INSERT INTO messages (id, session_id, seq, role, content, metadata, user_id, client_id, parts, status, parent_id)
+  INSERT INTO messages (id, session_id, seq, role, content, metadata, user_id, client_id, parts, status, parent_id,
+                        model, input_tokens, output_tokens, latency_ms)
   SELECT $1::uuid, s.id, s.message_count + 1, $3::text, $4::text, $5::jsonb, s.user_id, $6::text, $7::jsonb,
-         $8::text, $9::uuid
+         $8::text, $9::uuid, $11::text, $12::integer, $13::integer, $14::integer
   FROM chat_sessions s WHERE s.id = $2::uuid
-  RETURNING id, session_id, seq, user_id, created_at
+  RETURNING id, session_id, seq, user_id, created_at, input_tokens, output_tokens
 ), cit AS (
   INSERT INTO message_citations (message_id, user_id, citation_index, document_id, chunk_id, score, excerpt, metadata)
   SELECT ins.id, ins.user_id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
   FROM ins CROSS JOIN jsonb_to_recordset($10::jsonb) AS ${CITATION_RECORD}
 ), bump AS (
   UPDATE chat_sessions cs SET message_count = ins.seq,
-    last_message_at = GREATEST(cs.last_message_at, ins.created_at)
+    last_message_at = GREATEST(cs.last_message_at, ins.created_at),
+    input_tokens = cs.input_tokens + coalesce(ins.input_tokens, 0),
+    output_tokens = cs.output_tokens + coalesce(ins.output_tokens, 0)
   FROM ins WHERE cs.id = ins.session_id
 )
 SELECT id FROM ins`;
 
-/** A replaced message: its columns, and its citations dropped (they are inserted again next). */
+/**
+ * A replaced message: its columns, its citations dropped (they are inserted again next), and, when
+ * a usage is given ($7), its usage replaced and the session's token totals moved by the difference
+ * (`old` reads the row as it was before this statement; no write when the tokens are the same).
+ * $8 model, $9 input tokens, $10 output tokens, $11 latency.
+ */
 const REPLACE_SQL = `
-WITH upd AS (
-  UPDATE messages SET parts = $2::jsonb, metadata = $3::jsonb, status = coalesce($4::text, status), content = $5::text
+WITH old AS (
+  SELECT session_id, coalesce(input_tokens, 0) AS input_tokens, coalesce(output_tokens, 0) AS output_tokens
+  FROM messages WHERE id = $1::uuid
+), upd AS (
+  UPDATE messages SET parts = $2::jsonb, metadata = $3::jsonb, status = coalesce($4::text, status), content = $5::text,
+    model = CASE WHEN $7::boolean THEN $8::text ELSE model END,
+    input_tokens = CASE WHEN $7::boolean THEN $9::integer ELSE input_tokens END,
+    output_tokens = CASE WHEN $7::boolean THEN $10::integer ELSE output_tokens END,
+    latency_ms = CASE WHEN $7::boolean THEN $11::integer ELSE latency_ms END
   WHERE id = $1::uuid RETURNING id
+), totals AS (
+  UPDATE chat_sessions cs
+  SET input_tokens = cs.input_tokens + coalesce($9::integer, 0) - old.input_tokens,
+      output_tokens = cs.output_tokens + coalesce($10::integer, 0) - old.output_tokens
+  FROM old
+  WHERE $7::boolean AND cs.id = old.session_id
+    AND (old.input_tokens <> coalesce($9::integer, 0) OR old.output_tokens <> coalesce($10::integer, 0))
 )
 DELETE FROM message_citations c WHERE $6::boolean AND c.message_id = $1::uuid`;
 
@@ -162,6 +193,8 @@ export async function savePath(
       parts: m.parts,
       metadata: m.metadata,
       status: m.status ?? null,
+      usage: m.usage !== undefined,
+      ...(m.usage ?? NO_USAGE),
     }));
     const found = new Map<number, Found>();
     for (const row of (await tx.query<Row>(FIND_SQL, [ownerKey, JSON.stringify(probe)], 'session')).rows)
@@ -213,6 +246,8 @@ export async function savePath(
               m.status ?? null,
               m.content,
               !old.sameParts,
+              m.usage !== undefined,
+              ...usageParams(m.usage),
             ],
             'session',
           );
@@ -238,6 +273,7 @@ export async function savePath(
             m.status ?? 'complete',
             parentOf,
             JSON.stringify(m.citations),
+            ...usageParams(m.usage),
           ],
           'session',
         );

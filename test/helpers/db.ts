@@ -100,7 +100,7 @@ const BASELINE_DIR = new URL('../../migrations/', import.meta.url);
 const SCOPE_FILES: Record<TestScope, RegExp> = {
   none: /^$/,
   auth: /_chatdb_auth(_guests)?\.sql$/,
-  chat: /_chatdb_chat(_[a-z]+)?\.sql$/,
+  chat: /_chatdb_chat(_[a-z_]+)?\.sql$/,
   all: /_chatdb_/,
 };
 

@@ -78,6 +78,7 @@ describe('20261201000001_chatdb_chat_parts on a database with the old baseline a
               '20261202000002_chatdb_link_chat_feedback_to_auth.sql',
               '20261203000001_chatdb_auth_guests.sql',
               '20261203000002_chatdb_chat_lifecycle.sql',
+              '20261203000003_chatdb_chat_usage.sql',
               '20261203000004_chatdb_chat_shares.sql',
               '20261203000005_chatdb_link_chat_shares_to_auth.sql',
             ]
@@ -85,6 +86,7 @@ describe('20261201000001_chatdb_chat_parts on a database with the old baseline a
               '20261201000001_chatdb_chat_parts.sql',
               '20261202000001_chatdb_chat_feedback.sql',
               '20261203000002_chatdb_chat_lifecycle.sql',
+              '20261203000003_chatdb_chat_usage.sql',
               '20261203000004_chatdb_chat_shares.sql',
             ],
       );

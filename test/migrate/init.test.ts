@@ -23,6 +23,7 @@ const FEEDBACK = '20261202000001_chatdb_chat_feedback.sql';
 const LINK_FEEDBACK = '20261202000002_chatdb_link_chat_feedback_to_auth.sql';
 const GUESTS = '20261203000001_chatdb_auth_guests.sql';
 const LIFECYCLE = '20261203000002_chatdb_chat_lifecycle.sql';
+const USAGE = '20261203000003_chatdb_chat_usage.sql';
 const SHARES = '20261203000004_chatdb_chat_shares.sql';
 const LINK_SHARES = '20261203000005_chatdb_link_chat_shares_to_auth.sql';
 const ALL = [
@@ -35,6 +36,7 @@ const ALL = [
   LINK_FEEDBACK,
   GUESTS,
   LIFECYCLE,
+  USAGE,
   SHARES,
   LINK_SHARES,
 ];
@@ -92,7 +94,7 @@ describe('init', () => {
   it('chat alone keeps user ids opaque (any string, no users table)', async () => {
     const dir = migrationsDir();
     await init(s.db, { dir, scope: 'chat' });
-    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, SHARES]);
+    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES]);
     expect(await tables(s.db)).not.toContain('users');
     await s.db.query("INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee')");
     expect((await s.db.query('SELECT user_id FROM chat_sessions')).rows).toEqual([
@@ -109,12 +111,12 @@ describe('init', () => {
     expect(readdirSync(dir)).not.toContain(LINK);
     expect(readdirSync(dir)).not.toContain(LINK_PARTS);
     const second = await init(s.db, { dir, scope: b });
-    const added = a === 'chat' ? [AUTH, GUESTS] : [CHAT, PARTS, FEEDBACK, LIFECYCLE, SHARES];
+    const added = a === 'chat' ? [AUTH, GUESTS] : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES];
     expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES].sort());
     expect(second.applied.map((x) => x.file)).toEqual(
       a === 'chat'
         ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS, LINK_SHARES]
-        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, LIFECYCLE, SHARES, LINK_SHARES],
+        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, LIFECYCLE, USAGE, SHARES, LINK_SHARES],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect((await versions()).sort()).toEqual(ALL_VERSIONS.slice().sort());
@@ -174,6 +176,7 @@ describe('init', () => {
       '20261201000001',
       '20261202000001',
       '20261203000002',
+      '20261203000003',
       '20261203000004',
     ]);
     expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
@@ -224,6 +227,7 @@ describe('init', () => {
       ['20261202000002', 'applied'],
       ['20261203000001', 'applied'],
       ['20261203000002', 'applied'],
+      ['20261203000003', 'applied'],
       ['20261203000004', 'applied'],
       ['20261203000005', 'applied'],
     ]);
@@ -233,7 +237,7 @@ describe('init', () => {
     const before = readdirSync(PACKAGE_MIGRATIONS_DIR);
     const chat = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'chat' });
     expect(chat.written).toEqual([]);
-    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, SHARES]);
+    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES]);
     expect(await tables(s.db)).not.toContain('users');
     const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
     expect(auth.applied.map((x) => x.file)).toEqual([
@@ -260,10 +264,11 @@ describe('init', () => {
       FEEDBACK,
       LINK_FEEDBACK,
       LIFECYCLE,
+      USAGE,
       SHARES,
       LINK_SHARES,
     ]);
-    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, SHARES]);
+    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES]);
     expect((await status(s.db, { dir })).entries.map((e) => e.state)).toEqual([
       'pending',
       'applied',
@@ -273,6 +278,7 @@ describe('init', () => {
       'applied',
       'pending',
       'pending',
+      'applied',
       'applied',
       'applied',
       'pending',

@@ -193,13 +193,13 @@ describe('fuzzing every endpoint with bad input', () => {
     {
       method: 'PUT',
       url: () => `/chat/sessions/${session}/messages/fuzz-message`,
-      fields: ['role', 'parts', 'metadata', 'parent_id', 'status'],
+      fields: ['role', 'parts', 'metadata', 'parent_id', 'status', 'usage'],
       auth: true,
     },
     {
       method: 'POST',
       url: () => `/chat/sessions/${session}/messages`,
-      fields: ['role', 'content', 'selected_text', 'metadata', 'citations'],
+      fields: ['role', 'content', 'selected_text', 'metadata', 'citations', 'usage'],
       auth: true,
     },
     {
@@ -265,6 +265,44 @@ describe('fuzzing every endpoint with bad input', () => {
           url: `/chat/sessions/${session}/messages/${pct(id)}`,
           headers: { ...auth, 'content-type': 'application/json' },
           payload: json(b),
+        });
+      }),
+      { numRuns: RUNS * 2 },
+    );
+  });
+
+  it('POST and PUT of a message: usage that looks like usage (counts at and past their bounds, odd models)', async () => {
+    const count = fc.oneof(
+      fc.integer({ min: -5, max: 5 }),
+      fc.constantFrom(2 ** 31 - 1, 2 ** 31, 2 ** 53, -(2 ** 31), 0.5, 1e300, -0, null, '12', 'NaN', true),
+      fc.double(),
+    );
+    const model = fc.oneof(
+      fc.string({ maxLength: 210 }),
+      nasty.map((x) => x.slice(0, 400)),
+      value,
+    );
+    const usage = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.record(
+          { model, input_tokens: count, output_tokens: count, latency_ms: count },
+          { requiredKeys: [] },
+        ),
+      },
+      value,
+    );
+    await fc.assert(
+      fc.asyncProperty(usage, fc.boolean(), async (u, viaPut) => {
+        await check({
+          method: viaPut ? 'PUT' : 'POST',
+          url: `/chat/sessions/${session}/messages${viaPut ? '/fuzz-usage' : ''}`,
+          headers: { ...auth, 'content-type': 'application/json' },
+          payload: json(
+            viaPut
+              ? { role: 'assistant', parts: [{ type: 'text', text: 'u' }], usage: u }
+              : { role: 'assistant', content: 'u', usage: u },
+          ),
         });
       }),
       { numRuns: RUNS * 2 },

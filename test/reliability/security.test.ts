@@ -94,6 +94,17 @@ describe('security', () => {
       url: `/chat/sessions/${sid}/messages/intruder-m`,
       payload: { role: 'user', parts: [{ type: 'text', text: 'intrusion' }], parent_id: 'alice-m1' },
     },
+    // Usage on another user's session: neither her messages nor her session's totals move.
+    {
+      method: 'POST',
+      url: `/chat/sessions/${sid}/messages`,
+      payload: { role: 'assistant', content: 'x', usage: { model: 'm', input_tokens: 9, output_tokens: 9 } },
+    },
+    {
+      method: 'PUT',
+      url: `/chat/sessions/${sid}/messages/alice-m1`,
+      payload: { role: 'assistant', parts: [{ type: 'text', text: 'x' }], usage: { input_tokens: 1 } },
+    },
     { method: 'GET', url: `/chat/sessions/${sid}/messages/alice-m1/siblings` },
     { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { leaf_message_id: 'alice-m1' } },
     { method: 'PATCH', url: `/chat/sessions/${sid}`, payload: { active_stream_id: 'hijack' } },
@@ -157,7 +168,11 @@ describe('security', () => {
       method: 'PUT',
       url: `/chat/sessions/${sid}/messages/alice-m1`,
       headers: a.h,
-      payload: { role: 'assistant', parts: [{ type: 'text', text: 'an answer' }] },
+      payload: {
+        role: 'assistant',
+        parts: [{ type: 'text', text: 'an answer' }],
+        usage: { model: 'private-model', input_tokens: 40, output_tokens: 2, latency_ms: 300 },
+      },
     });
     expect(saved.statusCode).toBe(201);
     const stream = { active_stream_id: 'alice-stream' };
@@ -181,6 +196,7 @@ describe('security', () => {
     const before = await dataOf(a.id);
     expect(before).toContain('private');
     expect(before).toContain(json(shared).id);
+    expect(before).toContain('private-model');
 
     // Alice's message ids named from Bob's own session: 404 too, and nothing of hers moves.
     const own = json(await app.inject({ method: 'POST', url: '/chat/sessions', headers: b.h, payload: {} }))

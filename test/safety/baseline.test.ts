@@ -85,6 +85,7 @@ describe('chatdb baseline', () => {
       '20261201000001',
       '20261202000001',
       '20261203000002',
+      '20261203000003',
       '20261203000004',
     ]);
     expect(existsSync(join(dir, '20250101000003_chatdb_link_chat_to_auth.sql'))).toBe(false);
@@ -99,6 +100,7 @@ describe('chatdb baseline', () => {
       '20261201000001',
       '20261202000001',
       '20261203000002',
+      '20261203000003',
       '20261203000004',
     ]);
     // The auth tables and the links, made by hand as an old init script would have.

@@ -116,6 +116,10 @@ describe('messages.append', () => {
           null,
           null,
           '[]',
+          null,
+          null,
+          null,
+          null,
         ]);
       });
       const msgs = (await fx.chat.messages.list(user, id)).data;

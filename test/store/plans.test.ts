@@ -12,6 +12,7 @@ import {
 } from '../../src/store/purge.js';
 import { CHAT_QUERY_SQL } from '../../src/store/queries.js';
 import { FEEDBACK_QUERY_SQL } from '../../src/store/queries-feedback.js';
+import { USAGE_QUERY_SQL } from '../../src/store/queries-usage.js';
 import {
   SESSIONS_AFTER_SQL,
   SESSIONS_FIRST_SQL,
@@ -91,6 +92,10 @@ beforeAll(async () => {
     INSERT INTO message_feedback (user_id, message_id, rating, comment, created_at, updated_at)
       SELECT m.user_id, m.id, CASE WHEN abs(hashtext(m.id::text)) % 3 = 0 THEN 'down' ELSE 'up' END, 'c', d, d
       FROM messages m, LATERAL (SELECT now() - (abs(hashtext(m.id::text || 'd')) % 90) * interval '1 day' AS d) t WHERE m.role = 'assistant' AND abs(hashtext(m.id::text || 'f')) % 10 = 0;
+    -- Usage on every answer: two models, tokens and a latency.
+    UPDATE messages SET model = CASE WHEN seq % 4 = 2 THEN 'model-a' ELSE 'model-b' END,
+      input_tokens = 100 + seq, output_tokens = 10 + seq % 7, latency_ms = 200 + seq % 500
+      WHERE role = 'assistant';
     ANALYZE;`);
   const r = await fx.db.query<{ user_id: string; id: string; email: string }>(
     `SELECT s.user_id, s.id, u.email FROM chat_sessions s JOIN users u ON u.id = s.user_id
@@ -303,6 +308,10 @@ describe('query plans on realistic data (planner left to itself)', () => {
       'k',
       'h',
       '[]',
+      'model',
+      1,
+      2,
+      3,
     ]);
     expect(p.map((n) => n['Node Type'])).toContain('LockRows');
     expect(indexes(p)).toContain('chat_sessions_pkey');
@@ -425,5 +434,31 @@ describe('query plans on realistic data (planner left to itself)', () => {
       expect.arrayContaining(['chat_sessions_pkey', 'session_shares_session_idx']),
     );
     expect(list.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+  });
+
+  it('usage reports: one user by messages_user_client_id_key (no new index), all users by one scan of messages', async () => {
+    const week = new Date(Date.now() - 7 * 86_400_000);
+    for (const sql of [USAGE_QUERY_SQL.usagePerDayOfUser, USAGE_QUERY_SQL.usageByModelOfUser])
+      for (const window of [
+        [null, null],
+        [week, new Date()],
+      ]) {
+        // A user with a few dozen messages: the user_id prefix of the client-id key finds them.
+        const p = await plan(sql, [...window, ids.user]);
+        expect(indexes(p), sql).toEqual(['messages_user_client_id_key']);
+        expect(p.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+      }
+    // All users: one pass over messages, no join (the usage is on the message row).
+    for (const sql of [USAGE_QUERY_SQL.usagePerDay, USAGE_QUERY_SQL.usageByModel]) {
+      const p = await plan(sql, [week, null]);
+      expect(p.filter((n) => n['Relation Name'] !== undefined).map((n) => n['Relation Name'])).toEqual([
+        'messages',
+      ]);
+    }
+    const models = await fx.chat.queries.usageByModel({ userId: ids.user });
+    expect(models.map((m) => m.model).sort()).toEqual(['model-a', 'model-b']);
+    expect(models.reduce((n, m) => n + m.messages, 0)).toBe(9);
+    const days = await fx.chat.queries.usagePerDay({ from: week });
+    expect(days.length).toBeGreaterThan(0);
   });
 });

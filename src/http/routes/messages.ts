@@ -13,6 +13,7 @@ import {
   SearchResult,
   SessionParams,
 } from '../schemas.js';
+import { usageInput } from '../schemas-usage.js';
 
 const common = { tags: ['messages'], security: [{ bearer: [] }] };
 
@@ -66,6 +67,7 @@ export const messagesRoutes =
                 })),
               }),
           ...(key === undefined ? {} : { idempotencyKey: key }),
+          ...usageInput(b.usage),
         });
         return reply.code(r.created ? 201 : 200).send(messageJson(r.message));
       },

@@ -3,6 +3,7 @@ import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
 import { messageJson } from '../mapping.js';
 import { errors, MessageParams, MessageSchema, SiblingsSchema, UpsertBody } from '../schemas.js';
+import { usageInput } from '../schemas-usage.js';
 
 const common = { tags: ['messages'], security: [{ bearer: [] }] };
 
@@ -40,6 +41,7 @@ export const partsRoutes =
           ...(b.metadata === undefined ? {} : { metadata: b.metadata as never }),
           ...(b.status === undefined ? {} : { status: b.status }),
           ...(b.parent_id === undefined ? {} : { parentId: b.parent_id }),
+          ...usageInput(b.usage),
         });
         return reply.code(r.created ? 201 : 200).send(messageJson(r.message));
       },
