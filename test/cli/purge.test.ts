@@ -96,6 +96,43 @@ describe('chatdb purge', () => {
     }
   }, 180_000);
 
+  it('--guest-idle-days deletes guest accounts idle that long (scope all); a bad value exits 2', async () => {
+    const cwd = tempDir();
+    const target = await cliDatabase();
+    const run = (...args: string[]) => chatdb([...args, ...target.args], cwd);
+    try {
+      expect((await run('init', '--scope', 'all')).code).toBe(0);
+      const guests = (where: string) =>
+        withDb(target.args, async (db) => {
+          const r = await db.query<{ n: unknown }>(
+            `SELECT count(*) AS n FROM users WHERE is_guest AND ${where}`,
+          );
+          return Number(r.rows[0]?.n);
+        });
+      await withDb(target.args, (db) =>
+        db.exec(`INSERT INTO users (is_guest, created_at, updated_at)
+          SELECT true, now() - i * interval '10 days', now() - i * interval '10 days' FROM generate_series(1, 4) i`),
+      );
+      const bad = await run('purge', '--guest-idle-days', '0');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/^chatdb: option '--guest-idle-days <n>' argument '0' is invalid\./);
+      const dry = await run('purge', '--guest-idle-days', '25', '--dry-run');
+      expect([dry.code, dry.stdout]).toEqual([
+        0,
+        'purge (dry run): 0 trashed sessions, 2 idle guests would be deleted\n',
+      ]);
+      expect(await guests('true')).toBe(4);
+      const r = await run('purge', '--guest-idle-days', '25', '--json');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ counts: { trashedSessions: 0, idleGuests: 2 } });
+      expect(r.stderr).toContain('idle guests: batch');
+      expect(await guests(`created_at > now() - interval '25 days'`)).toBe(2);
+      expect(await guests('true')).toBe(2);
+    } finally {
+      await target.drop();
+    }
+  }, 180_000);
+
   it('Ctrl-C stops after the running batch, says what was done; a rerun finishes', async () => {
     const cwd = tempDir();
     const target = await cliDatabase();

@@ -246,6 +246,31 @@ describe('idle guests: countIdleGuests and purgeIdleGuestsBatch', () => {
     expect(await fx.chat.tokens.resolve(t2.token)).toMatchObject({ id: usedToken, guest: true });
   });
 
+  it("chat.purge({ idleGuestsOlderThanDays }): the same as purge's third target (dry run, batches, bad values)", async () => {
+    await fx.db.query('DELETE FROM users WHERE is_guest');
+    const guest = async (days: number) => {
+      const id = (await fx.chat.users.createGuest()).id;
+      await age(fx.db, id, days, 'user');
+      return id;
+    };
+    await guest(40);
+    await guest(50);
+    const young = await guest(5);
+    const dry = await fx.chat.purge({ idleGuestsOlderThanDays: 30, dryRun: true });
+    expect(dry).toMatchObject({ dryRun: true, counts: { idleGuests: 2 } });
+    expect(await count(fx.db, 'users', 'is_guest')).toBe(3);
+    for (const bad of [0, 36_501, '30', 1.5, null])
+      expect(await code(fx.chat.purge({ idleGuestsOlderThanDays: bad as never })), String(bad)).toBe(
+        'invalid_input',
+      );
+    expect(await count(fx.db, 'users', 'is_guest')).toBe(3);
+    expect((await fx.chat.purge()).counts).not.toHaveProperty('idleGuests');
+    const r = await fx.chat.purge({ idleGuestsOlderThanDays: 30, batchSize: 1 });
+    expect(r).toMatchObject({ dryRun: false, interrupted: false, counts: { idleGuests: 2 } });
+    const left = await fx.db.query<{ id: string }>('SELECT id FROM users WHERE is_guest');
+    expect(left.rows.map((x) => x.id)).toEqual([young]);
+  });
+
   it('works on the auth scope alone (no chat tables)', async () => {
     const sql = guard(authOnly.db);
     const idle = (await authOnly.chat.users.createGuest()).id;
