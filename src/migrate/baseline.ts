@@ -47,6 +47,24 @@ export const filesOfScope = (scope: Scope): string[] =>
 
 const versionOfFile = (file: string): string => file.slice(0, 14);
 
+/**
+ * The baseline files this version of chatdb has for the scopes a database has installed (a scope
+ * counts as installed when its first file is applied; the link with both) that the database has
+ * not applied: after an upgrade of chatdb, what `chatdb init` would add. `applied`: versions.
+ */
+export function missingBaselineFiles(applied: Iterable<string>): string[] {
+  const done = new Set(applied);
+  const has = (files: readonly string[]) => files[0] !== undefined && done.has(versionOfFile(files[0]));
+  const auth = has(BASELINE_FILES.auth);
+  const chat = has(BASELINE_FILES.chat);
+  const wanted = [
+    ...(auth ? BASELINE_FILES.auth : []),
+    ...(chat ? BASELINE_FILES.chat : []),
+    ...(auth && chat ? BASELINE_FILES.link : []),
+  ];
+  return wanted.filter((f) => !done.has(versionOfFile(f))).sort();
+}
+
 /** Checks a `--scope` value. */
 export const parseScope = (value: string): Scope => {
   if ((SCOPES as readonly string[]).includes(value)) return value as Scope;

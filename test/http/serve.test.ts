@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,9 +6,10 @@ import { openDatabase } from '../../src/db/index.js';
 import { isChatDbError } from '../../src/errors.js';
 import { buildApp } from '../../src/http/app.js';
 import { throttled } from '../../src/http/serve.js';
+import { BASELINE_FILES, PACKAGE_MIGRATIONS_DIR, up } from '../../src/migrate/index.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { createScratchUrl, freshDatabase, onRealPostgres } from '../helpers/db.js';
-import { migrationsDir, sql, tables } from '../helpers/migrations.js';
+import { BASELINE_VERSIONS, migrationsDir, sql, tables } from '../helpers/migrations.js';
 import { serveQuietly } from './helpers.js';
 
 describe('serve', () => {
@@ -89,6 +90,40 @@ describe.runIf(onRealPostgres)('serve on a Postgres server', () => {
       } finally {
         await server.close();
       }
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it('after an upgrade of chatdb, refuses to start until its new baseline files are applied, and says how', async () => {
+    const scratch = await createScratchUrl();
+    try {
+      // A project set up by an older chatdb: the first baseline file of each scope, applied.
+      const old = [BASELINE_FILES.auth[0], BASELINE_FILES.chat[0], BASELINE_FILES.link[0]];
+      const dir = migrationsDir(
+        Object.fromEntries(old.map((f) => [f, readFileSync(join(PACKAGE_MIGRATIONS_DIR, f), 'utf8')])),
+      );
+      const db = await openDatabase({ url: scratch.url });
+      try {
+        await up(db, { dir });
+      } finally {
+        await db.close();
+      }
+      const refused = await serveQuietly(scratch.env, { dir }, { migrate: false }).catch((e: unknown) => e);
+      expect(isChatDbError(refused, 'migration_pending')).toBe(true);
+      const missing = BASELINE_VERSIONS.length - old.length;
+      expect((refused as Error).message).toMatch(
+        new RegExp(
+          `needs ${missing} baseline migration\\(s\\) the database does not have .*chatdb init --scope all`,
+        ),
+      );
+      const server = await serveQuietly(scratch.env, { dir }, { migrate: true });
+      try {
+        expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      } finally {
+        await server.close();
+      }
+      expect(readdirSync(dir).sort()).toEqual(BASELINE_VERSIONS.map((v) => expect.stringMatching(`^${v}_`)));
     } finally {
       await scratch.drop();
     }

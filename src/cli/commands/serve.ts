@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { type Config, directMigrationsUrl } from '../../config.js';
 import type { Database } from '../../db/index.js';
 import { ChatDbError } from '../../errors.js';
-import { init, status, up } from '../../migrate/index.js';
+import { init, missingBaselineFiles, readHistory, status, up } from '../../migrate/index.js';
 import { configOf, withMigrationDb } from '../context.js';
 import { port } from '../options.js';
 
@@ -10,8 +10,9 @@ import { port } from '../options.js';
  * The schema step of `serve`: on the embedded database (or with --migrate) install the `all`
  * baseline and apply pending migrations, over the direct connection (config.migrationsUrl:
  * DATABASE_URL_UNPOOLED or DIRECT_URL) when one is configured, as `chatdb up` does; on a server
- * otherwise refuse to start when anything is pending or edited, or the schema is not there (read
- * over the serving connection).
+ * otherwise refuse to start when anything is pending or edited, when a baseline file of this
+ * version of chatdb is not applied (after an upgrade), or the schema is not there (read over the
+ * serving connection).
  */
 export const prepareSchema =
   (config: Config, migrate: boolean, log: (l: string) => void) =>
@@ -33,6 +34,15 @@ export const prepareSchema =
       throw new ChatDbError(
         'migration_pending',
         `${report.pending} migration(s) pending and ${report.edited} edited in ${config.migrationsDir}: run \`chatdb up\` first, or start with --migrate`,
+      );
+    }
+    // After an upgrade of chatdb: its new baseline files are not in the project's directory yet,
+    // so `status` does not see them, and the code would query columns the database lacks.
+    const missing = missingBaselineFiles((await readHistory(db)).map((h) => h.version));
+    if (missing.length > 0) {
+      throw new ChatDbError(
+        'migration_pending',
+        `this version of chatdb needs ${missing.length} baseline migration(s) the database does not have (${missing.join(', ')}): run \`chatdb init --scope all\` (it writes them to ${config.migrationsDir} and applies them), or start with --migrate`,
       );
     }
     const t = await db.query<{ t: string | null }>("SELECT to_regclass('chat_sessions')::text AS t");
