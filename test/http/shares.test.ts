@@ -133,6 +133,21 @@ describe('share routes', () => {
     expectProblem(await read(r.json().path), 404);
   });
 
+  it('a session in the trash: sharing it is 404, its links are 404 until it is restored', async () => {
+    const r = await create();
+    expect(r.statusCode).toBe(201);
+    const session = (op: 'DELETE' | 'POST', path = '') =>
+      t.app.inject({ method: op, url: `/chat/sessions/${sid}${path}`, headers: h });
+    expect((await session('DELETE')).statusCode).toBe(204);
+    const before = await rows();
+    expectProblem(await create(), 404);
+    expectProblem(await list(), 404);
+    expectProblem(await read(r.json().path), 404);
+    expect(await rows()).toBe(before);
+    expect((await session('POST', '/restore')).statusCode).toBe(200);
+    expect((await read(r.json().path)).statusCode).toBe(200);
+  });
+
   it('bad input: 4xx problem, nothing changed', async () => {
     const before = await rows();
     const past = await create({ expires_at: '2001-01-01T00:00:00Z' });

@@ -159,6 +159,20 @@ describe('share links', () => {
     expect((await fx.chat.shares.list(user, sid))[0]?.revokedAt).toBeInstanceOf(Date);
   });
 
+  it('a trashed session cannot be shared, and its links answer not_found until it is restored', async () => {
+    const { user, sid } = await setup();
+    const link = await fx.chat.shares.create(user, sid);
+    await fx.chat.sessions.trash(user, sid);
+    const before = await snapshot();
+    expect(await code(fx.chat.shares.create(user, sid))).toBe('not_found');
+    expect(await code(fx.chat.shares.list(user, sid))).toBe('not_found');
+    expect(await code(fx.chat.shares.revoke(user, sid, link.id))).toBe('not_found');
+    expect(await code(fx.chat.shares.read(link.token))).toBe('not_found');
+    expect(await snapshot()).toBe(before);
+    await fx.chat.sessions.restore(user, sid);
+    expect((await fx.chat.shares.read(link.token)).messages.length).toBe(4);
+  });
+
   it('an expired link is not_found', async () => {
     const { user, sid } = await setup();
     const share = await fx.chat.shares.create(user, sid, { expiresAt: new Date(Date.now() + 60_000) });
