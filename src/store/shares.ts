@@ -122,10 +122,25 @@ export const toShare = (r: Row): Share => ({
   revokedAt: toDateOrNull(r.revoked_at),
 });
 
+/** Keys of a part that carry the provider's or the application's own data, never shown by a link. */
+const PRIVATE_PART_KEYS = ['providerMetadata', 'callProviderMetadata'];
+
+/**
+ * A part as a link shows it: without provider metadata; `data-*` parts (the application's own
+ * data, which the owner never wrote as conversation) are left out by `sharedParts`.
+ */
+const sharedPart = (part: SharedMessage['parts'][number]): SharedMessage['parts'][number] =>
+  Object.fromEntries(
+    Object.entries(part).filter(([k]) => !PRIVATE_PART_KEYS.includes(k)),
+  ) as SharedMessage['parts'][number];
+
+const sharedParts = (parts: SharedMessage['parts']): SharedMessage['parts'] =>
+  parts.filter((p) => !String(p.type).startsWith('data-')).map(sharedPart);
+
 const toSharedMessage = (r: Row): SharedMessage => ({
   id: String(r.client_id),
   role: r.role as SharedMessage['role'],
-  parts: ((r.parts ?? []) as SharedMessage['parts']).slice(),
+  parts: sharedParts((r.parts ?? []) as SharedMessage['parts']),
   content: String(r.content),
   citations: ((r.citations ?? []) as Row[]).map((c) => ({
     citationIndex: Number(c.citation_index),

@@ -173,6 +173,41 @@ describe('share links', () => {
     expect((await fx.chat.shares.read(link.token)).messages.length).toBe(4);
   });
 
+  it("parts: a link leaves out provider metadata and the application's data-* parts; the owner's read keeps them", async () => {
+    const user = await makeUser(fx.db);
+    const s = await fx.chat.sessions.create(user, { title: 'parts' });
+    const parts = [
+      { type: 'reasoning', text: 'thinking', providerMetadata: { openai: { trace: 'internal-1' } } },
+      { type: 'data-crm', data: { tier: 'gold' } },
+      { type: 'text', text: 'the answer', providerMetadata: { openai: { id: 'internal-2' } } },
+      {
+        type: 'tool-search',
+        toolCallId: 'c1',
+        state: 'output-available',
+        input: { q: 'x' },
+        output: { hits: 1 },
+        callProviderMetadata: { openai: { id: 'internal-3' } },
+      },
+    ];
+    await fx.chat.messages.upsert(user, s.id, { id: 'pm', role: 'assistant', parts: parts as never });
+    const link = await fx.chat.shares.create(user, s.id);
+    const read = await fx.chat.shares.read(link.token);
+    expect(read.messages[0]?.parts).toEqual([
+      { type: 'reasoning', text: 'thinking' },
+      { type: 'text', text: 'the answer' },
+      {
+        type: 'tool-search',
+        toolCallId: 'c1',
+        state: 'output-available',
+        input: { q: 'x' },
+        output: { hits: 1 },
+      },
+    ]);
+    expect(JSON.stringify(read)).not.toMatch(/internal-|gold/);
+    const own = await fx.chat.messages.activePath(user, s.id);
+    expect(own.data[0]?.parts).toEqual(parts);
+  });
+
   it('an expired link is not_found', async () => {
     const { user, sid } = await setup();
     const share = await fx.chat.shares.create(user, sid, { expiresAt: new Date(Date.now() + 60_000) });
