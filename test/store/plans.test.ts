@@ -384,6 +384,10 @@ describe('query plans on realistic data (planner left to itself)', () => {
     expect(scanOf(all, 'message_feedback_down_idx')).toBeDefined();
     expect(all.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
     expect(all.filter((n) => n['Node Type'] === 'Sort')).toEqual([]);
+    // Ratings per day over the window: a range of message_feedback_updated_at_idx.
+    const perDay = await plan(FEEDBACK_QUERY_SQL.feedbackPerDay, [week]);
+    expect(indexes(perDay)).toEqual(['message_feedback_updated_at_idx']);
+    expect(perDay.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
     const docs = await fx.chat.queries.downRatedDocuments({ since: week, limit: 5 });
     expect(docs.length).toBeGreaterThan(0);
     expect(docs[0]?.answers).toBeGreaterThanOrEqual(docs.at(-1)?.answers ?? 0);
