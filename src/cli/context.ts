@@ -56,13 +56,27 @@ export const output = (cmd: Command): Output => {
  * Connection retries are reported on stderr as they happen, one line each; when every attempt
  * failed, the adapter's one-line error says how many there were.
  */
-export async function withMigrationDb<T>(
+export const withMigrationDb = <T>(
+  config: Config,
+  fn: (db: Database) => Promise<T>,
+  out?: Pick<Output, 'warn'>,
+): Promise<T> => withDb(config.migrationsUrl, config, fn, out);
+
+/** Opens the serving database (DATABASE_URL, pooled or not), runs fn, closes it, as withMigrationDb. */
+export const withServingDb = <T>(
+  config: Config,
+  fn: (db: Database) => Promise<T>,
+  out?: Pick<Output, 'warn'>,
+): Promise<T> => withDb(config.databaseUrl, config, fn, out);
+
+async function withDb<T>(
+  url: string | undefined,
   config: Config,
   fn: (db: Database) => Promise<T>,
   out: Pick<Output, 'warn'> = { warn: (line) => process.stderr.write(`chatdb: ${line}\n`) },
 ): Promise<T> {
   const db = await openDatabase({
-    url: config.migrationsUrl,
+    url,
     dataDir: config.dataDir,
     logger: out.warn,
     pgliteExtensions: () => embeddedExtensions(config.migrationsDir),

@@ -3,6 +3,7 @@
  * their own sessions. Each call is one statement that checks the owner and the role as it writes.
  */
 import { invalidInput, notFound } from '../errors.js';
+import { toDate } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type { Feedback, FeedbackInput, FeedbackModule, Rating } from './types.js';
 import * as v from './validate.js';
@@ -14,8 +15,6 @@ export const RATINGS: readonly Rating[] = ['up', 'down'];
 /** A feedback row (`f`) with its message's public id and session, as toFeedback reads it. */
 export const FEEDBACK_SELECT =
   'm.client_id, m.session_id, f.rating, f.comment, f.tags, f.created_at, f.updated_at';
-
-const toDate = (x: unknown): Date => (x instanceof Date ? x : new Date(x as string));
 
 /** Tags come back as a JS array from both drivers; an unparsed array literal would be a bug. */
 export const toFeedback = (r: Row): Feedback => ({

@@ -101,9 +101,18 @@ async function hasChat(sql: Sql): Promise<boolean> {
  */
 export async function countIdleGuests(sql: Sql, options: IdleGuestsOptions): Promise<number> {
   const days = idleDays(v.options(options, ['olderThanDays']));
-  const r = await sql.query<Row>(GUEST_PURGE_SQL.count(await hasChat(sql)), [days]);
-  return Number(r.rows[0]?.n ?? 0);
+  return countIdle(sql, days, await hasChat(sql));
 }
+
+const countIdle = async (sql: Sql, days: number, chat: boolean): Promise<number> =>
+  Number((await sql.query<Row>(GUEST_PURGE_SQL.count(chat), [days])).rows[0]?.n ?? 0);
+
+/** One batch (dry: counted only), with the chat scope's presence already known. */
+const idleBatch = async (sql: Sql, days: number, size: number, dryRun: boolean, chat: boolean) =>
+  Number(
+    (await sql.query<Row>((dryRun ? GUEST_PURGE_SQL.dryRun : GUEST_PURGE_SQL.batch)(chat), [days, size]))
+      .rows[0]?.n ?? 0,
+  );
 
 /**
  * Deletes one batch of idle guests, oldest first, with everything they own (ON DELETE CASCADE:
@@ -125,17 +134,12 @@ export async function purgeIdleGuestsBatch(sql: Sql, options: PurgeGuestsBatchOp
   );
   if (o.dryRun !== undefined && typeof o.dryRun !== 'boolean')
     throw invalidInput('dryRun', 'must be a boolean');
-  const chat = await hasChat(sql);
-  const r = await sql.query<Row>((o.dryRun ? GUEST_PURGE_SQL.dryRun : GUEST_PURGE_SQL.batch)(chat), [
-    days,
-    size,
-  ]);
-  return Number(r.rows[0]?.n ?? 0);
+  return idleBatch(sql, days, size, o.dryRun === true, await hasChat(sql));
 }
 
 /**
- * `purge`'s third target, on with `idleGuestsOlderThanDays`: the idle guests, batch by batch
- * (purgeIdleGuestsBatch), counted for a dry run by countIdleGuests.
+ * `purge`'s third target, on with `idleGuestsOlderThanDays`: the idle guests, batch by batch (as
+ * purgeIdleGuestsBatch), counted for a dry run (as countIdleGuests).
  */
 export const guestTarget = (sql: Sql): PurgeTargetSpec => ({
   options: ['idleGuestsOlderThanDays'],
@@ -147,10 +151,13 @@ export const guestTarget = (sql: Sql): PurgeTargetSpec => ({
       IDLE_DAYS_RANGE.min,
       IDLE_DAYS_RANGE.max,
     );
+    // Whether the chat scope is there is asked once per run, not once per batch.
+    let chat: Promise<boolean> | undefined;
+    const withChat = () => (chat ??= hasChat(sql));
     return {
       name: 'idleGuests',
-      count: () => countIdleGuests(sql, { olderThanDays }),
-      deleteBatch: (batchSize) => purgeIdleGuestsBatch(sql, { olderThanDays, batchSize }),
+      count: async () => countIdle(sql, olderThanDays, await withChat()),
+      deleteBatch: async (batchSize) => idleBatch(sql, olderThanDays, batchSize, false, await withChat()),
     };
   },
 });

@@ -4,6 +4,7 @@
  * rating was last set. docs/queries.md lists them with the rest.
  */
 import { withCheckedOptions } from './options.js';
+import { toDate } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type { Rating } from './types.js';
 import * as v from './validate.js';
@@ -62,7 +63,6 @@ export const FEEDBACK_QUERY_SQL = {
 
 const num = (x: unknown): number => Number(x);
 const since = (x: Date | undefined): Date | null => (x === undefined ? null : v.date('since', x));
-const toDate = (x: unknown): Date => (x instanceof Date ? x : new Date(x as string));
 
 /** Reports over message_feedback (and the messages and citations it rates). */
 export function createFeedbackQueries(sql: Sql) {

@@ -53,8 +53,8 @@ export const CITATIONS_OF_M = `coalesce((SELECT json_agg(${CITATION_JSON} ORDER 
 type Row = Record<string, unknown>;
 
 // Timestamps are Date from both drivers; inside json_agg they are ISO strings.
-const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(v as string));
-const toDateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : toDate(v));
+export const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(v as string));
+export const toDateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : toDate(v));
 const str = (v: unknown): string => String(v);
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const obj = (v: unknown): JsonObject => (v ?? {}) as JsonObject;

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashToken, TOKEN_BYTES } from '../auth/token.js';
 import { invalidInput, notFound } from '../errors.js';
+import { toDate, toDateOrNull } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type { Share, SharedConversation, SharedMessage, ShareOptions, SharesModule } from './types-shares.js';
 import * as v from './validate.js';
@@ -108,9 +109,6 @@ LEFT JOIN LATERAL (
   FROM path JOIN messages m ON m.id = path.id
   WHERE m.role <> 'system'
 ) m ON true`;
-
-const toDate = (x: unknown): Date => (x instanceof Date ? x : new Date(x as string));
-const toDateOrNull = (x: unknown): Date | null => (x === null || x === undefined ? null : toDate(x));
 
 export const toShare = (r: Row): Share => ({
   id: String(r.id),

@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isChatDbError } from '../../src/errors.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { freshDatabase } from '../helpers/db.js';
-import { count, makeUser, useChatDb } from './helpers.js';
+import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
-  );
+const code = errorCode;
 /** A user, a session with a question `q` and an answer `a` (citing d1, d2), and their ids. */
 const setup = async () => {
   const user = await makeUser(fx.db);

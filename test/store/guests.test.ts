@@ -4,15 +4,11 @@ import { isChatDbError } from '../../src/errors.js';
 import { countIdleGuests, purgeIdleGuestsBatch } from '../../src/store/guests.js';
 import { guard } from '../../src/store/sql-errors.js';
 import { onRealPostgres } from '../helpers/db.js';
-import { count, makeUser, useChatDb } from './helpers.js';
+import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
 const authOnly = useChatDb('auth');
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
-  );
+const code = errorCode;
 /** The users table as text: equal before and after = nothing changed. */
 const users = async (db: Database = fx.db) =>
   (

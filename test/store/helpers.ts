@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../src/db/index.js';
+import { isChatDbError } from '../../src/errors.js';
 import { type ChatDb, createChatDb } from '../../src/store/chatdb.js';
 import { freshDatabase, type TestScope } from '../helpers/db.js';
 
@@ -59,3 +60,10 @@ export const distinctWords = (n: number): string =>
 /** A string of `n` CJK ideographs that pglz cannot compress (no repeats close together). */
 export const cjk = (n: number): string =>
   Array.from({ length: n }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 20000))).join('');
+
+/** The ChatDbError code a call fails with, `resolved` when it succeeds, `raw: <message>` for any other error. */
+export const errorCode = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'resolved',
+    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
+  );

@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isChatDbError } from '../../src/errors.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { decodeCursor } from '../../src/store/sessions.js';
 import type { ChatSession } from '../../src/store/types.js';
-import { count, makeUser, useChatDb } from './helpers.js';
+import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
-  );
+const code = errorCode;
 const titles = (data: ChatSession[]) => data.map((s) => s.title);
 
 /** Walks every page of a view with `limit`, returning the titles in order. */

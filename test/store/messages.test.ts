@@ -4,14 +4,10 @@ import { isChatDbError } from '../../src/errors.js';
 import { APPEND_SQL } from '../../src/store/messages.js';
 import type { MessageInput } from '../../src/store/types.js';
 import { onRealPostgres } from '../helpers/db.js';
-import { count, makeUser, useChatDb } from './helpers.js';
+import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
-  );
+const code = errorCode;
 const newSession = async () => {
   const user = await makeUser(fx.db);
   const s = await fx.chat.sessions.create(user);

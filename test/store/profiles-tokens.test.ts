@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/auth/token.js';
-import { isChatDbError } from '../../src/errors.js';
 import type { ProfileInput } from '../../src/store/types.js';
-import { makeUser, useChatDb } from './helpers.js';
+import { errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
-  );
+const code = errorCode;
 
 describe('profiles', () => {
   it('upsert creates with defaults, then updates only the given fields', async () => {

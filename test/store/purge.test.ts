@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isChatDbError } from '../../src/errors.js';
 import { createPurge, sessionTargets } from '../../src/store/purge.js';
 import { guard } from '../../src/store/sql-errors.js';
 import type { PurgeProgress } from '../../src/store/types-lifecycle.js';
-import { count, makeUser, useChatDb } from './helpers.js';
+import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
-  );
+const code = errorCode;
 
 /** Sessions of a new user, with one message each: `trashedDaysAgo` (null: not trashed) and idle days. */
 async function fill(specs: { trashedDaysAgo: number | null; idleDays?: number }[]) {

@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isChatDbError } from '../../src/errors.js';
 import { decodeCursor, encodeCursor } from '../../src/store/sessions.js';
-import { count, makeUser, useChatDb } from './helpers.js';
+import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
-  );
+const code = errorCode;
 
 describe('sessions', () => {
   it('create/get are owner-checked; bad input is invalid_input', async () => {

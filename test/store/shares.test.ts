@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/auth/token.js';
-import { isChatDbError } from '../../src/errors.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { generateShareToken } from '../../src/store/shares.js';
 import type { UpsertInput } from '../../src/store/types.js';
 import { freshDatabase } from '../helpers/db.js';
-import { count, makeUser, useChatDb } from './helpers.js';
+import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
-  );
+const code = errorCode;
 const text = (id: string, role: UpsertInput['role'], t: string): UpsertInput => ({
   id,
   role,

@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isChatDbError } from '../../src/errors.js';
 import type { MessagePart, UpsertInput } from '../../src/store/types.js';
-import { count, makeUser, useChatDb } from './helpers.js';
+import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
-  );
+const code = errorCode;
 const newSession = async (user?: string) => {
   const owner = user ?? (await makeUser(fx.db));
   const s = await fx.chat.sessions.create(owner);

@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isChatDbError } from '../../src/errors.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { freshDatabase } from '../helpers/db.js';
-import { makeUser, useChatDb } from './helpers.js';
+import { errorCode, makeUser, useChatDb } from './helpers.js';
 
 /** The usage reports (queries.usagePerDay, usageByModel), and usage in the chat scope. */
 const fx = useChatDb();
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
-  );
+const code = errorCode;
 const setup = async () => {
   const user = await makeUser(fx.db);
   const s = await fx.chat.sessions.create(user);

@@ -2,18 +2,13 @@ import { hash as argon2Hash } from '@node-rs/argon2';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { describe, expect, it } from 'vitest';
 import { createPasswords, hashPassword } from '../../src/auth/password.js';
-import { isChatDbError } from '../../src/errors.js';
 import { guard } from '../../src/store/sql-errors.js';
 import { createUsers } from '../../src/store/users.js';
 import { countingPrimitives } from '../auth/helpers.js';
-import { count, makeUser, useChatDb } from './helpers.js';
+import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e) => (isChatDbError(e) ? e.code : `raw: ${(e as Error).message}`),
-  );
+const code = errorCode;
 const storedHash = async (id: string) =>
   (await fx.db.query<{ h: string }>('SELECT hashed_password AS h FROM users WHERE id = $1', [id])).rows[0]?.h;
 

@@ -1,8 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { openDatabase } from '../../db/index.js';
-import { embeddedExtensions } from '../../safety/pglite-extensions.js';
 import { createChatDb } from '../../store/chatdb.js';
-import { configOf, output } from '../context.js';
+import { configOf, output, withServingDb } from '../context.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -30,19 +28,11 @@ export function register(program: Command): void {
     .action(async (opts: { olderThan: number }, cmd: Command) => {
       const config = configOf(cmd);
       const out = output(cmd);
-      const db = await openDatabase({
-        url: config.databaseUrl,
-        dataDir: config.dataDir,
-        logger: out.warn,
-        pgliteExtensions: () => embeddedExtensions(config.migrationsDir),
-      });
-      try {
-        const aborted = await createChatDb(db, { logger: out.warn }).messages.abortStale({
-          olderThanMs: opts.olderThan,
-        });
-        out.result(`${aborted} streaming repl${aborted === 1 ? 'y' : 'ies'} marked aborted`, { aborted });
-      } finally {
-        await db.close();
-      }
+      const aborted = await withServingDb(
+        config,
+        (db) => createChatDb(db, { logger: out.warn }).messages.abortStale({ olderThanMs: opts.olderThan }),
+        out,
+      );
+      out.result(`${aborted} streaming repl${aborted === 1 ? 'y' : 'ies'} marked aborted`, { aborted });
     });
 }

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { openDatabase } from '../../db/index.js';
 import { RETENTION_DAYS_RANGE } from '../../defaults.js';
-import { embeddedExtensions } from '../../safety/pglite-extensions.js';
 import { createChatDb } from '../../store/chatdb.js';
 import { MAX_PURGE_BATCH } from '../../store/purge.js';
 import type { PurgeResult } from '../../store/types-lifecycle.js';
-import { configOf, output } from '../context.js';
+import { configOf, output, withServingDb } from '../context.js';
 import { RUN_SIGNALS } from '../interrupt.js';
 import { wholeNumber } from '../options.js';
 
@@ -97,34 +95,29 @@ export function register(program: Command): void {
     .action(async (opts: PurgeFlags, cmd: Command) => {
       const config = configOf(cmd);
       const out = output(cmd);
-      const db = await openDatabase({
-        url: config.databaseUrl,
-        dataDir: config.dataDir,
-        logger: out.warn,
-        pgliteExtensions: () => embeddedExtensions(config.migrationsDir),
-      });
-      let run: { result: PurgeResult; signal?: NodeJS.Signals };
-      try {
-        const chat = createChatDb(db, { logger: out.warn, trashRetentionDays: config.trashRetentionDays });
-        run = await stoppable((signal) =>
-          chat.purge({
-            ...(opts.trashedDays === undefined ? {} : { trashedOlderThanDays: opts.trashedDays }),
-            ...(opts.idleDays === undefined ? {} : { idleSessionsOlderThanDays: opts.idleDays }),
-            ...(opts.guestIdleDays === undefined ? {} : { idleGuestsOlderThanDays: opts.guestIdleDays }),
-            ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
-            dryRun: opts.dryRun === true,
-            signal,
-            onProgress: (p) =>
-              process.stderr.write(
-                opts.dryRun
-                  ? `${label(p.target)}: ${p.total} would be deleted\n`
-                  : `${label(p.target)}: batch ${p.batch}, ${p.deleted} deleted (${p.total} so far)\n`,
-              ),
-          }),
-        );
-      } finally {
-        await db.close();
-      }
+      const run = await withServingDb(
+        config,
+        (db) => {
+          const chat = createChatDb(db, { logger: out.warn, trashRetentionDays: config.trashRetentionDays });
+          return stoppable((signal) =>
+            chat.purge({
+              ...(opts.trashedDays === undefined ? {} : { trashedOlderThanDays: opts.trashedDays }),
+              ...(opts.idleDays === undefined ? {} : { idleSessionsOlderThanDays: opts.idleDays }),
+              ...(opts.guestIdleDays === undefined ? {} : { idleGuestsOlderThanDays: opts.guestIdleDays }),
+              ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
+              dryRun: opts.dryRun === true,
+              signal,
+              onProgress: (p) =>
+                process.stderr.write(
+                  opts.dryRun
+                    ? `${label(p.target)}: ${p.total} would be deleted\n`
+                    : `${label(p.target)}: batch ${p.batch}, ${p.deleted} deleted (${p.total} so far)\n`,
+                ),
+            }),
+          );
+        },
+        out,
+      );
       const { result, signal } = run;
       out.result(describePurge(result), result);
       if (result.interrupted && signal) {

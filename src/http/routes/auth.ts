@@ -4,6 +4,7 @@ import { DEFAULT_LOGIN_LIMIT } from '../../defaults.js';
 import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
 import { problem, sendProblem } from '../errors.js';
+import { overLimit } from '../rate-limit.js';
 import { errors, NoContent, TokenRequest, TokenResponse } from '../schemas.js';
 
 export interface LoginLimit {
@@ -36,22 +37,9 @@ export const authRoutes =
       // No email: the handler answers 400, and those requests must not share one bucket.
       allowList: (req) => loginEmail(req) === undefined,
     });
-    const loginLimit = async (req: FastifyRequest, reply: FastifyReply) => {
-      for (const [check, what] of [
-        [perAddress, 'from this address'],
-        [perEmail, 'for this email'],
-      ] as const) {
-        const r = await check(req);
-        if (!r.isAllowed && r.isExceeded) {
-          reply.header('retry-after', String(Math.max(1, r.ttlInSeconds)));
-          return sendProblem(
-            reply,
-            problem(429, `too many login attempts ${what}: try again in ${r.ttlInSeconds} s`, 'rate_limited'),
-          );
-        }
-      }
-      return undefined;
-    };
+    const loginLimit = async (req: FastifyRequest, reply: FastifyReply) =>
+      (await overLimit(perAddress, req, reply, 'too many login attempts from this address')) ??
+      overLimit(perEmail, req, reply, 'too many login attempts for this email');
     app.post(
       '/auth/token',
       {

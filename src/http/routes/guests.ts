@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
-import { problem, sendProblem } from '../errors.js';
 import { userJson } from '../mapping.js';
+import { perAddressLimit } from '../rate-limit.js';
 import { Credentials, errors, UserSchema } from '../schemas.js';
 import { GuestTokenResponse } from '../schemas-guests.js';
 import type { RegisterLimit } from './users.js';
@@ -17,22 +16,7 @@ import type { RegisterLimit } from './users.js';
 export const guestsRoutes =
   (chat: ChatDb, limit: RegisterLimit): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const limiter = (what: string) => {
-      const check = app.createRateLimit({ max: limit.perAddress, timeWindow: limit.windowMs });
-      return async (req: FastifyRequest, reply: FastifyReply) => {
-        const r = await check(req);
-        if (r.isAllowed || !r.isExceeded) return undefined;
-        reply.header('retry-after', String(Math.max(1, r.ttlInSeconds)));
-        return sendProblem(
-          reply,
-          problem(
-            429,
-            `too many ${what} from this address: try again in ${r.ttlInSeconds} s`,
-            'rate_limited',
-          ),
-        );
-      };
-    };
+    const limiter = (what: string) => perAddressLimit(app, limit, what);
     app.post(
       '/auth/guest',
       {

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_SHARE_LIMIT } from '../../defaults.js';
 import { ChatDbError, isChatDbError } from '../../errors.js';
 import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
-import { problem, sendProblem } from '../errors.js';
+import { perAddressLimit } from '../rate-limit.js';
 import { errors, NoContent, SessionParams } from '../schemas.js';
 import {
   CreatedShareSchema,
@@ -123,19 +122,10 @@ export const SHARED_HEADERS = {
 export const sharedRoutes =
   (chat: ChatDb, limit: ShareLimit = DEFAULT_SHARE_LIMIT): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const perAddress = app.createRateLimit({ max: limit.perAddress, timeWindow: limit.windowMs });
     app.addHook('onRequest', async (_req, reply) => {
       reply.headers(SHARED_HEADERS);
     });
-    const shareLimit = async (req: FastifyRequest, reply: FastifyReply) => {
-      const r = await perAddress(req);
-      if (r.isAllowed || !r.isExceeded) return undefined;
-      reply.header('retry-after', String(Math.max(1, r.ttlInSeconds)));
-      return sendProblem(
-        reply,
-        problem(429, `too many reads from this address: try again in ${r.ttlInSeconds} s`, 'rate_limited'),
-      );
-    };
+    const shareLimit = perAddressLimit(app, limit, 'reads');
     app.get(
       '/shared/:token',
       {

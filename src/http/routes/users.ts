@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_REGISTER_LIMIT } from '../../defaults.js';
 import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
-import { problem, sendProblem } from '../errors.js';
 import { profileJson, userJson } from '../mapping.js';
+import { perAddressLimit } from '../rate-limit.js';
 import {
   Credentials,
   errors,
@@ -31,20 +30,7 @@ export const usersRoutes =
     const auth = requireUser(chat);
     // Every answer of POST /users tells whether an email is registered (409 or 201), so attempts
     // are counted per client address (req.ip, which honours trustProxy), as logins are.
-    const perAddress = app.createRateLimit({ max: limit.perAddress, timeWindow: limit.windowMs });
-    const registerLimit = async (req: FastifyRequest, reply: FastifyReply) => {
-      const r = await perAddress(req);
-      if (r.isAllowed || !r.isExceeded) return undefined;
-      reply.header('retry-after', String(Math.max(1, r.ttlInSeconds)));
-      return sendProblem(
-        reply,
-        problem(
-          429,
-          `too many registrations from this address: try again in ${r.ttlInSeconds} s`,
-          'rate_limited',
-        ),
-      );
-    };
+    const registerLimit = perAddressLimit(app, limit, 'registrations');
     app.post(
       '/users',
       {
