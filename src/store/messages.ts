@@ -4,7 +4,7 @@ import { type PgError, pgCode } from '../db/errors.js';
 import { ChatDbError, invalidInput, notFound } from '../errors.js';
 import { createBranches, readPath } from './branches.js';
 import { clientId } from './parts.js';
-import { CITATIONS_OF_M, MESSAGE_SELECT, qualify, toMessage } from './rows.js';
+import { CITATIONS_OF_M, MESSAGE_SELECT, toMessage } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type {
   AppendResult,
@@ -22,64 +22,23 @@ type Row = Record<string, unknown>;
 export const DEFAULT_MESSAGE_PAGE = 50;
 export const MAX_MESSAGE_PAGE = 1000;
 
-/** What an append returns of the message row (request_hash: to compare a replayed request). */
-const RETURNED =
-  'id, session_id, seq, role, content, selected_text, metadata, request_hash, created_at, client_id, parts, status, updated_at' +
-  ', model, input_tokens, output_tokens, latency_ms, parent_id';
-
 /**
- * Append in one statement. `s` locks the caller's session row (FOR UPDATE: concurrent appends
- * queue here, and each sees the count and leaf the previous one committed); `prior` finds an
- * earlier message with the same idempotency key; `ins` takes seq = message_count + 1 unless
- * `prior` exists, with the content as one text part, the owner's user_id, the uuid as its client
- * id and the session's leaf as its parent; `cit` inserts the citations (a JSON array unpacked by
- * jsonb_to_recordset); `bump` moves the counters (message_count, the token totals) and the leaf. created_at is now(), the start of
- * this transaction: an append that waited for the lock behind a later-started one has the older
- * time, so last_message_at only moves forward (GREATEST). No row comes back when the session is
- * not the caller's.
+ * Append in one round trip: chatdb_append_message (migration 20261203000006_chatdb_chat_append_function)
+ * runs the append statement inside a PL/pgSQL function, whose plan the server keeps per connection
+ * instead of planning it on every append (docs/design.md, "The append is a function"). It locks the
+ * caller's session row (FOR UPDATE: concurrent appends queue there, and each sees the count and leaf
+ * the previous one committed), finds an earlier message with the same idempotency key, or else
+ * inserts the message (seq = message_count + 1, the content as one text part, the owner's user_id,
+ * the uuid as its client id, the session's leaf as its parent) and its citations, and moves the
+ * session's counters, leaf and last_message_at (GREATEST: created_at is now(), the start of the
+ * transaction, so an append that waited behind a later-started one does not move it back). No row
+ * comes back when the session is not the caller's.
  * $1 session, $2 user, $3 message id (UUIDv7), $4 role, $5 content, $6 selected_text, $7 metadata,
  * $8 idempotency key, $9 request hash, $10 citations, $11 model, $12 input tokens, $13 output tokens,
  * $14 latency (ms); the usage parameters are null when not recorded.
  */
-export const APPEND_SQL = `
-WITH s AS (
-  SELECT id, user_id, message_count, leaf_message_id FROM chat_sessions
-  WHERE id = $1::uuid AND user_id = $2 AND trashed_at IS NULL FOR UPDATE
-), prior AS (
-  SELECT ${qualify(RETURNED, 'm')} FROM messages m JOIN s ON m.session_id = s.id
-  WHERE m.idempotency_key = $8::text
-), ins AS (
-  INSERT INTO messages (id, session_id, seq, role, content, selected_text, metadata, idempotency_key, request_hash,
-                        user_id, client_id, parts, parent_id, model, input_tokens, output_tokens, latency_ms)
-  SELECT $3::uuid, s.id, s.message_count + 1, $4::text, $5::text, $6::text, $7::jsonb, $8::text, $9::text,
-         s.user_id, $3::uuid::text, jsonb_build_array(jsonb_build_object('type', 'text', 'text', $5::text)),
-         s.leaf_message_id, $11::text, $12::integer, $13::integer, $14::integer
-  FROM s WHERE NOT EXISTS (SELECT 1 FROM prior)
-  RETURNING ${RETURNED}, user_id
-), cit AS (
-  INSERT INTO message_citations (message_id, user_id, citation_index, document_id, chunk_id, score, excerpt, metadata)
-  SELECT ins.id, ins.user_id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
-  FROM ins CROSS JOIN jsonb_to_recordset($10::jsonb)
-    AS x(citation_index integer, document_id text, chunk_id text, score double precision, excerpt text, metadata jsonb)
-  RETURNING citation_index, document_id, chunk_id, score, excerpt, metadata, created_at
-), bump AS (
-  UPDATE chat_sessions cs SET message_count = ins.seq, leaf_message_id = ins.id,
-    last_message_at = GREATEST(cs.last_message_at, ins.created_at),
-    input_tokens = cs.input_tokens + coalesce(ins.input_tokens, 0),
-    output_tokens = cs.output_tokens + coalesce(ins.output_tokens, 0)
-  FROM ins WHERE cs.id = ins.session_id
-)
-SELECT ${RETURNED.replace(', parent_id', '')}, true AS created,
-  (SELECT client_id FROM messages p WHERE p.id = ins.parent_id) AS parent_client_id,
-  (SELECT coalesce(json_agg(cit ORDER BY cit.citation_index), '[]'::json) FROM cit) AS citations
-FROM ins
-UNION ALL
-SELECT ${RETURNED.replace(', parent_id', '')}, false AS created,
-  (SELECT client_id FROM messages p WHERE p.id = prior.parent_id) AS parent_client_id,
-  (SELECT coalesce(json_agg(c ORDER BY c.citation_index), '[]'::json)
-   FROM (SELECT citation_index, document_id, chunk_id, score, excerpt, metadata, created_at
-         FROM message_citations WHERE message_id = prior.id) c) AS citations
-FROM prior`;
+export const APPEND_SQL = `SELECT * FROM chatdb_append_message($1::uuid, $2::text, $3::uuid, $4::text, $5::text,
+  $6::text, $7::jsonb, $8::text, $9::text, $10::jsonb, $11::text, $12::integer, $13::integer, $14::integer)`;
 
 /** The message a key already names (after losing a race on messages_idempotency_key_idx). */
 const BY_KEY_SQL = `

@@ -68,7 +68,8 @@ function limitExceeded(pe: PgError, cause: unknown): ChatDbError {
 
 /**
  * Maps a driver error to a ChatDbError when the caller caused it:
- * 42P01 (schema not installed) -> config_invalid; 22P02 (a malformed uuid) and 23503 (a missing
+ * 42P01 (schema not installed) and 42883 on a chatdb_ function (schema older than chatdb) ->
+ * config_invalid; 22P02 (a malformed uuid) and 23503 (a missing
  * referenced row) -> not_found(`what`); 23505 on the email index -> email_taken, other 23505 ->
  * conflict; 23514, 22001, 22021, 22P05, 22003, 22007, 22008, 22009, 54000 -> invalid_input.
  * Returns anything else unchanged.
@@ -82,6 +83,14 @@ export function mapSqlError(e: unknown, what = 'record'): unknown {
       return new ChatDbError(
         'config_invalid',
         `chatdb schema not installed (${pe.message}): run \`chatdb init --scope all\``,
+        { cause: e },
+      );
+    case '42883':
+      // A function of chatdb's that the database lacks: baseline files of this version not applied.
+      if (!/chatdb_/.test(pe.message)) return e;
+      return new ChatDbError(
+        'config_invalid',
+        `chatdb schema is older than this version of chatdb (${pe.message}): run \`chatdb init --scope all\` (or chat) to apply its new baseline files`,
         { cause: e },
       );
     case '22P02':

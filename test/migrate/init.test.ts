@@ -26,6 +26,7 @@ const LIFECYCLE = '20261203000002_chatdb_chat_lifecycle.sql';
 const USAGE = '20261203000003_chatdb_chat_usage.sql';
 const SHARES = '20261203000004_chatdb_chat_shares.sql';
 const LINK_SHARES = '20261203000005_chatdb_link_chat_shares_to_auth.sql';
+const APPEND_FN = '20261203000006_chatdb_chat_append_function.sql';
 const ALL = [
   AUTH,
   CHAT,
@@ -39,6 +40,7 @@ const ALL = [
   USAGE,
   SHARES,
   LINK_SHARES,
+  APPEND_FN,
 ];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
@@ -94,7 +96,7 @@ describe('init', () => {
   it('chat alone keeps user ids opaque (any string, no users table)', async () => {
     const dir = migrationsDir();
     await init(s.db, { dir, scope: 'chat' });
-    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES]);
+    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN]);
     expect(await tables(s.db)).not.toContain('users');
     await s.db.query("INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee')");
     expect((await s.db.query('SELECT user_id FROM chat_sessions')).rows).toEqual([
@@ -111,12 +113,25 @@ describe('init', () => {
     expect(readdirSync(dir)).not.toContain(LINK);
     expect(readdirSync(dir)).not.toContain(LINK_PARTS);
     const second = await init(s.db, { dir, scope: b });
-    const added = a === 'chat' ? [AUTH, GUESTS] : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES];
+    const added =
+      a === 'chat' ? [AUTH, GUESTS] : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN];
     expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES].sort());
     expect(second.applied.map((x) => x.file)).toEqual(
       a === 'chat'
         ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS, LINK_SHARES]
-        : [CHAT, LINK, PARTS, LINK_PARTS, FEEDBACK, LINK_FEEDBACK, LIFECYCLE, USAGE, SHARES, LINK_SHARES],
+        : [
+            CHAT,
+            LINK,
+            PARTS,
+            LINK_PARTS,
+            FEEDBACK,
+            LINK_FEEDBACK,
+            LIFECYCLE,
+            USAGE,
+            SHARES,
+            LINK_SHARES,
+            APPEND_FN,
+          ],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect((await versions()).sort()).toEqual(ALL_VERSIONS.slice().sort());
@@ -178,6 +193,7 @@ describe('init', () => {
       '20261203000002',
       '20261203000003',
       '20261203000004',
+      '20261203000006',
     ]);
     expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
     // doing what it says lets `up` finish the job
@@ -230,6 +246,7 @@ describe('init', () => {
       ['20261203000003', 'applied'],
       ['20261203000004', 'applied'],
       ['20261203000005', 'applied'],
+      ['20261203000006', 'applied'],
     ]);
   });
 
@@ -237,7 +254,15 @@ describe('init', () => {
     const before = readdirSync(PACKAGE_MIGRATIONS_DIR);
     const chat = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'chat' });
     expect(chat.written).toEqual([]);
-    expect(chat.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES]);
+    expect(chat.applied.map((x) => x.file)).toEqual([
+      CHAT,
+      PARTS,
+      FEEDBACK,
+      LIFECYCLE,
+      USAGE,
+      SHARES,
+      APPEND_FN,
+    ]);
     expect(await tables(s.db)).not.toContain('users');
     const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
     expect(auth.applied.map((x) => x.file)).toEqual([
@@ -267,8 +292,17 @@ describe('init', () => {
       USAGE,
       SHARES,
       LINK_SHARES,
+      APPEND_FN,
     ]);
-    expect(r.applied.map((x) => x.file)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES]);
+    expect(r.applied.map((x) => x.file)).toEqual([
+      CHAT,
+      PARTS,
+      FEEDBACK,
+      LIFECYCLE,
+      USAGE,
+      SHARES,
+      APPEND_FN,
+    ]);
     expect((await status(s.db, { dir })).entries.map((e) => e.state)).toEqual([
       'pending',
       'applied',
@@ -282,6 +316,7 @@ describe('init', () => {
       'applied',
       'applied',
       'pending',
+      'applied',
     ]);
     // `up` then gives the same schema as `all`
     await up(s.db, { dir });

@@ -87,6 +87,7 @@ describe('chatdb baseline', () => {
       '20261203000002',
       '20261203000003',
       '20261203000004',
+      '20261203000006',
     ]);
     expect(existsSync(join(dir, '20250101000003_chatdb_link_chat_to_auth.sql'))).toBe(false);
   });
@@ -102,6 +103,7 @@ describe('chatdb baseline', () => {
       '20261203000002',
       '20261203000003',
       '20261203000004',
+      '20261203000006',
     ]);
     // The auth tables and the links, made by hand as an old init script would have.
     await applyBaselineScript(s.db, 'auth');

@@ -3,7 +3,7 @@ import { hashToken } from '../../src/auth/token.js';
 import { pathSql } from '../../src/store/branches.js';
 import { CONVERSATION_SQL, citingSql, mostCitedSql } from '../../src/store/citations.js';
 import { GUEST_PURGE_SQL } from '../../src/store/guests.js';
-import { APPEND_SQL, SEARCH_SQL } from '../../src/store/messages.js';
+import { SEARCH_SQL } from '../../src/store/messages.js';
 import {
   COUNT_IDLE_SQL,
   COUNT_TRASHED_SQL,
@@ -127,7 +127,11 @@ interface PlanNode {
 /** Every node of the statement's plan (EXPLAIN (FORMAT JSON), run as the application runs it). */
 async function plan(sql: string, params: unknown[]): Promise<PlanNode[]> {
   const r = await fx.db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-  const raw = r.rows[0]?.['QUERY PLAN'];
+  return nodesOf(r.rows[0]?.['QUERY PLAN']);
+}
+
+/** Every node of an EXPLAIN (FORMAT JSON) document. */
+function nodesOf(raw: unknown): PlanNode[] {
   const doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
   const nodes: PlanNode[] = [];
   const walk = (n: PlanNode) => {
@@ -296,26 +300,37 @@ describe('query plans on realistic data (planner left to itself)', () => {
     );
   });
 
-  it('append: the session row lock by chat_sessions_pkey, the retry look-up by messages_idempotency_key_idx', async () => {
-    const p = await plan(APPEND_SQL, [
-      ids.session,
-      ids.user,
-      ids.session,
-      'user',
-      'x',
-      null,
-      '{}',
-      'k',
-      'h',
-      '[]',
-      'model',
-      1,
-      2,
-      3,
-    ]);
+  it('append: the function keeps one generic plan; its row lock by chat_sessions_pkey, the retry look-up by messages_idempotency_key_idx', async () => {
+    // The statement chatdb_append_message runs, as installed, explained as the generic plan the
+    // function keeps (plan_cache_mode = force_generic_plan), inside one transaction (a pooler too).
+    const fn = await fx.db.query<{ body: string; args: string[]; config: string[] | null }>(
+      `SELECT prosrc AS body, proargnames AS args, proconfig AS config FROM pg_proc
+       WHERE proname = 'chatdb_append_message'`,
+    );
+    const { body, args, config } = fn.rows[0] ?? { body: '', args: [], config: null };
+    expect(config).toEqual(['plan_cache_mode=force_generic_plan']);
+    const inputs = args.filter((a) => a.startsWith('p_'));
+    expect(inputs).toHaveLength(14);
+    const statement = (/RETURN QUERY([\s\S]*);\s*END/.exec(body)?.[1] ?? '').replace(
+      /\bp_\w+\b/g,
+      (name) => `$${inputs.indexOf(name) + 1}`,
+    );
+    const types =
+      'uuid, text, uuid, text, text, text, jsonb, text, text, jsonb, text, integer, integer, integer';
+    const doc = await fx.db.transaction(async (tx) => {
+      await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
+      await tx.query(`PREPARE chatdb_plan_append (${types}) AS ${statement}`);
+      const r = await tx.query<{ 'QUERY PLAN': unknown }>(
+        `EXPLAIN (FORMAT JSON) EXECUTE chatdb_plan_append (${[...Array(14).keys()].map(() => 'NULL').join(', ')})`,
+      );
+      await tx.query('DEALLOCATE chatdb_plan_append');
+      return r.rows[0]?.['QUERY PLAN'];
+    });
+    const p = nodesOf(doc);
     expect(p.map((n) => n['Node Type'])).toContain('LockRows');
     expect(indexes(p)).toContain('chat_sessions_pkey');
     expect(indexes(p)).toContain('messages_idempotency_key_idx');
+    expect(p.map((n) => n['Node Type'])).not.toContain('Seq Scan');
   });
 
   it('citations by document, login by email', async () => {
