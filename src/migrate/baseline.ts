@@ -24,7 +24,11 @@ export const PACKAGE_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/',
  * first file is applied; `init` of an installed scope applies the files added to it since.
  */
 export const BASELINE_FILES = {
-  auth: ['20250101000001_chatdb_auth.sql', '20261203000001_chatdb_auth_guests.sql'],
+  auth: [
+    '20250101000001_chatdb_auth.sql',
+    '20261203000001_chatdb_auth_guests.sql',
+    '20261203000007_chatdb_auth_token_function.sql',
+  ],
   chat: [
     '20250101000002_chatdb_chat.sql',
     '20261201000001_chatdb_chat_parts.sql',

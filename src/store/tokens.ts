@@ -1,7 +1,7 @@
 import { generateToken, hashToken, isTokenShaped } from '../auth/token.js';
 import { TOKEN_TTL_SECONDS_RANGE } from '../defaults.js';
 import { notFound } from '../errors.js';
-import { qualify, toUser, USER_COLUMNS } from './rows.js';
+import { toUser, USER_COLUMNS } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type { TokensModule } from './types.js';
 import * as v from './validate.js';
@@ -36,21 +36,13 @@ export function createTokens(sql: Sql, defaultTtlSeconds: number): TokensModule 
 
     async resolve(token) {
       if (!isTokenShaped(token)) return null;
-      // last_used_at is written at most once a minute per token, in the same statement, so
-      // resolving a token on every request does not turn every request into a write.
-      const r = await sql.query<Row>(
-        `WITH t AS (
-           SELECT a.token_hash, a.last_used_at, ${qualify(USER_COLUMNS, 'u')}
-           FROM auth_tokens a JOIN users u ON u.id = a.user_id
-           WHERE a.token_hash = $1 AND a.revoked_at IS NULL AND a.expires_at > now() AND u.is_active
-         ), touch AS (
-           UPDATE auth_tokens a SET last_used_at = now() FROM t
-           WHERE a.token_hash = t.token_hash
-             AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
-         )
-         SELECT ${USER_COLUMNS} FROM t`,
-        [hashToken(token)],
-      );
+      // chatdb_resolve_token (migration 20261203000007): the active user of an unrevoked,
+      // unexpired token; last_used_at is written at most once a minute per token, in the same
+      // statement, so resolving a token on every request does not turn every request into a write.
+      // A function, so the server keeps its plan per connection instead of planning every request.
+      const r = await sql.query<Row>(`SELECT ${USER_COLUMNS} FROM chatdb_resolve_token($1::bytea)`, [
+        hashToken(token),
+      ]);
       return r.rows[0] ? toUser(r.rows[0]) : null;
     },
 

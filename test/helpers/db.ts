@@ -99,7 +99,7 @@ export async function createScratchUrl(prefix = 'chatdb_t'): Promise<ScratchUrl>
 const BASELINE_DIR = new URL('../../migrations/', import.meta.url);
 const SCOPE_FILES: Record<TestScope, RegExp> = {
   none: /^$/,
-  auth: /_chatdb_auth(_guests)?\.sql$/,
+  auth: /_chatdb_auth(_[a-z_]+)?\.sql$/,
   chat: /_chatdb_chat(_[a-z_]+)?\.sql$/,
   all: /_chatdb_/,
 };

@@ -27,6 +27,7 @@ const USAGE = '20261203000003_chatdb_chat_usage.sql';
 const SHARES = '20261203000004_chatdb_chat_shares.sql';
 const LINK_SHARES = '20261203000005_chatdb_link_chat_shares_to_auth.sql';
 const APPEND_FN = '20261203000006_chatdb_chat_append_function.sql';
+const TOKEN_FN = '20261203000007_chatdb_auth_token_function.sql';
 const ALL = [
   AUTH,
   CHAT,
@@ -41,6 +42,7 @@ const ALL = [
   SHARES,
   LINK_SHARES,
   APPEND_FN,
+  TOKEN_FN,
 ];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
@@ -114,11 +116,11 @@ describe('init', () => {
     expect(readdirSync(dir)).not.toContain(LINK_PARTS);
     const second = await init(s.db, { dir, scope: b });
     const added =
-      a === 'chat' ? [AUTH, GUESTS] : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN];
+      a === 'chat' ? [AUTH, GUESTS, TOKEN_FN] : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN];
     expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES].sort());
     expect(second.applied.map((x) => x.file)).toEqual(
       a === 'chat'
-        ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS, LINK_SHARES]
+        ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS, LINK_SHARES, TOKEN_FN]
         : [
             CHAT,
             LINK,
@@ -145,10 +147,10 @@ describe('init', () => {
   ] as const)('%s then %s gives the schema of all', async (a, b) => {
     const dir = migrationsDir();
     const first = await init(s.db, { dir, scope: a });
-    expect(first.applied.map((x) => x.file)).toEqual(a === 'auth' ? [AUTH, GUESTS] : ALL);
+    expect(first.applied.map((x) => x.file)).toEqual(a === 'auth' ? [AUTH, GUESTS, TOKEN_FN] : ALL);
     const second = await init(s.db, { dir, scope: b });
     expect(second.applied.map((x) => x.file)).toEqual(
-      a === 'auth' ? ALL.filter((f) => f !== AUTH && f !== GUESTS) : [],
+      a === 'auth' ? ALL.filter((f) => f !== AUTH && f !== GUESTS && f !== TOKEN_FN) : [],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect((await versions()).sort()).toEqual(ALL_VERSIONS.slice().sort());
@@ -156,13 +158,13 @@ describe('init', () => {
     expect([st.applied, st.pending, st.edited, st.missing]).toEqual([ALL.length, 0, 0, 0]);
   });
 
-  it('init --scope auth on a database with the first auth file only applies the guests file', async () => {
+  it('init --scope auth on a database with the first auth file only applies the later auth files', async () => {
     const dir = migrationsDir({ [AUTH]: readFileSync(join(PACKAGE_MIGRATIONS_DIR, AUTH), 'utf8') });
     await up(s.db, { dir });
     await s.db.query("INSERT INTO users (email, hashed_password) VALUES ('old@example.com', 'x')");
     const r = await init(s.db, { dir, scope: 'auth' });
-    expect(r.written).toEqual([GUESTS]);
-    expect(r.applied.map((x) => x.file)).toEqual([GUESTS]);
+    expect(r.written).toEqual([GUESTS, TOKEN_FN]);
+    expect(r.applied.map((x) => x.file)).toEqual([GUESTS, TOKEN_FN]);
     expect((await s.db.query('SELECT email, is_guest FROM users')).rows).toEqual([
       { email: 'old@example.com', is_guest: false },
     ]);
@@ -207,6 +209,7 @@ describe('init', () => {
       LINK_FEEDBACK,
       GUESTS,
       LINK_SHARES,
+      TOKEN_FN,
     ]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
   });
@@ -229,6 +232,7 @@ describe('init', () => {
       LINK_FEEDBACK,
       GUESTS,
       LINK_SHARES,
+      TOKEN_FN,
     ]);
     expect(warnings).toEqual([]);
     const st = await status(s.db, { dir });
@@ -247,6 +251,7 @@ describe('init', () => {
       ['20261203000004', 'applied'],
       ['20261203000005', 'applied'],
       ['20261203000006', 'applied'],
+      ['20261203000007', 'applied'],
     ]);
   });
 
@@ -272,6 +277,7 @@ describe('init', () => {
       LINK_FEEDBACK,
       GUESTS,
       LINK_SHARES,
+      TOKEN_FN,
     ]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect(readdirSync(PACKAGE_MIGRATIONS_DIR)).toEqual(before);
@@ -279,7 +285,7 @@ describe('init', () => {
 
   it('writes the link into a directory that holds both scopes, and applies it only when both are installed', async () => {
     const file = (f: string) => readFileSync(join(PACKAGE_MIGRATIONS_DIR, f), 'utf8');
-    const dir = migrationsDir({ [AUTH]: file(AUTH), [GUESTS]: file(GUESTS) });
+    const dir = migrationsDir({ [AUTH]: file(AUTH), [GUESTS]: file(GUESTS), [TOKEN_FN]: file(TOKEN_FN) });
     const r = await init(s.db, { dir, scope: 'chat' });
     expect(r.written.sort()).toEqual([
       CHAT,
@@ -317,6 +323,7 @@ describe('init', () => {
       'applied',
       'pending',
       'applied',
+      'pending',
     ]);
     // `up` then gives the same schema as `all`
     await up(s.db, { dir });
@@ -333,7 +340,7 @@ describe('init', () => {
       /kept .*20250101000001_chatdb_auth\.sql: it differs from chatdb's baseline/,
     );
     expect(readFileSync(join(dir, AUTH), 'utf8')).toBe(edited);
-    expect(r.applied.map((x) => x.file)).toEqual([AUTH, GUESTS]);
+    expect(r.applied.map((x) => x.file)).toEqual([AUTH, GUESTS, TOKEN_FN]);
     expect((await status(s.db, { dir })).edited).toBe(0);
   });
 

@@ -121,6 +121,7 @@ describe('chatdb baseline', () => {
         '20261202000002',
         '20261203000001',
         '20261203000005',
+        '20261203000007',
       ],
     });
     expect(r.written.sort()).toEqual([
@@ -130,6 +131,7 @@ describe('chatdb baseline', () => {
       LINK_FEEDBACK,
       '20261203000001_chatdb_auth_guests.sql',
       LINK_SHARES,
+      '20261203000007_chatdb_auth_token_function.sql',
     ]);
   });
 
@@ -171,7 +173,7 @@ describe.skipIf(!onRealPostgres)('chatdb baseline (command)', () => {
         DATABASE_URL: scratch.url,
       });
       expect(ok.code).toBe(0);
-      expect(JSON.parse(ok.stdout).recorded).toEqual(['20250101000001', '20261203000001']);
+      expect(JSON.parse(ok.stdout).recorded).toEqual(['20250101000001', '20261203000001', '20261203000007']);
     } finally {
       await scratch.drop();
     }
