@@ -63,7 +63,7 @@ describe('prisma generate (the real CLI, offline)', () => {
 
   it("the docs' Prisma examples type-check against it (tsc, the project's compiler options)", () => {
     const list = examples();
-    expect(list.map((e) => e.where.split(':')[0])).toContain('docs/orm-prisma-section.md');
+    expect(list.map((e) => e.where.split(':')[0])).toContain('docs/orm.md');
     writeFileSync(
       join(gen.dir, 'tsconfig.json'),
       JSON.stringify({
