@@ -13,6 +13,7 @@ import { openDatabase } from '../src/db/index.js';
 import { buildApp } from '../src/http/app.js';
 import * as entry from '../src/index.js';
 import * as aiSdkEntry from '../src/integrations/ai-sdk.js';
+import * as drizzleEntry from '../src/integrations/drizzle.js';
 import * as langchainEntry from '../src/integrations/langchain.js';
 import { init } from '../src/migrate/index.js';
 import { createChatDb } from '../src/store/chatdb.js';
@@ -26,6 +27,7 @@ const ENTRIES: Record<string, { file: string; exports: object }> = {
   chatdb: { file: './src/index.js', exports: entry },
   'chatdb/ai-sdk': { file: './src/integrations/ai-sdk.js', exports: aiSdkEntry },
   'chatdb/langchain': { file: './src/integrations/langchain.js', exports: langchainEntry },
+  'chatdb/drizzle': { file: './src/integrations/drizzle.js', exports: drizzleEntry },
 };
 const FROM_CHATDB = /from\s+'(chatdb(?:\/[\w-]+)?)'/g;
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`)].filter((f) =>

@@ -1,8 +1,9 @@
 /**
  * The adapters are entry points of their own: package.json exports them with types, their packages
  * are optional peers, the core entry never imports them, and chatdb/ai-sdk needs `ai` only for types.
+ * chatdb/drizzle is a schema only: it loads drizzle-orm and nothing of chatdb at run time.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
@@ -24,7 +25,7 @@ const runtimeImports = (file: string): string[] => {
 };
 
 describe('adapter entry points', () => {
-  it('package.json exports ./ai-sdk and ./langchain with types, built from src/integrations', () => {
+  it('package.json exports ./ai-sdk, ./langchain and ./drizzle with types, built from src/integrations', () => {
     expect(pkg.exports['./ai-sdk']).toEqual({
       types: './dist/integrations/ai-sdk.d.ts',
       default: './dist/integrations/ai-sdk.js',
@@ -33,10 +34,14 @@ describe('adapter entry points', () => {
       types: './dist/integrations/langchain.d.ts',
       default: './dist/integrations/langchain.js',
     });
+    expect(pkg.exports['./drizzle']).toEqual({
+      types: './dist/integrations/drizzle.d.ts',
+      default: './dist/integrations/drizzle.js',
+    });
   });
 
-  it('ai and @langchain/core are optional peer dependencies (and dev dependencies for the tests)', () => {
-    for (const name of ['ai', '@langchain/core']) {
+  it('ai, @langchain/core and drizzle-orm are optional peer dependencies (and dev dependencies for the tests)', () => {
+    for (const name of ['ai', '@langchain/core', 'drizzle-orm']) {
       expect(pkg.peerDependencies[name]).toBeTypeOf('string');
       expect(pkg.peerDependenciesMeta[name]).toEqual({ optional: true });
       expect(pkg.devDependencies[name]).toBeTypeOf('string');
@@ -55,5 +60,17 @@ describe('adapter entry points', () => {
       '../index.js',
       './marker.js',
     ]);
+  });
+
+  it('chatdb/drizzle loads only drizzle-orm at run time: chatdb’s own modules give it types only', () => {
+    const files = ['drizzle.ts', ...readdirSync(`${ROOT}src/integrations/drizzle`)].map((f) =>
+      f === 'drizzle.ts' ? 'src/integrations/drizzle.ts' : `src/integrations/drizzle/${f}`,
+    );
+    const imports = new Set(files.flatMap(runtimeImports));
+    const outside = [...imports].filter((s) => !s.startsWith('./'));
+    expect(outside.sort()).toEqual(['drizzle-orm', 'drizzle-orm/pg-core']);
+    // The files' own imports stay among themselves: nothing from src/store, src/db or the library.
+    for (const s of imports) if (s.startsWith('./')) expect(s).toMatch(/^\.\/(drizzle\/)?[a-z-]+\.js$/);
+    expect(pkg.devDependencies['drizzle-kit']).toBeTypeOf('string');
   });
 });
