@@ -14,7 +14,7 @@ import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import type { Queryable } from '../src/db/index.js';
 import { PACKAGE_MIGRATIONS_DIR } from '../src/migrate/index.js';
-import { APPEND_SQL } from '../src/store/messages.js';
+import { APPEND_SQL } from '../src/store/append.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { appendBody, makeClients } from '../test/helpers/load.js';
 import { startServer } from '../test/helpers/server.js';

@@ -6,7 +6,7 @@
  * start and the end of the run, the total, the disk the tables take and the WAL written.
  */
 import { uuidv7 } from 'uuidv7';
-import { APPEND_SQL } from '../src/store/messages.js';
+import { APPEND_SQL } from '../src/store/append.js';
 import type { Bench, BenchContext, Stats } from './lib.js';
 import { printTable, stats, timeMany } from './lib.js';
 

@@ -1,5 +1,5 @@
--- chatdb baseline, scope "chat": the append as a function (docs/design.md, "The append is a
--- function"). The statement is the one chatdb sent before (lock the caller's session, look for an
+-- chatdb baseline, scope "chat": the append as a function (docs/design.md, "The append and the
+-- token look-up are functions"). The statement is the one chatdb sent before (lock the caller's session, look for an
 -- earlier message with the same idempotency key, insert the message and its citations, move the
 -- session's counters and leaf, return the row), unchanged; only where it runs changes. Sent as one
 -- SQL statement, Postgres planned it on every append (an unnamed statement: chatdb uses no named

@@ -1,9 +1,10 @@
 -- chatdb baseline, scope "auth": resolving a bearer token as a function, for the reason the append is
--- one (20261203000006, docs/design.md "The append is a function"): the HTTP API resolves the token of
--- every request, and Postgres planned that statement on every request (chatdb sends no named
--- prepared statements). Inside PL/pgSQL the plan is kept per server connection. The statement is the
--- one chatdb sent before, unchanged: the active user of an unrevoked, unexpired token, and
--- last_used_at written at most once a minute per token, in the same statement.
+-- one (20261203000006; docs/design.md, "The append and the token look-up are functions"): the HTTP
+-- API resolves the token of every request, and Postgres planned that statement on every request
+-- (chatdb sends no named prepared statements). Inside PL/pgSQL the plan is kept per server
+-- connection. The statement is the one chatdb sent before, unchanged: the active user of an
+-- unrevoked, unexpired token, and last_used_at written at most once a minute per token, in the same
+-- statement.
 -- Lint exceptions (docs/safe-migrations.md): creating a function takes no lock on any table.
 -- squawk-ignore-file require-lock-timeout, require-statement-timeout
 -- migrate:up

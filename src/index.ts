@@ -43,6 +43,7 @@ export type { CitationsModule, CitingMessage, DocumentCitationCount } from './st
 export type { DownRatedDocument, FeedbackDay, RatedAnswer } from './store/queries-feedback.js';
 export type { ModelUsage, UsageDay, UsageReportOptions } from './store/queries-usage.js';
 export type {
+  AppendAsResult,
   AppendResult,
   ChatSession,
   Citation,

@@ -380,9 +380,20 @@ export interface SessionsModule {
   conversation(userId: string, sessionId: string): Promise<Conversation>;
 }
 
+/** What `messages.appendAs` returns: the token's user and the append. */
+export interface AppendAsResult extends AppendResult {
+  readonly user: User;
+}
+
 export interface MessagesModule {
   /** Appends in one round trip (ownership, seq under the session's row lock, citations, counters). */
   append(userId: string, sessionId: string, input: MessageInput): Promise<AppendResult>;
+  /**
+   * Appends as the holder of a bearer token (chatdb's `tokens`), checking the token in the same
+   * statement: one round trip for an authenticated append. null when the token is not valid
+   * (unknown, expired, revoked, or its user inactive): nothing is written. Needs the `all` scope.
+   */
+  appendAs(token: string, sessionId: string, input: MessageInput): Promise<AppendAsResult | null>;
   list(userId: string, sessionId: string, options?: MessagePageOptions): Promise<MessagePage>;
   /** The last `n` messages (default 20), oldest first. */
   last(userId: string, sessionId: string, n?: number): Promise<Message[]>;

@@ -1,7 +1,7 @@
 import { uuidv7 } from 'uuidv7';
 import { describe, expect, it } from 'vitest';
 import { isChatDbError } from '../../src/errors.js';
-import { APPEND_SQL } from '../../src/store/messages.js';
+import { APPEND_SQL } from '../../src/store/append.js';
 import type { MessageInput } from '../../src/store/types.js';
 import { onRealPostgres } from '../helpers/db.js';
 import { count, errorCode, makeUser, useChatDb } from './helpers.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ChatDb } from '../../store/chatdb.js';
-import { requireUser } from '../auth.js';
+import { deferUser, requireUser, settleDeferredUser, unauthorized } from '../auth.js';
 import { messageJson } from '../mapping.js';
 import {
   AppendHeaders,
@@ -17,14 +17,20 @@ import { usageInput } from '../schemas-usage.js';
 
 const common = { tags: ['messages'], security: [{ bearer: [] }] };
 
-/** Appends (idempotent with Idempotency-Key), pages of a session's messages, search. */
+/**
+ * Appends (idempotent with Idempotency-Key), pages of a session's messages, search. The append
+ * checks its bearer token inside its own statement (`messages.appendAs`: one round trip); the
+ * other routes resolve it first.
+ */
 export const messagesRoutes =
   (chat: ChatDb): FastifyPluginAsyncTypebox =>
   async (app) => {
-    app.addHook('onRequest', requireUser(chat));
+    const user = requireUser(chat);
     app.post(
       '/chat/sessions/:id/messages',
       {
+        onRequest: deferUser,
+        onSend: settleDeferredUser(chat),
         schema: {
           ...common,
           params: SessionParams,
@@ -49,7 +55,7 @@ export const messagesRoutes =
       async (req, reply) => {
         const key = req.headers['idempotency-key'];
         const b = req.body;
-        const r = await chat.messages.append(req.user.id, req.params.id, {
+        const r = await chat.messages.appendAs(req.token, req.params.id, {
           role: b.role,
           content: b.content,
           ...(b.selected_text === undefined ? {} : { selectedText: b.selected_text }),
@@ -69,12 +75,17 @@ export const messagesRoutes =
           ...(key === undefined ? {} : { idempotencyKey: key }),
           ...usageInput(b.usage),
         });
+        // Checked by the statement: no row for a token that is not valid, and nothing written.
+        req.authDeferred = false;
+        if (r === null) return unauthorized(reply);
+        req.user = r.user;
         return reply.code(r.created ? 201 : 200).send(messageJson(r.message));
       },
     );
     app.get(
       '/chat/sessions/:id/messages',
       {
+        onRequest: user,
         schema: {
           ...common,
           params: SessionParams,
@@ -95,6 +106,7 @@ export const messagesRoutes =
     app.get(
       '/chat/search',
       {
+        onRequest: user,
         schema: { ...common, querystring: SearchQuery, response: { 200: SearchResult, ...errors(400, 401) } },
       },
       async (req) => {

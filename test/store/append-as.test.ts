@@ -1,0 +1,75 @@
+/** messages.appendAs: the append with its bearer token checked in the same statement. */
+import { describe, expect, it } from 'vitest';
+import { count, errorCode, useChatDb } from './helpers.js';
+
+const fx = useChatDb();
+let n = 0;
+const newUser = async () => {
+  const u = await fx.chat.users.register({
+    email: `as-${n++}@example.com`,
+    password: 'correct horse battery',
+  });
+  const { token } = await fx.chat.tokens.issue(u.id);
+  const s = await fx.chat.sessions.create(u.id);
+  return { user: u, token, session: s.id };
+};
+
+describe('messages.appendAs', () => {
+  it("appends as the token's user and returns that user", async () => {
+    const a = await newUser();
+    const r = await fx.chat.messages.appendAs(a.token, a.session, {
+      role: 'assistant',
+      content: 'hi',
+      citations: [{ documentId: 'd1' }, { documentId: 'd2' }],
+    });
+    expect(r?.user).toEqual(a.user);
+    expect(r?.created).toBe(true);
+    expect(r?.message).toMatchObject({ seq: 1, content: 'hi' });
+    expect(r?.message.citations.map((c) => c.documentId)).toEqual(['d1', 'd2']);
+    expect((await fx.chat.sessions.get(a.user.id, a.session)).messageCount).toBe(1);
+  });
+
+  it('null for a token that is unknown, malformed, revoked or of an inactive user: nothing written', async () => {
+    const a = await newUser();
+    const revoked = await newUser();
+    await fx.chat.tokens.revoke(revoked.token);
+    const inactive = await newUser();
+    await fx.db.query('UPDATE users SET is_active = false WHERE id = $1', [inactive.user.id]);
+    const cases: [string, string][] = [
+      ['A'.repeat(43), a.session],
+      ['not a token', a.session],
+      [revoked.token, revoked.session],
+      [inactive.token, inactive.session],
+    ];
+    for (const [token, session] of cases)
+      expect(await fx.chat.messages.appendAs(token, session, { role: 'user', content: 'x' })).toBeNull();
+    expect(await count(fx.db, 'messages', 'session_id = ANY($1::uuid[])', [cases.map((c) => c[1])])).toBe(0);
+  });
+
+  it("another user's session or a malformed id: not_found, nothing written; bad input: invalid_input", async () => {
+    const a = await newUser();
+    const b = await newUser();
+    expect(
+      await errorCode(fx.chat.messages.appendAs(b.token, a.session, { role: 'user', content: 'x' })),
+    ).toBe('not_found');
+    expect(await errorCode(fx.chat.messages.appendAs(b.token, 'nope', { role: 'user', content: 'x' }))).toBe(
+      'not_found',
+    );
+    expect(await errorCode(fx.chat.messages.appendAs(b.token, b.session, { role: 'robot' } as never))).toBe(
+      'invalid_input',
+    );
+    expect(await count(fx.db, 'messages', 'session_id = ANY($1::uuid[])', [[a.session, b.session]])).toBe(0);
+  });
+
+  it('concurrent retries with one key create one message; each gets it back with the user', async () => {
+    const a = await newUser();
+    const same = { role: 'user' as const, content: 'racing', idempotencyKey: 'as-race' };
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => fx.chat.messages.appendAs(a.token, a.session, same)),
+    );
+    expect(new Set(results.map((r) => r?.message.id)).size).toBe(1);
+    expect(results.filter((r) => r?.created)).toHaveLength(1);
+    expect(results.every((r) => r?.user.id === a.user.id)).toBe(true);
+    expect(await count(fx.db, 'messages', 'session_id = $1', [a.session])).toBe(1);
+  });
+});
