@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from '../src/config.js';
 import type { Queryable } from '../src/db/index.js';
 import { PACKAGE_MIGRATIONS_DIR } from '../src/migrate/index.js';
 import { APPEND_SQL } from '../src/store/append.js';
@@ -131,6 +132,8 @@ const params = (session: string, user: string, i: number) => {
     null,
     null,
     null,
+    // The lock timeout the library passes on a server: the default statement timeout.
+    DEFAULT_STATEMENT_TIMEOUT_MS,
   ];
 };
 

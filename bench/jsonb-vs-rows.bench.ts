@@ -207,11 +207,12 @@ function appendRow(ctx: BenchContext, session: string, user: string, i: number) 
     null,
     null,
     JSON.stringify(m.citations),
-    // No usage recorded (model, input and output tokens, latency).
+    // No usage recorded (model, input and output tokens, latency), no lock timeout.
     null,
     null,
     null,
     null,
+    0,
   ]);
 }
 

@@ -11,13 +11,15 @@
 -- chat scope alone, uuid once linked to auth) by json_populate_record, so the one function serves
 -- both and a uuid is accepted in every spelling Postgres accepts; a malformed one is 22P02 as before.
 -- Plans depend on the tables, so a later migration that alters them makes Postgres plan again.
+-- The last argument bounds the wait for the session's row lock (lock_timeout, ms; 0: none): the
+-- caller's statement timeout, so that the call is one round trip, with no transaction around it.
 -- Lint exceptions (docs/safe-migrations.md): creating a function takes no lock on any table.
 -- squawk-ignore-file require-lock-timeout, require-statement-timeout
 -- migrate:up
 CREATE FUNCTION chatdb_append_message(
   p_session uuid, p_user text, p_id uuid, p_role text, p_content text, p_selected_text text,
   p_metadata jsonb, p_key text, p_hash text, p_citations jsonb, p_model text,
-  p_input_tokens integer, p_output_tokens integer, p_latency_ms integer)
+  p_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_lock_timeout_ms integer)
 RETURNS TABLE (
   id uuid, session_id uuid, seq integer, role text, content text, selected_text text, metadata jsonb,
   request_hash text, created_at timestamptz, client_id text, parts jsonb, status text,
@@ -27,7 +29,15 @@ LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 AS $fn$
 #variable_conflict use_column
+DECLARE
+  v_lock_timeout text := current_setting('lock_timeout');
 BEGIN
+  -- The wait for the session's row lock is the one wait an append can have: bounded by the
+  -- caller's statement timeout, set here so that the call needs no transaction around it (SET
+  -- LOCAL statement_timeout would), and put back before returning.
+  IF p_lock_timeout_ms > 0 THEN
+    PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
+  END IF;
   RETURN QUERY
   WITH s AS (
     SELECT id, user_id, message_count, leaf_message_id FROM chat_sessions
@@ -75,9 +85,12 @@ BEGIN
      FROM (SELECT citation_index, document_id, chunk_id, score, excerpt, metadata, created_at
            FROM message_citations WHERE message_id = prior.id) c) AS citations
   FROM prior;
+  IF p_lock_timeout_ms > 0 THEN
+    PERFORM set_config('lock_timeout', v_lock_timeout, true);
+  END IF;
 END
 $fn$;
 
 -- migrate:down
 DROP FUNCTION chatdb_append_message(uuid, text, uuid, text, text, text, jsonb, text, text, jsonb, text,
-  integer, integer, integer);
+  integer, integer, integer, integer);

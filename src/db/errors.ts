@@ -107,12 +107,21 @@ export function connectionFailure(target: string, e: unknown, attempts = 1): Cha
 }
 
 /**
- * A statement canceled (57014: by statement_timeout, or by pg_cancel_backend) as `db_unavailable`
- * (HTTP 503: the database did not answer in time, retry), naming the bound when one was set;
- * undefined for any other error.
+ * A statement canceled (57014: by statement_timeout, or by pg_cancel_backend), or one whose lock
+ * wait passed its lock timeout (55P03), as `db_unavailable` (HTTP 503: the database did not answer
+ * in time, retry), naming the bound when one was set; undefined for any other error.
  */
 export function queryCanceled(e: unknown, timeoutMs: number): ChatDbError | undefined {
-  if ((e as { code?: unknown })?.code !== '57014' || e instanceof ChatDbError) return undefined;
+  const code = (e as { code?: unknown })?.code;
+  if (e instanceof ChatDbError) return undefined;
+  // 55P03: a lock wait past the lock timeout a statement set for itself (chatdb's append does).
+  if (code === '55P03' && /lock timeout/i.test(String((e as Error).message)))
+    return new ChatDbError(
+      'db_unavailable',
+      `the database did not answer within ${timeoutMs} ms (waiting for a lock: lock timeout)`,
+      { cause: e },
+    );
+  if (code !== '57014') return undefined;
   const bound = timeoutMs > 0 ? ` within ${timeoutMs} ms (statement timeout)` : ' (statement canceled)';
   return new ChatDbError('db_unavailable', `the database did not answer${bound}`, { cause: e });
 }

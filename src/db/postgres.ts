@@ -243,6 +243,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     kind: 'postgres',
     target,
     query: (sql, params) => bounded((c) => lone(c, (q) => q.query(sql, params))),
+    statementTimeoutMs: timeout,
+    queryAsIs: (sql, params) => bounded((c) => wrap(c).query(sql, params)),
     // A script may hold its own BEGIN/COMMIT or CREATE DATABASE: it runs as written, unbounded.
     exec: (sql) => withClient((c) => wrap(c).exec(sql)),
     transaction: (fn) => bounded((c) => transactionOn(c, fn, begin)),

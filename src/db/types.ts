@@ -27,6 +27,17 @@ export interface Database extends Session {
   readonly target: string;
   /** Holds one connection for `fn` (session-level state such as advisory locks lives there). */
   withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  /**
+   * The bound in ms `query` and `transaction` put on each statement (0: none). With one, `query`
+   * runs a statement in a transaction of its own (SET LOCAL needs one): three round trips.
+   */
+  readonly statementTimeoutMs?: number;
+  /**
+   * Runs one statement as it is, in one round trip, without the statement timeout's transaction:
+   * for a statement that bounds its own waits (chatdb's append takes `statementTimeoutMs` as its
+   * lock timeout). Absent: `query` is used.
+   */
+  queryAsIs?<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   close(): Promise<void>;
 }
 

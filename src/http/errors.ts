@@ -109,7 +109,9 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     const status = STATUS[err.code] ?? 500;
     if (status === 503) {
       noteFailure(req, { message: err.message });
-      const slow = (err.cause as { code?: unknown } | undefined)?.code === '57014';
+      // Canceled by the statement timeout (57014) or a lock wait past its lock timeout (55P03).
+      const cause = (err.cause as { code?: unknown } | undefined)?.code;
+      const slow = cause === '57014' || cause === '55P03';
       const detail = slow ? 'the database did not answer in time: retry' : 'the database is not reachable';
       return sendProblem(reply, problem(503, detail, err.code));
     }

@@ -29,10 +29,12 @@ type Row = Record<string, unknown>;
  * comes back when the session is not the caller's.
  * $1 session, $2 user, $3 message id (UUIDv7), $4 role, $5 content, $6 selected_text, $7 metadata,
  * $8 idempotency key, $9 request hash, $10 citations, $11 model, $12 input tokens, $13 output tokens,
- * $14 latency (ms); the usage parameters are null when not recorded.
+ * $14 latency (ms); the usage parameters are null when not recorded; $15 the bound in ms on the wait
+ * for the session's row lock (0: none), which lets the statement run as it is, in one round trip.
  */
 export const APPEND_SQL = `SELECT * FROM chatdb_append_message($1::uuid, $2::text, $3::uuid, $4::text, $5::text,
-  $6::text, $7::jsonb, $8::text, $9::text, $10::jsonb, $11::text, $12::integer, $13::integer, $14::integer)`;
+  $6::text, $7::jsonb, $8::text, $9::text, $10::jsonb, $11::text, $12::integer, $13::integer, $14::integer,
+  $15::integer)`;
 
 /** The message a key already names (after losing a race on messages_idempotency_key_idx). */
 const BY_KEY_SQL = `
@@ -50,7 +52,7 @@ const APPEND_AS_SQL = `SELECT t.id AS token_user_id, t.email AS token_user_email
   t.is_active AS token_user_is_active, t.created_at AS token_user_created_at, t.updated_at AS token_user_updated_at, a.*
 FROM chatdb_resolve_token($2::bytea) t
 LEFT JOIN LATERAL chatdb_append_message($1::uuid, t.id::text, $3::uuid, $4::text, $5::text, $6::text, $7::jsonb,
-  $8::text, $9::text, $10::jsonb, $11::text, $12::integer, $13::integer, $14::integer) a ON true`;
+  $8::text, $9::text, $10::jsonb, $11::text, $12::integer, $13::integer, $14::integer, $15::integer) a ON true`;
 
 const MESSAGE_KEYS = ['role', 'content', 'selectedText', 'metadata', 'citations', 'idempotencyKey', 'usage'];
 
@@ -109,7 +111,8 @@ function checkAppend(input: MessageInput) {
 }
 
 /**
- * Runs an append statement. A concurrent append with the same key that won the race on
+ * Runs an append statement as it is, in one round trip, its last parameter the bound on its lock
+ * wait (the database's statement timeout). A concurrent append with the same key that won the race on
  * messages_idempotency_key_idx: the winner's message, found for `owner()`'s user.
  */
 async function run(
@@ -121,7 +124,7 @@ async function run(
   owner: () => Promise<string | null>,
 ): Promise<Row[] | AppendResult> {
   try {
-    return (await sql.query<Row>(text, params, 'session')).rows;
+    return (await sql.queryAsIs<Row>(text, [...params, sql.lockTimeoutMs], 'session')).rows;
   } catch (e) {
     const pe = (e as { cause?: unknown }).cause ?? e;
     if (

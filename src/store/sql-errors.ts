@@ -119,6 +119,13 @@ export function mapSqlError(e: unknown, what = 'record'): unknown {
 /** A Queryable whose errors go through `mapSqlError`; `what` names the thing a bad id points at. */
 export interface Sql {
   query<R>(sql: string, params?: readonly unknown[], what?: string): Promise<QueryResult<R>>;
+  /**
+   * One statement in one round trip, for a statement that bounds its own lock waits by
+   * `lockTimeoutMs` (the database's statement timeout; 0: none): `Database.queryAsIs`. Inside a
+   * transaction, the transaction's own query.
+   */
+  queryAsIs<R>(sql: string, params?: readonly unknown[], what?: string): Promise<QueryResult<R>>;
+  readonly lockTimeoutMs: number;
   /** Runs `fn` in a transaction (optionally REPEATABLE READ, for a consistent multi-query read). */
   transaction<T>(fn: (tx: Sql) => Promise<T>, isolation?: 'repeatable read'): Promise<T>;
 }
@@ -145,14 +152,21 @@ const guardQueryable = (q: Queryable): Pick<Sql, 'query'> => ({
 /** Wraps the database so every module statement maps caller-caused SQL errors the same way. */
 export function guard(db: Database): Sql {
   const base = guardQueryable(db);
+  const asIs = db.queryAsIs;
   return {
     ...base,
+    queryAsIs: asIs
+      ? guardQueryable({ query: (sql, params) => asIs(sql, params), exec: (sql) => db.exec(sql) }).query
+      : base.query,
+    lockTimeoutMs: db.statementTimeoutMs ?? 0,
     async transaction<T>(fn: (tx: Sql) => Promise<T>, isolation?: 'repeatable read'): Promise<T> {
       try {
         return await db.transaction(async (tx) => {
           if (isolation) await tx.exec(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`);
           const inner: Sql = {
             ...guardQueryable(tx),
+            queryAsIs: guardQueryable(tx).query,
+            lockTimeoutMs: 0,
             transaction: () => Promise.reject(new Error('nested transactions are not supported')),
           };
           return fn(inner);

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import { isChatDbError } from '../../src/errors.js';
+import { createChatDb } from '../../src/store/chatdb.js';
 import { freshDatabase, onRealPostgres } from '../helpers/db.js';
 import { appendBody, makeClients } from '../helpers/load.js';
 import { serveQuietly } from '../http/helpers.js';
@@ -52,6 +53,48 @@ describe.runIf(onRealPostgres)('statement timeout (SET LOCAL statement_timeout p
     }
     const after = await db.query<{ n: number }>('UPDATE t SET n = n + 1 WHERE id = 1 RETURNING n');
     expect(after.rows[0]?.n).toBe(1); // neither timed-out update was applied
+    await db.close();
+    await s.drop();
+  });
+
+  it('the append bounds its own lock wait in one round trip (lock_timeout inside the function), and leaves nothing set', async () => {
+    const s = await freshDatabase('all');
+    // One connection: every statement below runs on the one the timeout hit.
+    const db = await openDatabase({ url: s.url, poolSize: 1, statementTimeoutMs: 300, connectRetries: 0 });
+    const chat = createChatDb(db, { logger: () => undefined });
+    const user = await chat.users.register({ email: 'lock@example.com', password: 'correct horse battery' });
+    const { token } = await chat.tokens.issue(user.id);
+    const session = await chat.sessions.create(user.id);
+    const setting = async () =>
+      (await db.withSession((c) => c.query<{ t: string }>("SELECT current_setting('lock_timeout') AS t")))
+        .rows[0]?.t;
+    await chat.messages.append(user.id, session.id, { role: 'user', content: 'first' });
+    expect(await setting()).toBe('0');
+    const lock = await holdLock(s.directUrl, 'SELECT * FROM chat_sessions WHERE id = $1 FOR UPDATE', [
+      session.id,
+    ]);
+    try {
+      for (const attempt of [
+        () => chat.messages.append(user.id, session.id, { role: 'user', content: 'stuck' }),
+        () => chat.messages.appendAs(token, session.id, { role: 'user', content: 'stuck' }),
+      ]) {
+        const started = Date.now();
+        const e = await attempt().catch((x: unknown) => x);
+        expect(Date.now() - started).toBeLessThan(1500);
+        expect(isChatDbError(e, 'db_unavailable')).toBe(true);
+        expect((e as Error).message).toBe(
+          'the database did not answer within 300 ms (waiting for a lock: lock timeout)',
+        );
+        expect(await setting()).toBe('0');
+      }
+    } finally {
+      await lock.release();
+    }
+    const list = await chat.messages.list(user.id, session.id);
+    expect(list.data.map((m) => m.content)).toEqual(['first']);
+    expect(
+      (await chat.messages.appendAs(token, session.id, { role: 'user', content: 'after' }))?.created,
+    ).toBe(true);
     await db.close();
     await s.drop();
   });

@@ -62,7 +62,7 @@ describe('the append function', () => {
   it('a database without the function: config_invalid naming chatdb init, nothing written', async () => {
     const s = await chatScope.sessions.create('owner-b');
     await chatOnly.db.exec(
-      'DROP FUNCTION chatdb_append_message(uuid, text, uuid, text, text, text, jsonb, text, text, jsonb, text, integer, integer, integer)',
+      'DROP FUNCTION chatdb_append_message(uuid, text, uuid, text, text, text, jsonb, text, text, jsonb, text, integer, integer, integer, integer)',
     );
     const e = await chatScope.messages
       .append('owner-b', s.id, { role: 'user', content: 'x' })

@@ -116,6 +116,7 @@ describe('messages.append', () => {
           null,
           null,
           null,
+          0,
         ]);
       });
       const msgs = (await fx.chat.messages.list(user, id)).data;

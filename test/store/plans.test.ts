@@ -310,18 +310,18 @@ describe('query plans on realistic data (planner left to itself)', () => {
     const { body, args, config } = fn.rows[0] ?? { body: '', args: [], config: null };
     expect(config).toEqual(['plan_cache_mode=force_generic_plan']);
     const inputs = args.filter((a) => a.startsWith('p_'));
-    expect(inputs).toHaveLength(14);
-    const statement = (/RETURN QUERY([\s\S]*);\s*END/.exec(body)?.[1] ?? '').replace(
+    expect(inputs).toHaveLength(15);
+    const statement = (/RETURN QUERY([\s\S]*?);\s*(?:IF|END)/.exec(body)?.[1] ?? '').replace(
       /\bp_\w+\b/g,
       (name) => `$${inputs.indexOf(name) + 1}`,
     );
     const types =
-      'uuid, text, uuid, text, text, text, jsonb, text, text, jsonb, text, integer, integer, integer';
+      'uuid, text, uuid, text, text, text, jsonb, text, text, jsonb, text, integer, integer, integer, integer';
     const doc = await fx.db.transaction(async (tx) => {
       await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
       await tx.query(`PREPARE chatdb_plan_append (${types}) AS ${statement}`);
       const r = await tx.query<{ 'QUERY PLAN': unknown }>(
-        `EXPLAIN (FORMAT JSON) EXECUTE chatdb_plan_append (${[...Array(14).keys()].map(() => 'NULL').join(', ')})`,
+        `EXPLAIN (FORMAT JSON) EXECUTE chatdb_plan_append (${[...Array(15).keys()].map(() => 'NULL').join(', ')})`,
       );
       await tx.query('DEALLOCATE chatdb_plan_append');
       return r.rows[0]?.['QUERY PLAN'];
