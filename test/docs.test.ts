@@ -17,7 +17,7 @@ import * as drizzleEntry from '../src/integrations/drizzle.js';
 import * as langchainEntry from '../src/integrations/langchain.js';
 import { init } from '../src/migrate/index.js';
 import { createChatDb } from '../src/store/chatdb.js';
-import { childEnv, TSX, tempDir } from './helpers/cli.js';
+import { childEnv, collectOutput, TSX, tempDir } from './helpers/cli.js';
 import { createScratchUrl, onRealPostgres } from './helpers/db.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -140,16 +140,9 @@ function runExample(code: string, dir: string, env: Record<string, string> = {})
       env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
+    const out = collectOutput(child);
     child.on('error', reject);
-    child.on('close', (c) => resolve({ code: c, stdout, stderr }));
+    child.on('close', (c) => resolve({ code: c, stdout: out.stdout(), stderr: out.stderr() }));
   });
 }
 

@@ -152,20 +152,18 @@ const guardQueryable = (q: Queryable): Pick<Sql, 'query'> => ({
 /** Wraps the database so every module statement maps caller-caused SQL errors the same way. */
 export function guard(db: Database): Sql {
   const base = guardQueryable(db);
-  const asIs = db.queryAsIs;
   return {
     ...base,
-    queryAsIs: asIs
-      ? guardQueryable({ query: (sql, params) => asIs(sql, params), exec: (sql) => db.exec(sql) }).query
-      : base.query,
+    queryAsIs: db.queryAsIs ? guardQueryable({ ...db, query: db.queryAsIs }).query : base.query,
     lockTimeoutMs: db.statementTimeoutMs ?? 0,
     async transaction<T>(fn: (tx: Sql) => Promise<T>, isolation?: 'repeatable read'): Promise<T> {
       try {
         return await db.transaction(async (tx) => {
           if (isolation) await tx.exec(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`);
+          const { query } = guardQueryable(tx);
           const inner: Sql = {
-            ...guardQueryable(tx),
-            queryAsIs: guardQueryable(tx).query,
+            query,
+            queryAsIs: query,
             lockTimeoutMs: 0,
             transaction: () => Promise.reject(new Error('nested transactions are not supported')),
           };

@@ -56,3 +56,15 @@ export const BASELINE_VERSIONS: readonly string[] = readdirSync(new URL('../../m
   .filter((f) => /^\d{14}_chatdb_.*\.sql$/.test(f))
   .map((f) => f.slice(0, 14))
   .sort();
+
+/** The tables of the `all` scope (chatdb's bookkeeping table aside), in name order. */
+export const ALL_TABLES: readonly string[] = [
+  'auth_tokens',
+  'chat_sessions',
+  'message_citations',
+  'message_feedback',
+  'messages',
+  'session_shares',
+  'user_profiles',
+  'users',
+];

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { childEnv } from './cli.js';
+import { childEnv, collectOutput } from './cli.js';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const SCHEMA_PATH = join(ROOT, 'prisma/schema.prisma');
@@ -42,16 +42,9 @@ export function runPrisma(args: readonly string[], cwd = ROOT): Promise<PrismaRu
       env: childEnv({ ...PRISMA_OFFLINE_ENV }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
+    const out = collectOutput(child);
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout: out.stdout(), stderr: out.stderr() }));
   });
 }
 

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../src/integrations/drizzle.js';
 import { freshDatabase, type ScratchDatabase } from '../helpers/db.js';
 import { drizzleComparableSchema, drizzleKitDdl, schemaDifference } from '../helpers/drizzle.js';
+import { ALL_TABLES } from '../helpers/migrations.js';
 
 let migrated: ScratchDatabase;
 let built: ScratchDatabase;
@@ -46,16 +47,7 @@ describe('chatdb/drizzle and the migrated database', () => {
     });
     // Not two empty descriptions: every table, the composite keys and a partial index are there.
     const tables = fromMigrations.filter((l) => l.startsWith('column ')).map((l) => l.split(/[ .]/)[1]);
-    expect([...new Set(tables)].sort()).toEqual([
-      'auth_tokens',
-      'chat_sessions',
-      'message_citations',
-      'message_feedback',
-      'messages',
-      'session_shares',
-      'user_profiles',
-      'users',
-    ]);
+    expect([...new Set(tables)].sort()).toEqual(ALL_TABLES);
     expect(fromDrizzle).toContain(
       'constraint chat_sessions chat_sessions_leaf_fkey FOREIGN KEY (id, leaf_message_id) REFERENCES messages(session_id, id)',
     );

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/db/index.js';
 import { tempDir } from '../helpers/cli.js';
 import { freshDatabase, type ScratchDatabase } from '../helpers/db.js';
+import { ALL_TABLES } from '../helpers/migrations.js';
 import { ROOT, runPrisma, SCHEMA_PATH } from '../helpers/prisma.js';
 import { compareShapes, databaseShape, type SchemaShape } from '../helpers/prisma-compare.js';
 import { prismaShape } from '../helpers/prisma-shape.js';
@@ -66,16 +67,7 @@ describe('schema.prisma matches the database chatdb migrations build (scope all)
       `schema.prisma differs from the migrated database:\n${differences.join('\n')}`,
     ).toEqual([]);
     // What was compared: every table of the scope, and chatdb's bookkeeping left out.
-    expect([...dbShape.tables].sort()).toEqual([
-      'auth_tokens',
-      'chat_sessions',
-      'message_citations',
-      'message_feedback',
-      'messages',
-      'session_shares',
-      'user_profiles',
-      'users',
-    ]);
+    expect([...dbShape.tables].sort()).toEqual(ALL_TABLES);
     expect(dbShape.columns.size).toBeGreaterThan(70);
     expect(dbShape.foreignKeys.size).toBe(10);
   });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isChatDbError } from '../../src/errors.js';
+import { ALL_TABLES } from '../helpers/migrations.js';
 import { makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
@@ -164,16 +165,7 @@ describe('chat reports', () => {
       [data.bobS],
     );
     const sizes = await r().tableSizes();
-    expect(sizes.map((t) => t.table)).toEqual([
-      'auth_tokens',
-      'chat_sessions',
-      'message_citations',
-      'message_feedback',
-      'messages',
-      'session_shares',
-      'user_profiles',
-      'users',
-    ]);
+    expect(sizes.map((t) => t.table)).toEqual(ALL_TABLES);
     expect(sizes.every((t) => t.totalBytes > 0)).toBe(true);
   });
 
