@@ -1,7 +1,7 @@
 /**
  * `npm run bench [name…]`: runs every bench/*.bench.ts (or the named ones) on PGlite and, when
  * BENCH_DATABASE_URL / TEST_DATABASE_URL is set or 127.0.0.1:5432 answers, on a scratch database
- * on that server. Each run prints a table and writes bench/results/<name>-<db>.json.
+ * on that server (BENCH_ON=pglite or postgres: that kind only). Each run prints a table and writes bench/results/<name>-<db>.json.
  */
 import { readdirSync } from 'node:fs';
 import { type Bench, context, endProgress, targets, writeResult } from './lib.js';
@@ -17,7 +17,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const where = await targets();
+// BENCH_ON=pglite or BENCH_ON=postgres: one database kind only.
+const only = process.env.BENCH_ON?.trim();
+const where = (await targets()).filter((t) => !only || t.kind === only);
 let failed = false;
 for (const file of files) {
   const bench = ((await import(new URL(file, dir).href)) as { default: Bench }).default;

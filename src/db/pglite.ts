@@ -4,6 +4,7 @@ import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { isChatDbError } from '../errors.js';
 import { lockDataDir } from './dir-lock.js';
 import { connectionFailure } from './errors.js';
+import { autoAnalyze } from './pglite-analyze.js';
 import {
   type Database,
   type DbLogger,
@@ -17,13 +18,16 @@ import { describeTarget } from './url.js';
 /** Postgres type OIDs whose text form we parse the same way in both adapters. */
 export const PARSERS = { 20: Number } as const; // int8 (count(*)) -> number; counts here never pass 2^53
 
-const wrap = (q: PGlite | Transaction): Queryable => ({
+/** `note` is told of every statement sent (autoAnalyze counts them). */
+const wrap = (q: PGlite | Transaction, note: () => void): Queryable => ({
   async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    note();
     const res = await q.query<R>(sql, params as unknown[]);
     // affectedRows is 0 for a SELECT; pg's rowCount counts the rows returned then.
     return { rows: res.rows, rowCount: res.rows.length > 0 ? res.rows.length : (res.affectedRows ?? 0) };
   },
   async exec(sql: string): Promise<void> {
+    note();
     await q.exec(sql);
   },
 });
@@ -59,13 +63,15 @@ class Mutex {
  * CREATE EXTENSION finds them; btree_gin (the chat baseline's) is always loaded.
  * A data directory serves one process, and one open database in it: a lock file (`LOCK_FILE`)
  * refuses a second opener while the first is alive, and is released by `close()` or on exit.
+ * Tables that grew are analyzed as the statements go (autoAnalyze; `analyzeEvery` statements
+ * between checks, ANALYZE_EVERY by default): PGlite has no autovacuum to do it.
  */
 export async function openPglite(
   dataDir: string | undefined,
-  options: { loadDataDir?: Blob; logger?: DbLogger; extensions?: Extensions } = {},
+  options: { loadDataDir?: Blob; logger?: DbLogger; extensions?: Extensions; analyzeEvery?: number } = {},
 ): Promise<PgliteDatabase> {
   const target = describeTarget({ kind: 'pglite', dataDir });
-  const { logger = defaultLogger, ...pgliteOptions } = options;
+  const { logger = defaultLogger, analyzeEvery, ...pgliteOptions } = options;
   let unlock = (): void => undefined;
   let pg: PGlite;
   try {
@@ -80,10 +86,12 @@ export async function openPglite(
     unlock();
     throw isChatDbError(e) ? e : connectionFailure(target, e);
   }
-  const base = wrap(pg);
+  const analyze = autoAnalyze(pg, logger, analyzeEvery);
+  const note = () => analyze.note();
+  const base = wrap(pg, note);
   const sessions = new Mutex();
   const transaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>
-    pg.transaction((tx) => fn(wrap(tx)));
+    pg.transaction((tx) => fn(wrap(tx, note)));
   const session: Session = { ...base, transaction };
   return {
     kind: 'pglite',
@@ -93,6 +101,7 @@ export async function openPglite(
     dumpDataDir: () => pg.dumpDataDir('none'),
     close: async () => {
       try {
+        await analyze.idle();
         if (!pg.closed) await pg.close();
       } finally {
         unlock();
