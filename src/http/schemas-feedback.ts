@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { Feedback } from '../store/types.js';
 
 /** Feedback's request and response schemas, and its JSON mapping (snake_case, as API.md). */

@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 
 /** Guest accounts' response schema (POST /auth/guest); the upgrade takes Credentials and answers UserSchema. */
 

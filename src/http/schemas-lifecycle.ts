@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 
 /** `DELETE /chat/sessions/{id}`: to the trash, or with `permanent=true` deleted at once. */
 export const SessionDeleteQuery = Type.Object(

@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { CreatedShare, Share, SharedConversation } from '../store/types.js';
 import { MessageId, Parts } from './schemas.js';
 

@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { MessageUsageSchema, SessionUsageSchema, UsageBody } from './schemas-usage.js';
 
 /** Shared TypeBox schemas: they validate requests, serialize responses and make the OpenAPI document. */

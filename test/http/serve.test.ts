@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,6 +60,40 @@ describe('serve', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('restarts on an embedded data directory apply what the directory gained, restore a deleted baseline file, else change nothing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chatdb-serve-'));
+    const dir = mkdtempSync(join(tmpdir(), 'chatdb-serve-m-'));
+    const start = () => serveQuietly({}, { dataDir, dir }, { migrate: false });
+    const history = async () => {
+      const db = await openDatabase({ dataDir });
+      try {
+        return (
+          await db.query<{ version: string; applied_at: Date }>(
+            'SELECT version::text AS version, applied_at FROM schema_migrations ORDER BY version',
+          )
+        ).rows;
+      } finally {
+        await db.close();
+      }
+    };
+    await (await start()).close();
+    const installed = await history();
+    expect(installed.map((r) => r.version)).toEqual(BASELINE_VERSIONS);
+
+    await (await start()).close(); // nothing new: the history stays as it was
+    expect(await history()).toEqual(installed);
+
+    const file = BASELINE_FILES.chat[1] as string;
+    rmSync(join(dir, file));
+    writeFileSync(
+      join(dir, '20270101000000_pin.sql'),
+      sql('ALTER TABLE chat_sessions ADD starred boolean;', 'ALTER TABLE chat_sessions DROP starred;'),
+    );
+    await (await start()).close();
+    expect(readdirSync(dir)).toContain(file);
+    expect((await history()).map((r) => r.version)).toEqual([...BASELINE_VERSIONS, '20270101000000']);
   });
 
   it('readyz answers 503 once the database is gone', async () => {

@@ -1,4 +1,5 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { ChatDb } from '../../store/chatdb.js';
 import { problem, sendProblem } from '../errors.js';
 import { noteFailure } from '../logging.js';
