@@ -70,7 +70,8 @@ function limitExceeded(pe: PgError, cause: unknown): ChatDbError {
  * Maps a driver error to a ChatDbError when the caller caused it:
  * 42P01 (schema not installed) and 42883 on a chatdb_ function (schema older than chatdb) ->
  * config_invalid; 22P02 (a malformed uuid) and 23503 (a missing
- * referenced row) -> not_found(`what`); 23505 on the email index -> email_taken, other 23505 ->
+ * referenced row) -> not_found(`what`); CDB04 and CDB09 (raised by chatdb's functions) -> not_found
+ * and conflict with the function's message; 23505 on the email index -> email_taken, other 23505 ->
  * conflict; 23514, 22001, 22021, 22P05, 22003, 22007, 22008, 22009, 54000 -> invalid_input.
  * Returns anything else unchanged.
  */
@@ -93,6 +94,11 @@ export function mapSqlError(e: unknown, what = 'record'): unknown {
         `chatdb schema is older than this version of chatdb (${pe.message}): run \`chatdb init --scope all\` (or chat) to apply its new baseline files`,
         { cause: e },
       );
+    // Raised by chatdb's functions (chatdb_save_messages): not found, naming what; a conflict, saying why.
+    case 'CDB04':
+      return new ChatDbError('not_found', notFound(pe.message).message, { cause: e });
+    case 'CDB09':
+      return new ChatDbError('conflict', pe.message, { cause: e });
     case '22P02':
     case '23503':
       return new ChatDbError('not_found', notFound(what).message, { cause: e });

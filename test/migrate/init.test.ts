@@ -28,6 +28,7 @@ const SHARES = '20261203000004_chatdb_chat_shares.sql';
 const LINK_SHARES = '20261203000005_chatdb_link_chat_shares_to_auth.sql';
 const APPEND_FN = '20261203000006_chatdb_chat_append_function.sql';
 const TOKEN_FN = '20261203000007_chatdb_auth_token_function.sql';
+const SAVE_FN = '20261203000008_chatdb_chat_save_function.sql';
 const ALL = [
   AUTH,
   CHAT,
@@ -43,6 +44,7 @@ const ALL = [
   LINK_SHARES,
   APPEND_FN,
   TOKEN_FN,
+  SAVE_FN,
 ];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
@@ -98,7 +100,7 @@ describe('init', () => {
   it('chat alone keeps user ids opaque (any string, no users table)', async () => {
     const dir = migrationsDir();
     await init(s.db, { dir, scope: 'chat' });
-    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN]);
+    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN, SAVE_FN]);
     expect(await tables(s.db)).not.toContain('users');
     await s.db.query("INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee')");
     expect((await s.db.query('SELECT user_id FROM chat_sessions')).rows).toEqual([
@@ -116,7 +118,9 @@ describe('init', () => {
     expect(readdirSync(dir)).not.toContain(LINK_PARTS);
     const second = await init(s.db, { dir, scope: b });
     const added =
-      a === 'chat' ? [AUTH, GUESTS, TOKEN_FN] : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN];
+      a === 'chat'
+        ? [AUTH, GUESTS, TOKEN_FN]
+        : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN, SAVE_FN];
     expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES].sort());
     expect(second.applied.map((x) => x.file)).toEqual(
       a === 'chat'
@@ -133,6 +137,7 @@ describe('init', () => {
             SHARES,
             LINK_SHARES,
             APPEND_FN,
+            SAVE_FN,
           ],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
@@ -196,6 +201,7 @@ describe('init', () => {
       '20261203000003',
       '20261203000004',
       '20261203000006',
+      '20261203000008',
     ]);
     expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
     // doing what it says lets `up` finish the job
@@ -252,6 +258,7 @@ describe('init', () => {
       ['20261203000005', 'applied'],
       ['20261203000006', 'applied'],
       ['20261203000007', 'applied'],
+      ['20261203000008', 'applied'],
     ]);
   });
 
@@ -267,6 +274,7 @@ describe('init', () => {
       USAGE,
       SHARES,
       APPEND_FN,
+      SAVE_FN,
     ]);
     expect(await tables(s.db)).not.toContain('users');
     const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
@@ -299,6 +307,7 @@ describe('init', () => {
       SHARES,
       LINK_SHARES,
       APPEND_FN,
+      SAVE_FN,
     ]);
     expect(r.applied.map((x) => x.file)).toEqual([
       CHAT,
@@ -308,6 +317,7 @@ describe('init', () => {
       USAGE,
       SHARES,
       APPEND_FN,
+      SAVE_FN,
     ]);
     expect((await status(s.db, { dir })).entries.map((e) => e.state)).toEqual([
       'pending',
@@ -324,6 +334,7 @@ describe('init', () => {
       'pending',
       'applied',
       'pending',
+      'applied',
     ]);
     // `up` then gives the same schema as `all`
     await up(s.db, { dir });

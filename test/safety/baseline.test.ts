@@ -88,6 +88,7 @@ describe('chatdb baseline', () => {
       '20261203000003',
       '20261203000004',
       '20261203000006',
+      '20261203000008',
     ]);
     expect(existsSync(join(dir, '20250101000003_chatdb_link_chat_to_auth.sql'))).toBe(false);
   });
@@ -104,6 +105,7 @@ describe('chatdb baseline', () => {
       '20261203000003',
       '20261203000004',
       '20261203000006',
+      '20261203000008',
     ]);
     // The auth tables and the links, made by hand as an old init script would have.
     await applyBaselineScript(s.db, 'auth');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createChatDb } from '../../src/store/chatdb.js';
 import type { MessagePart, UpsertInput } from '../../src/store/types.js';
 import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
@@ -355,5 +356,53 @@ describe('bad input (invalid_input, nothing written)', () => {
     ] as UpsertInput[];
     expect(await code(fx.chat.messages.saveMany(a.user, a.id, list))).toBe('conflict');
     expect(await snapshot(a.id)).toEqual(before);
+  });
+});
+
+describe('one round trip', () => {
+  it('saveMany of a history and a new reply, and upsert, each send one statement (chatdb_save_messages)', async () => {
+    const { user, id } = await newSession();
+    const sent: string[] = [];
+    const counting = {
+      ...fx.db,
+      query: <R>(text: string, params?: readonly unknown[]) => {
+        sent.push(text);
+        return fx.db.query<R>(text, params);
+      },
+      queryAsIs: <R>(text: string, params?: readonly unknown[]) => {
+        sent.push(text);
+        return fx.db.queryAsIs ? fx.db.queryAsIs<R>(text, params) : fx.db.query<R>(text, params);
+      },
+      exec: (text: string) => {
+        sent.push(text);
+        return fx.db.exec(text);
+      },
+    };
+    const chat = createChatDb(counting, { logger: () => undefined });
+    const text = (t: string): MessagePart[] => [{ type: 'text', text: t }];
+    const first = await chat.messages.saveMany(user, id, [
+      { id: 'u1', role: 'user', parts: text('hi') },
+      { id: 'a1', role: 'assistant', parts: text('hello') },
+    ]);
+    expect(first.map((r) => [r.message.id, r.created])).toEqual([
+      ['u1', true],
+      ['a1', true],
+    ]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatch(/chatdb_save_messages/);
+    const again = await chat.messages.saveMany(user, id, [
+      { id: 'u1', role: 'user', parts: text('hi') },
+      { id: 'a1', role: 'assistant', parts: text('hello') },
+      { id: 'u2', role: 'user', parts: text('more') },
+    ]);
+    expect(again.map((r) => r.created)).toEqual([false, false, true]);
+    await chat.messages.upsert(user, id, { id: 'a2', role: 'assistant', parts: text('sure') });
+    expect(sent).toHaveLength(3);
+    expect((await fx.chat.messages.list(user, id)).data.map((m) => [m.id, m.parentId])).toEqual([
+      ['u1', null],
+      ['a1', 'u1'],
+      ['u2', 'a1'],
+      ['a2', 'u2'],
+    ]);
   });
 });

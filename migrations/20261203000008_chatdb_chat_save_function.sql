@@ -1,0 +1,186 @@
+-- chatdb baseline, scope "chat": saving messages by their client ids (`messages.upsert`,
+-- `saveMany`, the AI SDK's `saveUIMessages`) as one function, for the reason the append is one
+-- (20261203000006; docs/design.md, "The append and the token look-up are functions"). The save was
+-- a transaction of seven or more statements (lock the session, find the messages by client id,
+-- insert or replace each, move the leaf, read back), each a round trip and each planned every
+-- time. The steps are the same, in the same order, under the same row lock; the function keeps
+-- their plans per server connection and the save is one round trip.
+-- p_messages: [{ client_id, role, parts, metadata, status (null: keep, or complete when new),
+-- content, citations, usage (true when given), model, input_tokens, output_tokens, latency_ms,
+-- new_id (the id a new message gets) }]. The first message's parent: p_parent_given false (as
+-- stored, or p_first: 'leaf' the session's leaf, 'root' none), else p_parent_client_id (null: a
+-- root). Errors: SQLSTATE CDB04 (not found: the session or the parent message, named by the
+-- message) and CDB09 (conflict, with the reason), as chatdb maps them.
+-- Lint exceptions (docs/safe-migrations.md): creating a function takes no lock on any table.
+-- squawk-ignore-file require-lock-timeout, require-statement-timeout
+-- migrate:up
+CREATE FUNCTION chatdb_save_messages(
+  p_session uuid, p_user text, p_messages jsonb, p_parent_given boolean, p_parent_client_id text,
+  p_first text, p_lock_timeout_ms integer)
+RETURNS TABLE (
+  id uuid, session_id uuid, seq integer, role text, content text, selected_text text, metadata jsonb,
+  created_at timestamptz, client_id text, parts jsonb, status text, updated_at timestamptz, model text,
+  input_tokens integer, output_tokens integer, latency_ms integer, parent_client_id text, citations json,
+  created boolean)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  v_lock_timeout text := current_setting('lock_timeout');
+  v_session record;
+  v_msg jsonb;
+  v_old record;
+  v_found boolean;
+  v_parent uuid;
+  v_parent_known boolean;
+  v_id uuid;
+  v_usage boolean;
+  v_ids uuid[] := '{}';
+  v_created boolean[] := '{}';
+BEGIN
+  IF p_lock_timeout_ms > 0 THEN
+    PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
+  END IF;
+  -- The caller's session, locked: concurrent saves and appends to it wait here.
+  SELECT s.id, s.user_id, s.leaf_message_id INTO v_session FROM chat_sessions s
+  WHERE s.id = p_session AND s.trashed_at IS NULL
+    AND s.user_id = (json_populate_record(NULL::chat_sessions, json_build_object('user_id', p_user))).user_id
+  FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'session' USING ERRCODE = 'CDB04';
+  END IF;
+  FOR i IN 0 .. jsonb_array_length(p_messages) - 1 LOOP
+    v_msg := p_messages -> i;
+    v_usage := (v_msg ->> 'usage')::boolean;
+    -- The parent this message must have; unknown: as stored (or the leaf, or none, when new).
+    IF i > 0 THEN
+      v_parent_known := true;
+      v_parent := v_id;
+    ELSIF NOT p_parent_given THEN
+      v_parent_known := false;
+      v_parent := NULL;
+    ELSIF p_parent_client_id IS NULL THEN
+      v_parent_known := true;
+      v_parent := NULL;
+    ELSE
+      SELECT p.id INTO v_parent FROM messages p
+      WHERE p.user_id = v_session.user_id AND p.client_id = p_parent_client_id AND p.session_id = p_session;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'parent message' USING ERRCODE = 'CDB04';
+      END IF;
+      v_parent_known := true;
+    END IF;
+    -- The stored message with this client id (messages_user_client_id_key), and whether the save
+    -- changes it (jsonb equality ignores key order; usage counts only when given).
+    SELECT o.id, o.session_id, o.role, o.parent_id,
+      (o.parts = v_msg -> 'parts' AND o.metadata = v_msg -> 'metadata'
+       AND o.status = coalesce(v_msg ->> 'status', o.status)
+       AND (NOT v_usage OR (o.model IS NOT DISTINCT FROM v_msg ->> 'model'
+         AND o.input_tokens IS NOT DISTINCT FROM (v_msg ->> 'input_tokens')::integer
+         AND o.output_tokens IS NOT DISTINCT FROM (v_msg ->> 'output_tokens')::integer
+         AND o.latency_ms IS NOT DISTINCT FROM (v_msg ->> 'latency_ms')::integer))) AS same_all,
+      (o.parts = v_msg -> 'parts') AS same_parts
+    INTO v_old FROM messages o
+    WHERE o.user_id = v_session.user_id AND o.client_id = v_msg ->> 'client_id';
+    v_found := FOUND;
+    IF v_found THEN
+      IF v_old.session_id <> p_session THEN
+        RAISE EXCEPTION 'message id % is used in another session', v_msg ->> 'client_id' USING ERRCODE = 'CDB09';
+      END IF;
+      IF v_old.role <> v_msg ->> 'role' THEN
+        RAISE EXCEPTION 'message % is a % message; its role cannot change', v_msg ->> 'client_id', v_old.role
+          USING ERRCODE = 'CDB09';
+      END IF;
+      IF v_parent_known AND v_parent IS DISTINCT FROM v_old.parent_id THEN
+        RAISE EXCEPTION 'message % has another parent; a parent cannot change', v_msg ->> 'client_id'
+          USING ERRCODE = 'CDB09';
+      END IF;
+      v_id := v_old.id;
+      IF NOT v_old.same_all THEN
+        -- Replaced: its columns; with a usage, the session's token totals moved by the difference
+        -- (`before` is the row as it was); its citations dropped when the parts changed, then
+        -- inserted again.
+        WITH before AS (
+          SELECT coalesce(b.input_tokens, 0) AS input_tokens, coalesce(b.output_tokens, 0) AS output_tokens
+          FROM messages b WHERE b.id = v_id
+        ), upd AS (
+          UPDATE messages u SET parts = v_msg -> 'parts', metadata = v_msg -> 'metadata',
+            status = coalesce(v_msg ->> 'status', u.status), content = v_msg ->> 'content',
+            model = CASE WHEN v_usage THEN v_msg ->> 'model' ELSE u.model END,
+            input_tokens = CASE WHEN v_usage THEN (v_msg ->> 'input_tokens')::integer ELSE u.input_tokens END,
+            output_tokens = CASE WHEN v_usage THEN (v_msg ->> 'output_tokens')::integer ELSE u.output_tokens END,
+            latency_ms = CASE WHEN v_usage THEN (v_msg ->> 'latency_ms')::integer ELSE u.latency_ms END
+          WHERE u.id = v_id RETURNING u.id
+        ), totals AS (
+          UPDATE chat_sessions cs
+          SET input_tokens = cs.input_tokens + coalesce((v_msg ->> 'input_tokens')::integer, 0) - before.input_tokens,
+              output_tokens = cs.output_tokens + coalesce((v_msg ->> 'output_tokens')::integer, 0) - before.output_tokens
+          FROM before
+          WHERE v_usage AND cs.id = p_session
+            AND (before.input_tokens <> coalesce((v_msg ->> 'input_tokens')::integer, 0)
+              OR before.output_tokens <> coalesce((v_msg ->> 'output_tokens')::integer, 0))
+        )
+        DELETE FROM message_citations c WHERE NOT v_old.same_parts AND c.message_id = v_id;
+        IF NOT v_old.same_parts AND jsonb_array_length(v_msg -> 'citations') > 0 THEN
+          INSERT INTO message_citations (message_id, user_id, citation_index, document_id, chunk_id, score, excerpt,
+                                         metadata)
+          SELECT v_id, v_session.user_id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
+          FROM jsonb_to_recordset(v_msg -> 'citations') AS x(citation_index integer, document_id text, chunk_id text,
+            score double precision, excerpt text, metadata jsonb);
+        END IF;
+      END IF;
+    ELSE
+      -- New: the next seq of the locked session, its citations, the session's counters.
+      v_id := (v_msg ->> 'new_id')::uuid;
+      WITH ins AS (
+        INSERT INTO messages (id, session_id, seq, role, content, metadata, user_id, client_id, parts, status, parent_id,
+                              model, input_tokens, output_tokens, latency_ms)
+        SELECT v_id, s.id, s.message_count + 1, v_msg ->> 'role', v_msg ->> 'content', v_msg -> 'metadata', s.user_id,
+               v_msg ->> 'client_id', v_msg -> 'parts', coalesce(v_msg ->> 'status', 'complete'),
+               CASE WHEN v_parent_known THEN v_parent WHEN p_first = 'leaf' THEN v_session.leaf_message_id END,
+               v_msg ->> 'model', (v_msg ->> 'input_tokens')::integer, (v_msg ->> 'output_tokens')::integer,
+               (v_msg ->> 'latency_ms')::integer
+        FROM chat_sessions s WHERE s.id = p_session
+        RETURNING id, session_id, seq, user_id, created_at, input_tokens, output_tokens
+      ), cit AS (
+        INSERT INTO message_citations (message_id, user_id, citation_index, document_id, chunk_id, score, excerpt,
+                                       metadata)
+        SELECT ins.id, ins.user_id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
+        FROM ins CROSS JOIN jsonb_to_recordset(v_msg -> 'citations') AS x(citation_index integer, document_id text,
+          chunk_id text, score double precision, excerpt text, metadata jsonb)
+      )
+      UPDATE chat_sessions cs SET message_count = ins.seq,
+        last_message_at = GREATEST(cs.last_message_at, ins.created_at),
+        input_tokens = cs.input_tokens + coalesce(ins.input_tokens, 0),
+        output_tokens = cs.output_tokens + coalesce(ins.output_tokens, 0)
+      FROM ins WHERE cs.id = ins.session_id;
+    END IF;
+    v_ids := v_ids || v_id;
+    v_created := v_created || (NOT v_found);
+  END LOOP;
+  -- The last becomes the leaf (no write, so no updated_at bump, when it is there already).
+  IF cardinality(v_ids) > 0 THEN
+    UPDATE chat_sessions cs SET leaf_message_id = v_id
+    WHERE cs.id = p_session AND cs.leaf_message_id IS DISTINCT FROM v_id;
+  END IF;
+  RETURN QUERY
+  SELECT m.id, m.session_id, m.seq, m.role, m.content, m.selected_text, m.metadata, m.created_at, m.client_id,
+    m.parts, m.status, m.updated_at, m.model, m.input_tokens, m.output_tokens, m.latency_ms,
+    (SELECT p.client_id FROM messages p WHERE p.id = m.parent_id),
+    coalesce((SELECT json_agg(json_build_object('citation_index', c.citation_index, 'document_id', c.document_id,
+      'chunk_id', c.chunk_id, 'score', c.score, 'excerpt', c.excerpt, 'metadata', c.metadata,
+      'created_at', c.created_at) ORDER BY c.citation_index)
+      FROM message_citations c WHERE c.message_id = m.id), '[]'::json),
+    x.created
+  FROM unnest(v_ids, v_created) WITH ORDINALITY AS x(mid, created, ord)
+  JOIN messages m ON m.id = x.mid
+  ORDER BY x.ord;
+  IF p_lock_timeout_ms > 0 THEN
+    PERFORM set_config('lock_timeout', v_lock_timeout, true);
+  END IF;
+END
+$fn$;
+
+-- migrate:down
+DROP FUNCTION chatdb_save_messages(uuid, text, jsonb, boolean, text, text, integer);
