@@ -19,7 +19,7 @@ import { APPEND_SQL } from '../src/store/append.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { appendBody, makeClients } from '../test/helpers/load.js';
 import { startServer } from '../test/helpers/server.js';
-import { type Bench, type BenchContext, printTable, type Stats, stats } from './lib.js';
+import { analyzeAfterWarmUp, type Bench, type BenchContext, printTable, type Stats, stats } from './lib.js';
 
 const CLIENTS = (process.env.BENCH_CLIENTS ?? '16').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -186,17 +186,6 @@ const toRun = (
   errors: r.errors,
 });
 
-/**
- * After each warm-up, statistics for the planner, as a server's autovacuum has them by then (a
- * server without autovacuum, as this machine's, has none; the embedded database, `chatdb serve`'s
- * on PGlite included, analyzes by itself). Plans kept from the near-empty tables of the start (the
- * foreign-key checks', the append function's) are made again (docs/design.md, "Planner
- * statistics").
- */
-const analyze = async (ctx: BenchContext) => {
-  if (ctx.kind === 'postgres') await ctx.db.exec('ANALYZE');
-};
-
 /** Sessions for the ceiling, made with plain SQL (one user per session, as the HTTP clients). */
 async function ceilingSessions(ctx: BenchContext, n: number, tag: string) {
   const out: { session: string; user: string }[] = [];
@@ -252,13 +241,13 @@ const bench: Bench = {
         const clients = await makeClients(server.url, n, 1, `bench${n}`);
         ctx.progress(`${n} client(s): warming up`);
         await httpRun(server.url, clients, WARMUP_SECONDS);
-        await analyze(ctx);
+        await analyzeAfterWarmUp(ctx);
         ctx.progress(`${n} client(s): HTTP for ${SECONDS} s`);
         runs.push(toRun(PATHS.http, n, await httpRun(server.url, clients, SECONDS)));
         for (const bare of [false, true]) {
           const own = await ceilingSessions(ctx, n, `${bare ? 'bare' : 'statement'}${n}`);
           await sqlRun(direct, own, WARMUP_SECONDS, bare);
-          await analyze(ctx);
+          await analyzeAfterWarmUp(ctx);
           ctx.progress(`${n} client(s): ${bare ? PATHS.bare : PATHS.statement} for ${SECONDS} s`);
           runs.push(toRun(bare ? PATHS.bare : PATHS.statement, n, await sqlRun(direct, own, SECONDS, bare)));
         }

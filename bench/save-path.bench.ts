@@ -15,7 +15,7 @@ import { type Database, openDatabase } from '../src/db/index.js';
 import { saveUIMessages } from '../src/integrations/ai-sdk.js';
 import { createChatDb } from '../src/store/chatdb.js';
 import type { MessagePart } from '../src/store/types.js';
-import { type Bench, type BenchContext, printTable, stats } from './lib.js';
+import { analyzeAfterWarmUp, type Bench, type BenchContext, printTable, stats } from './lib.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -175,8 +175,7 @@ const bench: Bench = {
         ['bare equivalent (ceiling)', bare, saveBare],
       ] as const) {
         await run(loops, WARMUP_SECONDS, save);
-        // Statistics, as a server's autovacuum has them by then (bench/http-append.bench.ts).
-        if (ctx.kind === 'postgres') await ctx.db.exec('ANALYZE');
+        await analyzeAfterWarmUp(ctx);
         ctx.progress(`${path} for ${SECONDS} s`);
         const r = await run(loops, SECONDS, save);
         runs.push({

@@ -30,8 +30,8 @@ DECLARE
   v_lock_timeout text := current_setting('lock_timeout');
   v_session record;
   v_msg jsonb;
-  v_old record;
-  v_found boolean;
+  v_stored jsonb;
+  v_old jsonb;
   v_parent uuid;
   v_parent_known boolean;
   v_id uuid;
@@ -50,6 +50,21 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'session' USING ERRCODE = 'CDB04';
   END IF;
+  -- The stored messages among those being saved, by client id (messages_user_client_id_key), in
+  -- one query after the lock (a fresh snapshot), and whether the save changes each (jsonb equality
+  -- ignores key order, so a client that reorders keys changes nothing; usage counts only when given).
+  SELECT coalesce(jsonb_object_agg(o.client_id, jsonb_build_object('id', o.id, 'session_id', o.session_id,
+      'role', o.role, 'parent_id', o.parent_id,
+      'same_all', o.parts = x.m -> 'parts' AND o.metadata = x.m -> 'metadata'
+        AND o.status = coalesce(x.m ->> 'status', o.status)
+        AND (NOT (x.m ->> 'usage')::boolean OR (o.model IS NOT DISTINCT FROM x.m ->> 'model'
+          AND o.input_tokens IS NOT DISTINCT FROM (x.m ->> 'input_tokens')::integer
+          AND o.output_tokens IS NOT DISTINCT FROM (x.m ->> 'output_tokens')::integer
+          AND o.latency_ms IS NOT DISTINCT FROM (x.m ->> 'latency_ms')::integer)),
+      'same_parts', o.parts = x.m -> 'parts')), '{}'::jsonb)
+  INTO v_stored
+  FROM jsonb_array_elements(p_messages) AS x(m)
+  JOIN messages o ON o.user_id = v_session.user_id AND o.client_id = x.m ->> 'client_id';
   FOR i IN 0 .. jsonb_array_length(p_messages) - 1 LOOP
     v_msg := p_messages -> i;
     v_usage := (v_msg ->> 'usage')::boolean;
@@ -71,36 +86,24 @@ BEGIN
       END IF;
       v_parent_known := true;
     END IF;
-    -- The stored message with this client id (messages_user_client_id_key), and whether the save
-    -- changes it (jsonb equality ignores key order; usage counts only when given).
-    SELECT o.id, o.session_id, o.role, o.parent_id,
-      (o.parts = v_msg -> 'parts' AND o.metadata = v_msg -> 'metadata'
-       AND o.status = coalesce(v_msg ->> 'status', o.status)
-       AND (NOT v_usage OR (o.model IS NOT DISTINCT FROM v_msg ->> 'model'
-         AND o.input_tokens IS NOT DISTINCT FROM (v_msg ->> 'input_tokens')::integer
-         AND o.output_tokens IS NOT DISTINCT FROM (v_msg ->> 'output_tokens')::integer
-         AND o.latency_ms IS NOT DISTINCT FROM (v_msg ->> 'latency_ms')::integer))) AS same_all,
-      (o.parts = v_msg -> 'parts') AS same_parts
-    INTO v_old FROM messages o
-    WHERE o.user_id = v_session.user_id AND o.client_id = v_msg ->> 'client_id';
-    v_found := FOUND;
-    IF v_found THEN
-      IF v_old.session_id <> p_session THEN
+    v_old := v_stored -> (v_msg ->> 'client_id');
+    IF v_old IS NOT NULL THEN
+      IF (v_old ->> 'session_id')::uuid <> p_session THEN
         RAISE EXCEPTION 'message id % is used in another session', v_msg ->> 'client_id' USING ERRCODE = 'CDB09';
       END IF;
-      IF v_old.role <> v_msg ->> 'role' THEN
-        RAISE EXCEPTION 'message % is a % message; its role cannot change', v_msg ->> 'client_id', v_old.role
+      IF v_old ->> 'role' <> v_msg ->> 'role' THEN
+        RAISE EXCEPTION 'message % is a % message; its role cannot change', v_msg ->> 'client_id', v_old ->> 'role'
           USING ERRCODE = 'CDB09';
       END IF;
-      IF v_parent_known AND v_parent IS DISTINCT FROM v_old.parent_id THEN
+      IF v_parent_known AND v_parent IS DISTINCT FROM (v_old ->> 'parent_id')::uuid THEN
         RAISE EXCEPTION 'message % has another parent; a parent cannot change', v_msg ->> 'client_id'
           USING ERRCODE = 'CDB09';
       END IF;
-      v_id := v_old.id;
-      IF NOT v_old.same_all THEN
+      v_id := (v_old ->> 'id')::uuid;
+      IF NOT (v_old -> 'same_all')::boolean THEN
         -- Replaced: its columns; with a usage, the session's token totals moved by the difference
-        -- (`before` is the row as it was); its citations dropped when the parts changed, then
-        -- inserted again.
+        -- (`before` is the row as it was); its citations dropped when the parts changed (inserted
+        -- again below).
         WITH before AS (
           SELECT coalesce(b.input_tokens, 0) AS input_tokens, coalesce(b.output_tokens, 0) AS output_tokens
           FROM messages b WHERE b.id = v_id
@@ -121,17 +124,10 @@ BEGIN
             AND (before.input_tokens <> coalesce((v_msg ->> 'input_tokens')::integer, 0)
               OR before.output_tokens <> coalesce((v_msg ->> 'output_tokens')::integer, 0))
         )
-        DELETE FROM message_citations c WHERE NOT v_old.same_parts AND c.message_id = v_id;
-        IF NOT v_old.same_parts AND jsonb_array_length(v_msg -> 'citations') > 0 THEN
-          INSERT INTO message_citations (message_id, user_id, citation_index, document_id, chunk_id, score, excerpt,
-                                         metadata)
-          SELECT v_id, v_session.user_id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
-          FROM jsonb_to_recordset(v_msg -> 'citations') AS x(citation_index integer, document_id text, chunk_id text,
-            score double precision, excerpt text, metadata jsonb);
-        END IF;
+        DELETE FROM message_citations c WHERE NOT (v_old -> 'same_parts')::boolean AND c.message_id = v_id;
       END IF;
     ELSE
-      -- New: the next seq of the locked session, its citations, the session's counters.
+      -- New: the next seq of the locked session, the session's counters.
       v_id := (v_msg ->> 'new_id')::uuid;
       WITH ins AS (
         INSERT INTO messages (id, session_id, seq, role, content, metadata, user_id, client_id, parts, status, parent_id,
@@ -142,13 +138,7 @@ BEGIN
                v_msg ->> 'model', (v_msg ->> 'input_tokens')::integer, (v_msg ->> 'output_tokens')::integer,
                (v_msg ->> 'latency_ms')::integer
         FROM chat_sessions s WHERE s.id = p_session
-        RETURNING id, session_id, seq, user_id, created_at, input_tokens, output_tokens
-      ), cit AS (
-        INSERT INTO message_citations (message_id, user_id, citation_index, document_id, chunk_id, score, excerpt,
-                                       metadata)
-        SELECT ins.id, ins.user_id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
-        FROM ins CROSS JOIN jsonb_to_recordset(v_msg -> 'citations') AS x(citation_index integer, document_id text,
-          chunk_id text, score double precision, excerpt text, metadata jsonb)
+        RETURNING id, session_id, seq, created_at, input_tokens, output_tokens
       )
       UPDATE chat_sessions cs SET message_count = ins.seq,
         last_message_at = GREATEST(cs.last_message_at, ins.created_at),
@@ -156,8 +146,15 @@ BEGIN
         output_tokens = cs.output_tokens + coalesce(ins.output_tokens, 0)
       FROM ins WHERE cs.id = ins.session_id;
     END IF;
+    -- The citations of a new message, or of a replaced one whose parts changed.
+    IF (v_old IS NULL OR NOT (v_old -> 'same_parts')::boolean) AND jsonb_array_length(v_msg -> 'citations') > 0 THEN
+      INSERT INTO message_citations (message_id, user_id, citation_index, document_id, chunk_id, score, excerpt, metadata)
+      SELECT v_id, v_session.user_id, x.citation_index, x.document_id, x.chunk_id, x.score, x.excerpt, x.metadata
+      FROM jsonb_to_recordset(v_msg -> 'citations') AS x(citation_index integer, document_id text, chunk_id text,
+        score double precision, excerpt text, metadata jsonb);
+    END IF;
     v_ids := v_ids || v_id;
-    v_created := v_created || (NOT v_found);
+    v_created := v_created || (v_old IS NULL);
   END LOOP;
   -- The last becomes the leaf (no write, so no updated_at bump, when it is there already).
   IF cardinality(v_ids) > 0 THEN

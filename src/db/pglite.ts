@@ -87,7 +87,7 @@ export async function openPglite(
     throw isChatDbError(e) ? e : connectionFailure(target, e);
   }
   const analyze = autoAnalyze(pg, logger, analyzeEvery);
-  const note = () => analyze.note();
+  const { note } = analyze;
   const base = wrap(pg, note);
   const sessions = new Mutex();
   const transaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>

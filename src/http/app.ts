@@ -64,16 +64,16 @@ export interface AppOptions {
   readonly ownsChat?: boolean;
 }
 
-/**
- * Builds the API (API.md) over a ChatDb. Tests call `app.inject()`; `serve()` listens.
- * Example: `const app = await buildApp({ chat: createChatDb(db) })`.
- */
 type ValidatorFactory = NonNullable<
   NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
 >['buildValidator'];
 /** chatdb's validator compiler as Fastify's factory (typed for Ajv's; it takes route schemas, as setValidatorCompiler's does). */
 const buildValidator = (() => validatorCompiler) as unknown as ValidatorFactory;
 
+/**
+ * Builds the API (API.md) over a ChatDb. Tests call `app.inject()`; `serve()` listens.
+ * Example: `const app = await buildApp({ chat: createChatDb(db) })`.
+ */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { chat } = options;
   const logger =

@@ -7,6 +7,7 @@ import { checksumOf, loadMigrations } from './files.js';
 import { ensureHistoryTable, readHistory } from './history.js';
 import { newProgress } from './interrupt.js';
 import { type MigrationLog, type StepResult, upOn, withMigrationLock } from './runner.js';
+import { compare } from './status.js';
 
 /** `auth`: users, profiles, tokens. `chat`: sessions, messages, citations. `all`: both, linked. */
 export type Scope = 'auth' | 'chat' | 'all';
@@ -98,6 +99,20 @@ export interface InitResult {
   readonly applied: StepResult[];
   /** True when nothing was written or applied. */
   readonly unchanged: boolean;
+}
+
+/**
+ * True when `init(db, { dir, scope: 'all' })` and `up(db, { dir })` would do nothing: every file of
+ * the `all` baseline and the link is applied and in `dir`, and `dir` has nothing pending or edited.
+ * One read of the history and of the directory, no lock: `serve` checks it before taking the lock.
+ */
+export async function isUpToDate(db: Database, dir: string): Promise<boolean> {
+  const history = await readHistory(db);
+  const applied = new Set(history.map((h) => h.version));
+  const baseline = [...filesOfScope('all'), ...BASELINE_FILES.link];
+  if (!baseline.every((f) => applied.has(versionOfFile(f)) && existsSync(join(dir, f)))) return false;
+  const report = compare(loadMigrations(dir), history);
+  return report.pending === 0 && report.edited === 0;
 }
 
 const samePath = (a: string, b: string): boolean => {

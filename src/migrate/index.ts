@@ -8,6 +8,7 @@ export {
   type InitOptions,
   type InitResult,
   init,
+  isUpToDate,
   missingBaselineFiles,
   PACKAGE_MIGRATIONS_DIR,
   parseScope,

@@ -96,7 +96,7 @@ export async function savePath(
     if (seen.has(m.clientId)) throw invalidInput(`messages[${i}].id`, `duplicate id ${m.clientId}`);
     seen.add(m.clientId);
   }
-  const first0 = list[0];
+  const parent = list[0]?.parentId;
   const messages = list.map((m) => ({
     client_id: m.clientId,
     role: m.role,
@@ -109,7 +109,6 @@ export async function savePath(
     ...(m.usage ?? NO_USAGE),
     new_id: uuidv7(),
   }));
-  const parentGiven = first0 !== undefined && first0.parentId !== undefined;
   const rows = (
     await sql.queryAsIs<Row>(
       SAVE_SQL,
@@ -117,8 +116,8 @@ export async function savePath(
         session,
         owner,
         JSON.stringify(messages),
-        parentGiven,
-        parentGiven ? (first0?.parentId ?? null) : null,
+        parent !== undefined,
+        parent ?? null,
         first,
         sql.lockTimeoutMs,
       ],

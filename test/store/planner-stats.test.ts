@@ -65,7 +65,9 @@ describe.skipIf(onRealPostgres)(
       await longSession(db, 300);
       for (let i = 0; i < 100 && ((await reltuples(db, 'messages')) ?? -1) < 100; i++) await sleep(20);
       expect(await reltuples(db, 'messages')).toBeGreaterThanOrEqual(100);
-      for (const name of await lookupIndexes(db)) expect(UNIQUE_ON_BOTH).toContain(name);
+      const used = await lookupIndexes(db);
+      expect(used.length).toBeGreaterThan(0);
+      for (const name of used) expect(UNIQUE_ON_BOTH).toContain(name);
     });
 
     it('runs no ANALYZE between checks: with analyzeEvery not reached, messages stays unanalyzed', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Queryable } from '../../src/db/index.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import type { MessagePart, UpsertInput } from '../../src/store/types.js';
 import { count, errorCode, makeUser, useChatDb } from './helpers.js';
@@ -376,6 +377,10 @@ describe('one round trip', () => {
       exec: (text: string) => {
         sent.push(text);
         return fx.db.exec(text);
+      },
+      transaction: <T>(fn: (tx: Queryable) => Promise<T>) => {
+        sent.push('a transaction');
+        return fx.db.transaction(fn);
       },
     };
     const chat = createChatDb(counting, { logger: () => undefined });

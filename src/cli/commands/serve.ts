@@ -1,35 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type Config, directMigrationsUrl } from '../../config.js';
 import type { Database } from '../../db/index.js';
 import { ChatDbError } from '../../errors.js';
-import {
-  BASELINE_FILES,
-  compare,
-  filesOfScope,
-  init,
-  loadMigrations,
-  missingBaselineFiles,
-  readHistory,
-  status,
-  up,
-} from '../../migrate/index.js';
+import { init, isUpToDate, missingBaselineFiles, readHistory, status, up } from '../../migrate/index.js';
 import { configOf, withMigrationDb } from '../context.js';
 import { port } from '../options.js';
-
-/**
- * True when `init --scope all` and `up` would do nothing: every file of the `all` baseline (and
- * the link) is applied and in the directory, and the directory has nothing pending or edited.
- */
-async function upToDate(db: Database, dir: string): Promise<boolean> {
-  const history = await readHistory(db);
-  const applied = new Set(history.map((h) => h.version));
-  const baseline = [...filesOfScope('all'), ...BASELINE_FILES.link];
-  if (!baseline.every((f) => applied.has(f.slice(0, 14)) && existsSync(join(dir, f)))) return false;
-  const report = compare(loadMigrations(dir), history);
-  return report.pending === 0 && report.edited === 0;
-}
 
 /**
  * The schema step of `serve`: on the embedded database (or with --migrate) install the `all`
@@ -45,7 +20,7 @@ export const prepareSchema =
     if (migrate || config.databaseUrl === undefined || db.kind === 'pglite') {
       // The usual restart has nothing to apply: one read of the history says so (init and up
       // would each take the lock, read the files and the history again: 0.1 s of an embedded start).
-      if (db.kind === 'pglite' && (await upToDate(db, config.migrationsDir))) return;
+      if (db.kind === 'pglite' && (await isUpToDate(db, config.migrationsDir))) return;
       const apply = async (target: Database) => {
         await init(target, { dir: config.migrationsDir, scope: 'all', log });
         await up(target, { dir: config.migrationsDir, log });
