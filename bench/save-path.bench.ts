@@ -21,7 +21,7 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
 /** Sessions per loop and path: more than a loop saves in WARMUP_SECONDS + SECONDS here. */
-const SESSIONS = 1500;
+const SESSIONS = 3500;
 
 const text = (t: string): MessagePart[] => [{ type: 'text', text: t }];
 const reply = (n: number): MessagePart[] => [

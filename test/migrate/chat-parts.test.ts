@@ -84,6 +84,7 @@ describe('20261201000001_chatdb_chat_parts on a database with the old baseline a
               '20261203000006_chatdb_chat_append_function.sql',
               '20261203000007_chatdb_auth_token_function.sql',
               '20261203000008_chatdb_chat_save_function.sql',
+              '20261204000001_chatdb_chat_save_one_session_write.sql',
             ]
           : [
               '20261201000001_chatdb_chat_parts.sql',
@@ -93,6 +94,7 @@ describe('20261201000001_chatdb_chat_parts on a database with the old baseline a
               '20261203000004_chatdb_chat_shares.sql',
               '20261203000006_chatdb_chat_append_function.sql',
               '20261203000008_chatdb_chat_save_function.sql',
+              '20261204000001_chatdb_chat_save_one_session_write.sql',
             ],
       );
       expect(await describeSchema(s.db)).toEqual(await schemaOf(scope));

@@ -29,6 +29,7 @@ const LINK_SHARES = '20261203000005_chatdb_link_chat_shares_to_auth.sql';
 const APPEND_FN = '20261203000006_chatdb_chat_append_function.sql';
 const TOKEN_FN = '20261203000007_chatdb_auth_token_function.sql';
 const SAVE_FN = '20261203000008_chatdb_chat_save_function.sql';
+const SAVE_WRITE = '20261204000001_chatdb_chat_save_one_session_write.sql';
 const ALL = [
   AUTH,
   CHAT,
@@ -45,6 +46,7 @@ const ALL = [
   APPEND_FN,
   TOKEN_FN,
   SAVE_FN,
+  SAVE_WRITE,
 ];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
@@ -100,7 +102,17 @@ describe('init', () => {
   it('chat alone keeps user ids opaque (any string, no users table)', async () => {
     const dir = migrationsDir();
     await init(s.db, { dir, scope: 'chat' });
-    expect(readdirSync(dir)).toEqual([CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN, SAVE_FN]);
+    expect(readdirSync(dir)).toEqual([
+      CHAT,
+      PARTS,
+      FEEDBACK,
+      LIFECYCLE,
+      USAGE,
+      SHARES,
+      APPEND_FN,
+      SAVE_FN,
+      SAVE_WRITE,
+    ]);
     expect(await tables(s.db)).not.toContain('users');
     await s.db.query("INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee')");
     expect((await s.db.query('SELECT user_id FROM chat_sessions')).rows).toEqual([
@@ -120,7 +132,7 @@ describe('init', () => {
     const added =
       a === 'chat'
         ? [AUTH, GUESTS, TOKEN_FN]
-        : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN, SAVE_FN];
+        : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN, SAVE_FN, SAVE_WRITE];
     expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES].sort());
     expect(second.applied.map((x) => x.file)).toEqual(
       a === 'chat'
@@ -138,6 +150,7 @@ describe('init', () => {
             LINK_SHARES,
             APPEND_FN,
             SAVE_FN,
+            SAVE_WRITE,
           ],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
@@ -202,6 +215,7 @@ describe('init', () => {
       '20261203000004',
       '20261203000006',
       '20261203000008',
+      '20261204000001',
     ]);
     expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
     // doing what it says lets `up` finish the job
@@ -259,6 +273,7 @@ describe('init', () => {
       ['20261203000006', 'applied'],
       ['20261203000007', 'applied'],
       ['20261203000008', 'applied'],
+      ['20261204000001', 'applied'],
     ]);
   });
 
@@ -275,6 +290,7 @@ describe('init', () => {
       SHARES,
       APPEND_FN,
       SAVE_FN,
+      SAVE_WRITE,
     ]);
     expect(await tables(s.db)).not.toContain('users');
     const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
@@ -308,6 +324,7 @@ describe('init', () => {
       LINK_SHARES,
       APPEND_FN,
       SAVE_FN,
+      SAVE_WRITE,
     ]);
     expect(r.applied.map((x) => x.file)).toEqual([
       CHAT,
@@ -318,6 +335,7 @@ describe('init', () => {
       SHARES,
       APPEND_FN,
       SAVE_FN,
+      SAVE_WRITE,
     ]);
     expect((await status(s.db, { dir })).entries.map((e) => e.state)).toEqual([
       'pending',
@@ -334,6 +352,7 @@ describe('init', () => {
       'pending',
       'applied',
       'pending',
+      'applied',
       'applied',
     ]);
     // `up` then gives the same schema as `all`

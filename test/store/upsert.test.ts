@@ -410,4 +410,61 @@ describe('one round trip', () => {
       ['a2', 'u2'],
     ]);
   });
+
+  it("a save writes the session's row once however many messages it adds, and not at all when nothing changes", async () => {
+    const { user, id } = await newSession();
+    // Every write of the row, counted by a trigger for the length of this test.
+    await fx.db.exec(`
+      CREATE TABLE test_session_writes (session_id uuid NOT NULL);
+      CREATE FUNCTION test_count_session_write() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO test_session_writes VALUES (NEW.id); RETURN NEW; END $$;
+      CREATE TRIGGER test_count_session_write AFTER UPDATE ON chat_sessions
+        FOR EACH ROW EXECUTE FUNCTION test_count_session_write();`);
+    try {
+      const writes = () => count(fx.db, 'test_session_writes', 'session_id = $1', [id]);
+      const text = (t: string): MessagePart[] => [{ type: 'text', text: t }];
+      const u1: UpsertInput = { id: 'u1', role: 'user', parts: text('hi') };
+      const a1: UpsertInput = {
+        id: 'a1',
+        role: 'assistant',
+        parts: text('hello'),
+        usage: { inputTokens: 3, outputTokens: 5 },
+      };
+      const turn1 = [u1, a1];
+      await fx.chat.messages.saveMany(user, id, turn1);
+      expect(await writes()).toBe(1);
+      // The same history again: nothing changes, nothing is written.
+      await fx.chat.messages.saveMany(user, id, turn1);
+      expect(await writes()).toBe(1);
+      // Turn 2 with a changed usage on a1: still one write, with every counter right.
+      const turn2: UpsertInput[] = [
+        u1,
+        { ...a1, usage: { inputTokens: 4, outputTokens: 6 } },
+        { id: 'u2', role: 'user', parts: text('more') },
+        { id: 'a2', role: 'assistant', parts: text('sure'), usage: { inputTokens: 10, outputTokens: 20 } },
+      ];
+      const saved = await fx.chat.messages.saveMany(user, id, turn2);
+      expect(await writes()).toBe(2);
+      expect(saved.map((r) => [r.message.id, r.message.seq, r.created])).toEqual([
+        ['u1', 1, false],
+        ['a1', 2, false],
+        ['u2', 3, true],
+        ['a2', 4, true],
+      ]);
+      const session = await fx.chat.sessions.get(user, id);
+      expect(session).toMatchObject({ messageCount: 4, usage: { inputTokens: 14, outputTokens: 26 } });
+      const row = await fx.db.query<{ leaf: string; last: Date; created: Date }>(
+        `SELECT l.client_id AS leaf, s.last_message_at AS last, l.created_at AS created
+         FROM chat_sessions s JOIN messages l ON l.id = s.leaf_message_id WHERE s.id = $1`,
+        [id],
+      );
+      expect(row.rows[0]?.leaf).toBe('a2');
+      expect(new Date(row.rows[0]?.last as Date).getTime()).toBe(
+        new Date(row.rows[0]?.created as Date).getTime(),
+      );
+    } finally {
+      await fx.db.exec(`DROP TRIGGER test_count_session_write ON chat_sessions;
+        DROP FUNCTION test_count_session_write(); DROP TABLE test_session_writes;`);
+    }
+  });
 });
