@@ -3,10 +3,10 @@
  * token checked in the same statement). One round trip each, idempotent with a key.
  */
 import { createHash } from 'node:crypto';
-import { uuidv7 } from 'uuidv7';
 import { hashToken, isTokenShaped } from '../auth/token.js';
 import { type PgError, pgCode } from '../db/errors.js';
 import { ChatDbError, invalidInput, notFound } from '../errors.js';
+import { newId } from './ids.js';
 import { CITATIONS_OF_M, MESSAGE_SELECT, toMessage, toUser, USER_COLUMNS } from './rows.js';
 import type { Sql } from './sql-errors.js';
 import type { AppendAsResult, AppendResult, MessageInput } from './types.js';
@@ -97,7 +97,7 @@ function checkAppend(input: MessageInput) {
   const key = v.idempotencyKey(input.idempotencyKey);
   const hash = key === null ? null : requestHash(body);
   const rest = [
-    uuidv7(),
+    newId(),
     body.role,
     body.content,
     body.selected_text,

@@ -3,8 +3,9 @@
  * path, each one transaction under the session's row lock, so concurrent saves to a session queue
  * and seq stays gap-free. An unchanged message is not written (no seq, no updated_at change).
  */
-import { uuidv7 } from 'uuidv7';
+
 import { invalidInput } from '../errors.js';
+import { newId } from './ids.js';
 import * as parts from './parts.js';
 import { toMessage } from './rows.js';
 import type { Sql } from './sql-errors.js';
@@ -107,7 +108,7 @@ export async function savePath(
     citations: m.citations,
     usage: m.usage !== undefined,
     ...(m.usage ?? NO_USAGE),
-    new_id: uuidv7(),
+    new_id: newId(),
   }));
   const rows = (
     await sql.queryAsIs<Row>(
