@@ -46,6 +46,7 @@ export const BASELINE_FILES = {
     '20261201000002_chatdb_link_chat_parts_to_auth.sql',
     '20261202000002_chatdb_link_chat_feedback_to_auth.sql',
     '20261203000005_chatdb_link_chat_shares_to_auth.sql',
+    '20261204000002_chatdb_link_append_as_to_auth.sql',
   ],
 } as const satisfies Record<'auth' | 'chat' | 'link', readonly string[]>;
 

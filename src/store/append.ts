@@ -43,16 +43,15 @@ FROM messages m JOIN chat_sessions s ON s.id = m.session_id
 WHERE m.session_id = $1::uuid AND s.user_id = $2 AND s.trashed_at IS NULL AND m.idempotency_key = $3`;
 
 /**
- * APPEND_SQL behind the token check: chatdb_resolve_token gives the token's user (no row: not a
- * valid token, and the append does not run), whose id is the owner. $2 is the token's SHA-256; the
- * other parameters are APPEND_SQL's. No row: not a valid token; a row without `created`: not the
- * user's session.
+ * APPEND_SQL behind the token check: chatdb_append_message_as (migration
+ * 20261204000002_chatdb_link_append_as_to_auth) finds the token's active user, then appends as that
+ * user, in one function whose plans the server keeps. $2 is the token's SHA-256; the other
+ * parameters are APPEND_SQL's. No row: not a valid token (nothing written); a row without
+ * `created`: not the user's session.
  */
-const APPEND_AS_SQL = `SELECT t.id AS token_user_id, t.email AS token_user_email, t.is_guest AS token_user_is_guest,
-  t.is_active AS token_user_is_active, t.created_at AS token_user_created_at, t.updated_at AS token_user_updated_at, a.*
-FROM chatdb_resolve_token($2::bytea) t
-LEFT JOIN LATERAL chatdb_append_message($1::uuid, t.id::text, $3::uuid, $4::text, $5::text, $6::text, $7::jsonb,
-  $8::text, $9::text, $10::jsonb, $11::text, $12::integer, $13::integer, $14::integer, $15::integer) a ON true`;
+const APPEND_AS_SQL = `SELECT * FROM chatdb_append_message_as($2::bytea, $1::uuid, $3::uuid, $4::text, $5::text,
+  $6::text, $7::jsonb, $8::text, $9::text, $10::jsonb, $11::text, $12::integer, $13::integer, $14::integer,
+  $15::integer)`;
 
 const MESSAGE_KEYS = ['role', 'content', 'selectedText', 'metadata', 'citations', 'idempotencyKey', 'usage'];
 

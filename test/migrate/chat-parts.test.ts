@@ -85,6 +85,7 @@ describe('20261201000001_chatdb_chat_parts on a database with the old baseline a
               '20261203000007_chatdb_auth_token_function.sql',
               '20261203000008_chatdb_chat_save_function.sql',
               '20261204000001_chatdb_chat_save_one_session_write.sql',
+              '20261204000002_chatdb_link_append_as_to_auth.sql',
             ]
           : [
               '20261201000001_chatdb_chat_parts.sql',

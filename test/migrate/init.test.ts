@@ -30,6 +30,7 @@ const APPEND_FN = '20261203000006_chatdb_chat_append_function.sql';
 const TOKEN_FN = '20261203000007_chatdb_auth_token_function.sql';
 const SAVE_FN = '20261203000008_chatdb_chat_save_function.sql';
 const SAVE_WRITE = '20261204000001_chatdb_chat_save_one_session_write.sql';
+const LINK_APPEND_AS = '20261204000002_chatdb_link_append_as_to_auth.sql';
 const ALL = [
   AUTH,
   CHAT,
@@ -47,6 +48,7 @@ const ALL = [
   TOKEN_FN,
   SAVE_FN,
   SAVE_WRITE,
+  LINK_APPEND_AS,
 ];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
@@ -133,10 +135,12 @@ describe('init', () => {
       a === 'chat'
         ? [AUTH, GUESTS, TOKEN_FN]
         : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN, SAVE_FN, SAVE_WRITE];
-    expect(second.written.sort()).toEqual([...added, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES].sort());
+    expect(second.written.sort()).toEqual(
+      [...added, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES, LINK_APPEND_AS].sort(),
+    );
     expect(second.applied.map((x) => x.file)).toEqual(
       a === 'chat'
-        ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS, LINK_SHARES, TOKEN_FN]
+        ? [AUTH, LINK, LINK_PARTS, LINK_FEEDBACK, GUESTS, LINK_SHARES, TOKEN_FN, LINK_APPEND_AS]
         : [
             CHAT,
             LINK,
@@ -151,6 +155,7 @@ describe('init', () => {
             APPEND_FN,
             SAVE_FN,
             SAVE_WRITE,
+            LINK_APPEND_AS,
           ],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
@@ -230,6 +235,7 @@ describe('init', () => {
       GUESTS,
       LINK_SHARES,
       TOKEN_FN,
+      LINK_APPEND_AS,
     ]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
   });
@@ -253,6 +259,7 @@ describe('init', () => {
       GUESTS,
       LINK_SHARES,
       TOKEN_FN,
+      LINK_APPEND_AS,
     ]);
     expect(warnings).toEqual([]);
     const st = await status(s.db, { dir });
@@ -274,6 +281,7 @@ describe('init', () => {
       ['20261203000007', 'applied'],
       ['20261203000008', 'applied'],
       ['20261204000001', 'applied'],
+      ['20261204000002', 'applied'],
     ]);
   });
 
@@ -302,6 +310,7 @@ describe('init', () => {
       GUESTS,
       LINK_SHARES,
       TOKEN_FN,
+      LINK_APPEND_AS,
     ]);
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
     expect(readdirSync(PACKAGE_MIGRATIONS_DIR)).toEqual(before);
@@ -325,6 +334,7 @@ describe('init', () => {
       APPEND_FN,
       SAVE_FN,
       SAVE_WRITE,
+      LINK_APPEND_AS,
     ]);
     expect(r.applied.map((x) => x.file)).toEqual([
       CHAT,
@@ -354,6 +364,7 @@ describe('init', () => {
       'pending',
       'applied',
       'applied',
+      'pending',
     ]);
     // `up` then gives the same schema as `all`
     await up(s.db, { dir });

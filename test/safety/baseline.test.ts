@@ -19,6 +19,7 @@ const LINK = '20250101000003_chatdb_link_chat_to_auth.sql';
 const LINK_PARTS = '20261201000002_chatdb_link_chat_parts_to_auth.sql';
 const LINK_FEEDBACK = '20261202000002_chatdb_link_chat_feedback_to_auth.sql';
 const LINK_SHARES = '20261203000005_chatdb_link_chat_shares_to_auth.sql';
+const LINK_APPEND_AS = '20261204000002_chatdb_link_append_as_to_auth.sql';
 const ALL_VERSIONS = BASELINE_VERSIONS;
 const emptyDir = (): string => join(mkdtempSync(join(tmpdir(), 'chatdb-adopt-')), 'migrations');
 
@@ -111,7 +112,7 @@ describe('chatdb baseline', () => {
     ]);
     // The auth tables and the links, made by hand as an old init script would have.
     await applyBaselineScript(s.db, 'auth');
-    for (const f of [LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES]) {
+    for (const f of [LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES, LINK_APPEND_AS]) {
       const link = readFileSync(new URL(`../../migrations/${f}`, import.meta.url), 'utf8');
       await s.db.exec(link.split('-- migrate:down')[0] ?? '');
     }
@@ -126,6 +127,7 @@ describe('chatdb baseline', () => {
         '20261203000001',
         '20261203000005',
         '20261203000007',
+        '20261204000002',
       ],
     });
     expect(r.written.sort()).toEqual([
@@ -136,6 +138,7 @@ describe('chatdb baseline', () => {
       '20261203000001_chatdb_auth_guests.sql',
       LINK_SHARES,
       '20261203000007_chatdb_auth_token_function.sql',
+      LINK_APPEND_AS,
     ]);
   });
 

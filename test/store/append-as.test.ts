@@ -1,5 +1,6 @@
 /** messages.appendAs: the append with its bearer token checked in the same statement. */
 import { describe, expect, it } from 'vitest';
+import { hashToken } from '../../src/auth/token.js';
 import { count, errorCode, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
@@ -35,11 +36,17 @@ describe('messages.appendAs', () => {
     await fx.chat.tokens.revoke(revoked.token);
     const inactive = await newUser();
     await fx.db.query('UPDATE users SET is_active = false WHERE id = $1', [inactive.user.id]);
+    const expired = await newUser();
+    await fx.db.query(
+      "UPDATE auth_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
+      [hashToken(expired.token)],
+    );
     const cases: [string, string][] = [
       ['A'.repeat(43), a.session],
       ['not a token', a.session],
       [revoked.token, revoked.session],
       [inactive.token, inactive.session],
+      [expired.token, expired.session],
     ];
     for (const [token, session] of cases)
       expect(await fx.chat.messages.appendAs(token, session, { role: 'user', content: 'x' })).toBeNull();
@@ -71,5 +78,37 @@ describe('messages.appendAs', () => {
     expect(results.filter((r) => r?.created)).toHaveLength(1);
     expect(results.every((r) => r?.user.id === a.user.id)).toBe(true);
     expect(await count(fx.db, 'messages', 'session_id = $1', [a.session])).toBe(1);
+  });
+
+  it("writes the token's last_used_at on first use and then at most once a minute, as resolve does", async () => {
+    const a = await newUser();
+    const lastUsed = async () =>
+      (
+        await fx.db.query<{ t: Date | null }>(
+          'SELECT last_used_at AS t FROM auth_tokens WHERE token_hash = $1',
+          [hashToken(a.token)],
+        )
+      ).rows[0]?.t;
+    expect(await lastUsed()).toBeNull();
+    await fx.chat.messages.appendAs(a.token, a.session, { role: 'user', content: 'one' });
+    expect(await lastUsed()).toBeInstanceOf(Date);
+    await fx.db.query(
+      "UPDATE auth_tokens SET last_used_at = now() - interval '30 seconds' WHERE token_hash = $1",
+      [hashToken(a.token)],
+    );
+    const recent = await lastUsed();
+    await fx.chat.messages.appendAs(a.token, a.session, { role: 'user', content: 'two' });
+    expect(await lastUsed()).toEqual(recent);
+    const old = new Date('2025-01-01T00:00:00.000Z');
+    await fx.db.query('UPDATE auth_tokens SET last_used_at = $2 WHERE token_hash = $1', [
+      hashToken(a.token),
+      old,
+    ]);
+    // Also when the session is not the user's: the token was used.
+    const b = await newUser();
+    await expect(
+      fx.chat.messages.appendAs(a.token, b.session, { role: 'user', content: 'x' }),
+    ).rejects.toThrow();
+    expect((await lastUsed())?.getTime()).toBeGreaterThan(old.getTime());
   });
 });
