@@ -111,4 +111,28 @@ describe('messages.appendAs', () => {
     ).rejects.toThrow();
     expect((await lastUsed())?.getTime()).toBeGreaterThan(old.getTime());
   });
+
+  it("runs chatdb_append_message's statement with the token's user as the owner, and nothing else changed", async () => {
+    // chatdb_append_message_as holds a copy of the append's statement (one function, no nested
+    // call, is what made it pay); a change to the append must be made to both.
+    const source = async (fn: string) =>
+      (await fx.db.query<{ src: string }>('SELECT prosrc AS src FROM pg_proc WHERE proname = $1', [fn]))
+        .rows[0]?.src ?? '';
+    const statement = (src: string) => {
+      const start = src.indexOf('RETURN QUERY\n  WITH s AS');
+      const end = src.indexOf('FROM prior;', start);
+      expect(start).toBeGreaterThan(0);
+      expect(end).toBeGreaterThan(start);
+      return src.slice(start, end);
+    };
+    const owner = "(json_populate_record(NULL::chat_sessions, json_build_object('user_id', p_user))).user_id";
+    const tokenUser =
+      'v_token_user.id, v_token_user.email, v_token_user.is_guest, v_token_user.is_active, v_token_user.created_at,\n    v_token_user.updated_at, ';
+    const append = statement(await source('chatdb_append_message'));
+    expect(append).toContain(owner);
+    const expected = append
+      .replace(owner, 'v_token_user.id')
+      .replaceAll('  SELECT id, session_id,', `  SELECT ${tokenUser}id, session_id,`);
+    expect(statement(await source('chatdb_append_message_as'))).toBe(expected);
+  });
 });
