@@ -101,12 +101,14 @@ BEGIN
            FROM message_citations WHERE message_id = prior.id) c) AS citations
   FROM prior;
   IF NOT FOUND THEN
-    -- Not the user's session: the user, and no append.
-    RETURN QUERY
-    SELECT v_token_user.id, v_token_user.email, v_token_user.is_guest, v_token_user.is_active, v_token_user.created_at,
-      v_token_user.updated_at, NULL::uuid, NULL::uuid, NULL::integer, NULL::text, NULL::text, NULL::text, NULL::jsonb,
-      NULL::text, NULL::timestamptz, NULL::text, NULL::jsonb, NULL::text, NULL::timestamptz, NULL::text, NULL::integer,
-      NULL::integer, NULL::integer, NULL::boolean, NULL::text, NULL::json;
+    -- Not the user's session: the user, and no append (the other columns stay null).
+    token_user_id := v_token_user.id;
+    token_user_email := v_token_user.email;
+    token_user_is_guest := v_token_user.is_guest;
+    token_user_is_active := v_token_user.is_active;
+    token_user_created_at := v_token_user.created_at;
+    token_user_updated_at := v_token_user.updated_at;
+    RETURN NEXT;
   END IF;
   IF p_lock_timeout_ms > 0 THEN
     PERFORM set_config('lock_timeout', v_lock_timeout, true);

@@ -3,7 +3,6 @@
  * path, each one transaction under the session's row lock, so concurrent saves to a session queue
  * and seq stays gap-free. An unchanged message is not written (no seq, no updated_at change).
  */
-
 import { invalidInput } from '../errors.js';
 import { newId } from './ids.js';
 import * as parts from './parts.js';
