@@ -6,7 +6,9 @@
  * - chatdb's statement: APPEND_SQL, the one the library sends (no HTTP, no auth, no validation);
  * - the bare append, the ceiling: one statement on the same tables that bumps the session's counter,
  *   inserts the message row and its two citations, and nothing else (BARE_APPEND_SQL).
- * BENCH_CLIENTS (default "16") and BENCH_SECONDS (default 10) size it.
+ * The three take turns: BENCH_SECONDS (default 10) per path in BENCH_ROUNDS (default 5) slices, the
+ * order rotating each round (lib.ts, `interleave`); the ratio is over all slices, and the lowest and
+ * highest per-round ratio show how much the machine moved. BENCH_CLIENTS (default "16") sets N.
  */
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
@@ -19,7 +21,17 @@ import { APPEND_SQL } from '../src/store/append.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { appendBody, makeClients } from '../test/helpers/load.js';
 import { startServer } from '../test/helpers/server.js';
-import { analyzeAfterWarmUp, type Bench, type BenchContext, printTable, type Stats, stats } from './lib.js';
+import {
+  analyzeAfterWarmUp,
+  type Bench,
+  type BenchContext,
+  interleave,
+  printTable,
+  ROUNDS,
+  type Stats,
+  spread,
+  stats,
+} from './lib.js';
 
 const CLIENTS = (process.env.BENCH_CLIENTS ?? '16').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -238,22 +250,25 @@ const bench: Bench = {
         }
       : ctx.db;
     const runs: Run[] = [];
+    const spreads: { clients: number; http: [number, number]; statement: [number, number] }[] = [];
     try {
       for (const n of CLIENTS) {
         ctx.progress(`${n} client(s): registering`);
         const clients = await makeClients(server.url, n, 1, `bench${n}`);
+        const statement = await ceilingSessions(ctx, n, `statement${n}`);
+        const bare = await ceilingSessions(ctx, n, `bare${n}`);
+        const paths = [
+          { path: PATHS.http, run: (s: number) => httpRun(server.url, clients, s) },
+          { path: PATHS.statement, run: (s: number) => sqlRun(direct, statement, s, false) },
+          { path: PATHS.bare, run: (s: number) => sqlRun(direct, bare, s, true) },
+        ];
         ctx.progress(`${n} client(s): warming up`);
-        await httpRun(server.url, clients, WARMUP_SECONDS);
+        for (const p of paths) await p.run(WARMUP_SECONDS);
         await analyzeAfterWarmUp(ctx);
-        ctx.progress(`${n} client(s): HTTP for ${SECONDS} s`);
-        runs.push(toRun(PATHS.http, n, await httpRun(server.url, clients, SECONDS)));
-        for (const bare of [false, true]) {
-          const own = await ceilingSessions(ctx, n, `${bare ? 'bare' : 'statement'}${n}`);
-          await sqlRun(direct, own, WARMUP_SECONDS, bare);
-          await analyzeAfterWarmUp(ctx);
-          ctx.progress(`${n} client(s): ${bare ? PATHS.bare : PATHS.statement} for ${SECONDS} s`);
-          runs.push(toRun(bare ? PATHS.bare : PATHS.statement, n, await sqlRun(direct, own, SECONDS, bare)));
-        }
+        const done = await interleave(paths, SECONDS, ROUNDS, (m) => ctx.progress(`${n} client(s): ${m}`));
+        for (const r of done) runs.push(toRun(r.path, n, r));
+        const [h, st, b] = done;
+        if (h && st && b) spreads.push({ clients: n, http: spread(h, b), statement: spread(st, b) });
       }
     } finally {
       await server.stop();
@@ -282,15 +297,18 @@ const bench: Bench = {
         statementOverBare: over(statement, bare),
         httpOverStatement: over(http, statement),
         httpP99OverP50: http ? http.latency.p99 / http.latency.p50 : Number.NaN,
+        httpOverBareByRound: spreads.find((x) => x.clients === n)?.http,
+        statementOverBareByRound: spreads.find((x) => x.clients === n)?.statement,
         errors: runs.filter((r) => r.clients === n).reduce((a, r) => a + r.errors, 0),
       };
     });
     const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+    const range = (x?: [number, number]) => (x ? ` (rounds ${pct(x[0])}-${pct(x[1])})` : '');
     for (const r of ratios)
       process.stdout.write(
-        `${r.clients} client(s): HTTP = ${pct(r.httpOverBare)} of the bare append, chatdb's statement = ${pct(r.statementOverBare)} of it; HTTP p99 = ${r.httpP99OverP50.toFixed(1)}x its p50; ${r.errors} errors\n`,
+        `${r.clients} client(s): HTTP = ${pct(r.httpOverBare)}${range(r.httpOverBareByRound)} of the bare append, chatdb's statement = ${pct(r.statementOverBare)}${range(r.statementOverBareByRound)} of it; HTTP p99 = ${r.httpP99OverP50.toFixed(1)}x its p50; ${r.errors} errors\n`,
       );
-    return { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, runs, ratios };
+    return { seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, runs, ratios };
   },
 };
 

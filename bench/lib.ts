@@ -222,3 +222,61 @@ export const context = (db: Database, url: string | undefined): BenchContext => 
   url,
   progress,
 });
+
+/** What one path did in one timed slice: the latencies of its successes, its errors, its seconds. */
+export interface Slice {
+  readonly latencies: number[];
+  readonly errors: number;
+  readonly elapsed: number;
+}
+
+/** A path over all its slices: every latency, errors, seconds, and its rate in each round. */
+export interface Interleaved<P extends string> extends Slice {
+  readonly path: P;
+  readonly perSecond: number;
+  readonly perRound: number[];
+}
+
+/**
+ * Runs every path for `seconds` in all, as `rounds` slices taken in turn, the order rotating each
+ * round (A B C, then B C A, then C A B, …). These machines are shared: a slow minute then weighs on
+ * every path alike instead of on whichever ran in it, so a ratio of two paths is not the luck of
+ * their slots. `spread` gives the lowest and highest per-round ratio of two paths.
+ */
+export async function interleave<P extends string>(
+  paths: readonly { readonly path: P; run(seconds: number): Promise<Slice> }[],
+  seconds: number,
+  rounds: number,
+  progress: (message: string) => void,
+): Promise<Interleaved<P>[]> {
+  const acc = paths.map((p) => ({
+    path: p.path,
+    latencies: [] as number[],
+    errors: 0,
+    elapsed: 0,
+    perRound: [] as number[],
+  }));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < paths.length; k++) {
+      const i = (r + k) % paths.length;
+      const p = paths[i];
+      const a = acc[i];
+      if (!p || !a) continue;
+      progress(`round ${r + 1}/${rounds}: ${p.path} for ${(seconds / rounds).toFixed(1)} s`);
+      const s = await p.run(seconds / rounds);
+      for (const l of s.latencies) a.latencies.push(l);
+      a.errors += s.errors;
+      a.elapsed += s.elapsed;
+      a.perRound.push(s.latencies.length / s.elapsed);
+    }
+  }
+  return acc.map((a) => ({ ...a, perSecond: a.latencies.length / a.elapsed }));
+}
+
+/** The lowest and highest ratio of a's rate to b's over the rounds of one interleaved run. */
+export const spread = (a: { perRound: number[] }, b: { perRound: number[] }): [number, number] => {
+  const r = a.perRound.map((x, i) => x / (b.perRound[i] ?? Number.NaN));
+  return [Math.min(...r), Math.max(...r)];
+};
+
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);

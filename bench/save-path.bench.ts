@@ -7,7 +7,8 @@
  * the session's counter, insert the two messages with their parts and the reply's two citations
  * (the sources), and nothing else (no lock, no look-up of the history, no parents, no leaf, no
  * read-back). Every save goes to a session no other save touches (pre-built with turns 1 and 2).
- * BENCH_SECONDS (default 10) sizes it.
+ * The two take turns: BENCH_SECONDS (default 10) each in BENCH_ROUNDS (default 5) slices, the order
+ * rotating each round (lib.ts, `interleave`).
  */
 import { performance } from 'node:perf_hooks';
 import { uuidv7 } from 'uuidv7';
@@ -15,7 +16,17 @@ import { type Database, openDatabase } from '../src/db/index.js';
 import { saveUIMessages } from '../src/integrations/ai-sdk.js';
 import { createChatDb } from '../src/store/chatdb.js';
 import type { MessagePart } from '../src/store/types.js';
-import { analyzeAfterWarmUp, type Bench, type BenchContext, printTable, stats } from './lib.js';
+import {
+  analyzeAfterWarmUp,
+  type Bench,
+  type BenchContext,
+  interleave,
+  printTable,
+  ROUNDS,
+  type Slice,
+  spread,
+  stats,
+} from './lib.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -98,7 +109,11 @@ interface Loop {
 }
 
 /** Runs every loop for `seconds`, each save on the loop's next session. */
-async function run(loops: Loop[], seconds: number, save: (l: Loop, session: string) => Promise<boolean>) {
+async function run(
+  loops: Loop[],
+  seconds: number,
+  save: (l: Loop, session: string) => Promise<boolean>,
+): Promise<Slice> {
   const latencies: number[] = [];
   let errors = 0;
   const t0 = performance.now();
@@ -169,22 +184,14 @@ const bench: Bench = {
         ]);
         return r.rowCount === 2;
       };
-      const runs: { path: string; perSecond: number; latencies: number[]; errors: number }[] = [];
-      for (const [path, loops, save] of [
-        ['saveUIMessages (chatdb/ai-sdk)', sdk, saveSdk],
-        ['bare equivalent (ceiling)', bare, saveBare],
-      ] as const) {
-        await run(loops, WARMUP_SECONDS, save);
-        await analyzeAfterWarmUp(ctx);
-        ctx.progress(`${path} for ${SECONDS} s`);
-        const r = await run(loops, SECONDS, save);
-        runs.push({
-          path,
-          perSecond: r.latencies.length / r.elapsed,
-          latencies: r.latencies,
-          errors: r.errors,
-        });
-      }
+      const paths = [
+        { path: 'saveUIMessages (chatdb/ai-sdk)', run: (sec: number) => run(sdk, sec, saveSdk) },
+        { path: 'bare equivalent (ceiling)', run: (sec: number) => run(bare, sec, saveBare) },
+      ];
+      ctx.progress('warming up');
+      for (const p of paths) await p.run(WARMUP_SECONDS);
+      await analyzeAfterWarmUp(ctx);
+      const runs = await interleave(paths, SECONDS, ROUNDS, ctx.progress);
       process.stdout.write('\n');
       const rows = runs.map((r) => {
         const s = stats(r.latencies);
@@ -203,11 +210,16 @@ const bench: Bench = {
       const sdkStats = stats(sdkRun?.latencies ?? []);
       const p99OverP50 = sdkStats.p99 / sdkStats.p50;
       const errors = runs.reduce((a, r) => a + r.errors, 0);
+      const byRound: [number, number] =
+        sdkRun && bareRun ? spread(sdkRun, bareRun) : [Number.NaN, Number.NaN];
+      const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
       process.stdout.write(
-        `${CLIENTS} client(s): saveUIMessages = ${(100 * ratio).toFixed(0)}% of the bare equivalent; its p99 = ${p99OverP50.toFixed(1)}x its p50; ${errors} errors\n`,
+        `${CLIENTS} client(s): saveUIMessages = ${pct(ratio)} (rounds ${pct(byRound[0])}-${pct(byRound[1])}) of the bare equivalent; its p99 = ${p99OverP50.toFixed(1)}x its p50; ${errors} errors\n`,
       );
       return {
         seconds: SECONDS,
+        rounds: ROUNDS,
+        ratioByRound: byRound,
         warmupSeconds: WARMUP_SECONDS,
         clients: CLIENTS,
         runs: rows,
