@@ -40,6 +40,7 @@ export const BASELINE_FILES = {
     '20261203000006_chatdb_chat_append_function.sql',
     '20261203000008_chatdb_chat_save_function.sql',
     '20261204000001_chatdb_chat_save_one_session_write.sql',
+    '20261204000003_chatdb_chat_save_returns_what_it_wrote.sql',
   ],
   link: [
     '20250101000003_chatdb_link_chat_to_auth.sql',

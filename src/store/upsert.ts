@@ -1,6 +1,6 @@
 /**
  * Saving messages by their client id (the AI SDK's): `upsert` of one message and `saveMany` of a
- * path, each one transaction under the session's row lock, so concurrent saves to a session queue
+ * path, each one statement under the session's row lock, so concurrent saves to a session queue
  * and seq stays gap-free. An unchanged message is not written (no seq, no updated_at change).
  */
 import { invalidInput } from '../errors.js';
@@ -64,12 +64,13 @@ export function checkUpsert(raw: unknown, path = 'message', keepStatus = false):
 }
 
 /**
- * The save, one round trip: chatdb_save_messages (migration 20261203000008_chatdb_chat_save_function)
- * locks the caller's session, finds each message by its client id (messages_user_client_id_key),
- * inserts the new ones (next seq, citations, the session's counters) and replaces the changed ones
- * (their citations again when the parts changed; with a usage, the session's token totals moved by
- * the difference), leaves the unchanged ones unwritten, moves the leaf to the last, and returns
- * the messages in order with `created`. Not found (the session, the parent) and conflicts come back
+ * The save, one round trip: chatdb_save_messages (migration 20261203000008_chatdb_chat_save_function,
+ * replaced by 20261204000001 and 20261204000003) locks the caller's session, finds each message by
+ * its client id (messages_user_client_id_key), inserts the new ones (next seq, citations) and
+ * replaces the changed ones (their citations again when the parts changed; with a usage, the
+ * session's token totals move by the difference), leaves the unchanged ones unwritten, writes the
+ * session's row once (counters, the last message as the leaf), and returns the messages in order
+ * with `created`, as it read or wrote them. Not found (the session, the parent) and conflicts come back
  * as SQLSTATE CDB04 and CDB09 (mapSqlError). $1 session, $2 user, $3 the messages, $4 whether the
  * first one's parent is given, $5 that parent's client id (null: a root), $6 'leaf' or 'root' (the
  * parent of a new first message without one), $7 the bound in ms on the session's row lock.

@@ -66,6 +66,7 @@ const SHARES = '20261203000004_chatdb_chat_shares.sql';
 const APPEND_FN = '20261203000006_chatdb_chat_append_function.sql';
 const SAVE_FN = '20261203000008_chatdb_chat_save_function.sql';
 const SAVE_WRITE = '20261204000001_chatdb_chat_save_one_session_write.sql';
+const SAVE_RETURNS = '20261204000003_chatdb_chat_save_returns_what_it_wrote.sql';
 /** chatdb's chat baseline with a slow statement at the end of its up section (kept and applied as is by init). */
 const slowChat = (seconds: number): string =>
   readFileSync(join(PACKAGE_MIGRATIONS_DIR, CHAT), 'utf8').replace(
@@ -179,8 +180,8 @@ describe.runIf(onRealPostgres)('Ctrl-C during chatdb init on Postgres', () => {
       expect(r.ms).toBeLessThan(5000);
       expect(r.stderr).toContain(
         `chatdb: interrupted (SIGINT): ${CHAT} was stopped and rolled back (nothing of it is applied); ` +
-          `applied before: none; not run: ${PARTS}, ${FEEDBACK}, ${LIFECYCLE}, ${USAGE}, ${SHARES}, ${APPEND_FN}, ${SAVE_FN}, ${SAVE_WRITE}; the baseline files written to migrations ` +
-          `stay there for the next run: ${PARTS}, ${FEEDBACK}, ${LIFECYCLE}, ${USAGE}, ${SHARES}, ${APPEND_FN}, ${SAVE_FN}, ${SAVE_WRITE}; locks released, database closed\n`,
+          `applied before: none; not run: ${PARTS}, ${FEEDBACK}, ${LIFECYCLE}, ${USAGE}, ${SHARES}, ${APPEND_FN}, ${SAVE_FN}, ${SAVE_WRITE}, ${SAVE_RETURNS}; the baseline files written to migrations ` +
+          `stay there for the next run: ${PARTS}, ${FEEDBACK}, ${LIFECYCLE}, ${USAGE}, ${SHARES}, ${APPEND_FN}, ${SAVE_FN}, ${SAVE_WRITE}, ${SAVE_RETURNS}; locks released, database closed\n`,
       );
       expect((await admin.query(`SELECT query ${others} AND state <> 'idle'`)).rows).toEqual([]);
       expect((await admin.query(ADVISORY)).rows).toEqual([]);
@@ -212,8 +213,8 @@ describe.runIf(!onRealPostgres)('Ctrl-C during chatdb init on the embedded datab
     expect(r.signal).toBe('SIGTERM');
     expect(r.stderr).toContain(
       `chatdb: interrupted (SIGTERM): stopped between two migrations; applied before: ${CHAT}; ` +
-        `not run: ${PARTS}, ${FEEDBACK}, ${LIFECYCLE}, ${USAGE}, ${SHARES}, ${APPEND_FN}, ${SAVE_FN}, ${SAVE_WRITE}; the baseline files written to migrations stay there for the next run: ` +
-        `${PARTS}, ${FEEDBACK}, ${LIFECYCLE}, ${USAGE}, ${SHARES}, ${APPEND_FN}, ${SAVE_FN}, ${SAVE_WRITE}; ` +
+        `not run: ${PARTS}, ${FEEDBACK}, ${LIFECYCLE}, ${USAGE}, ${SHARES}, ${APPEND_FN}, ${SAVE_FN}, ${SAVE_WRITE}, ${SAVE_RETURNS}; the baseline files written to migrations stay there for the next run: ` +
+        `${PARTS}, ${FEEDBACK}, ${LIFECYCLE}, ${USAGE}, ${SHARES}, ${APPEND_FN}, ${SAVE_FN}, ${SAVE_WRITE}, ${SAVE_RETURNS}; ` +
         'locks released, database closed\n',
     );
     expect(existsSync(join(db.args[1] as string, LOCK_FILE))).toBe(false);

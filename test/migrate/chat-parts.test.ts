@@ -86,6 +86,7 @@ describe('20261201000001_chatdb_chat_parts on a database with the old baseline a
               '20261203000008_chatdb_chat_save_function.sql',
               '20261204000001_chatdb_chat_save_one_session_write.sql',
               '20261204000002_chatdb_link_append_as_to_auth.sql',
+              '20261204000003_chatdb_chat_save_returns_what_it_wrote.sql',
             ]
           : [
               '20261201000001_chatdb_chat_parts.sql',
@@ -96,6 +97,7 @@ describe('20261201000001_chatdb_chat_parts on a database with the old baseline a
               '20261203000006_chatdb_chat_append_function.sql',
               '20261203000008_chatdb_chat_save_function.sql',
               '20261204000001_chatdb_chat_save_one_session_write.sql',
+              '20261204000003_chatdb_chat_save_returns_what_it_wrote.sql',
             ],
       );
       expect(await describeSchema(s.db)).toEqual(await schemaOf(scope));

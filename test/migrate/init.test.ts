@@ -31,6 +31,7 @@ const TOKEN_FN = '20261203000007_chatdb_auth_token_function.sql';
 const SAVE_FN = '20261203000008_chatdb_chat_save_function.sql';
 const SAVE_WRITE = '20261204000001_chatdb_chat_save_one_session_write.sql';
 const LINK_APPEND_AS = '20261204000002_chatdb_link_append_as_to_auth.sql';
+const SAVE_RETURNS = '20261204000003_chatdb_chat_save_returns_what_it_wrote.sql';
 const ALL = [
   AUTH,
   CHAT,
@@ -49,6 +50,7 @@ const ALL = [
   SAVE_FN,
   SAVE_WRITE,
   LINK_APPEND_AS,
+  SAVE_RETURNS,
 ];
 const ALL_VERSIONS = ALL.map((f) => f.slice(0, 14));
 
@@ -114,6 +116,7 @@ describe('init', () => {
       APPEND_FN,
       SAVE_FN,
       SAVE_WRITE,
+      SAVE_RETURNS,
     ]);
     expect(await tables(s.db)).not.toContain('users');
     await s.db.query("INSERT INTO chat_sessions (user_id) VALUES ('auth0|65f1c0ffee')");
@@ -134,7 +137,7 @@ describe('init', () => {
     const added =
       a === 'chat'
         ? [AUTH, GUESTS, TOKEN_FN]
-        : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN, SAVE_FN, SAVE_WRITE];
+        : [CHAT, PARTS, FEEDBACK, LIFECYCLE, USAGE, SHARES, APPEND_FN, SAVE_FN, SAVE_WRITE, SAVE_RETURNS];
     expect(second.written.sort()).toEqual(
       [...added, LINK, LINK_PARTS, LINK_FEEDBACK, LINK_SHARES, LINK_APPEND_AS].sort(),
     );
@@ -156,6 +159,7 @@ describe('init', () => {
             SAVE_FN,
             SAVE_WRITE,
             LINK_APPEND_AS,
+            SAVE_RETURNS,
           ],
     );
     expect(await describeSchema(s.db)).toEqual(await schemaOfAll());
@@ -221,6 +225,7 @@ describe('init', () => {
       '20261203000006',
       '20261203000008',
       '20261204000001',
+      '20261204000003',
     ]);
     expect((await s.db.query('SELECT count(*)::int AS n FROM chat_sessions')).rows).toEqual([{ n: 3 }]);
     // doing what it says lets `up` finish the job
@@ -282,6 +287,7 @@ describe('init', () => {
       ['20261203000008', 'applied'],
       ['20261204000001', 'applied'],
       ['20261204000002', 'applied'],
+      ['20261204000003', 'applied'],
     ]);
   });
 
@@ -299,6 +305,7 @@ describe('init', () => {
       APPEND_FN,
       SAVE_FN,
       SAVE_WRITE,
+      SAVE_RETURNS,
     ]);
     expect(await tables(s.db)).not.toContain('users');
     const auth = await init(s.db, { dir: PACKAGE_MIGRATIONS_DIR, scope: 'auth' });
@@ -335,6 +342,7 @@ describe('init', () => {
       SAVE_FN,
       SAVE_WRITE,
       LINK_APPEND_AS,
+      SAVE_RETURNS,
     ]);
     expect(r.applied.map((x) => x.file)).toEqual([
       CHAT,
@@ -346,6 +354,7 @@ describe('init', () => {
       APPEND_FN,
       SAVE_FN,
       SAVE_WRITE,
+      SAVE_RETURNS,
     ]);
     expect((await status(s.db, { dir })).entries.map((e) => e.state)).toEqual([
       'pending',
@@ -365,6 +374,7 @@ describe('init', () => {
       'applied',
       'applied',
       'pending',
+      'applied',
     ]);
     // `up` then gives the same schema as `all`
     await up(s.db, { dir });

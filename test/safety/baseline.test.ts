@@ -91,6 +91,7 @@ describe('chatdb baseline', () => {
       '20261203000006',
       '20261203000008',
       '20261204000001',
+      '20261204000003',
     ]);
     expect(existsSync(join(dir, '20250101000003_chatdb_link_chat_to_auth.sql'))).toBe(false);
   });
@@ -109,6 +110,7 @@ describe('chatdb baseline', () => {
       '20261203000006',
       '20261203000008',
       '20261204000001',
+      '20261204000003',
     ]);
     // The auth tables and the links, made by hand as an old init script would have.
     await applyBaselineScript(s.db, 'auth');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/db/index.js';
 import { createChatDb } from '../../src/store/chatdb.js';
-import type { MessagePart, UpsertInput } from '../../src/store/types.js';
+import type { MessagePart, UpsertInput, UpsertResult } from '../../src/store/types.js';
 import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
@@ -409,6 +409,76 @@ describe('one round trip', () => {
       ['u2', 'a1'],
       ['a2', 'u2'],
     ]);
+  });
+
+  it('what a save returns is what a read gives afterwards: unchanged, replaced, new, first-message parents', async () => {
+    const { user, id } = await newSession();
+    const text = (t: string): MessagePart[] => [{ type: 'text', text: t }];
+    const source = (n: number): MessagePart => ({
+      type: 'source-url',
+      sourceId: `s${n}`,
+      url: `https://docs.example.com/${n}`,
+    });
+    // Each save's messages end at the leaf, so all of them are on the active path right after it.
+    const same = async (saved: UpsertResult[]) => {
+      const path = (await fx.chat.messages.list(user, id, { limit: 100 })).data;
+      for (const r of saved) expect(r.message).toEqual(path.find((p) => p.id === r.message.id));
+      return saved;
+    };
+    // Two appended messages: citations given beside the content, not derived from parts.
+    const { message: q0 } = await fx.chat.messages.append(user, id, { role: 'user', content: 'q0' });
+    const { message: a0 } = await fx.chat.messages.append(user, id, {
+      role: 'assistant',
+      content: 'a0',
+      citations: [{ documentId: 'doc-a', chunkId: 'c1', score: 0.5, excerpt: 'x', metadata: { k: 1 } }],
+    });
+    const first = await same(
+      await fx.chat.messages.saveMany(user, id, [
+        // Unchanged (its stored citations come back), then the same parts with new metadata
+        // (replaced; citations kept), then two new ones, the reply with two sources.
+        { id: q0.id, role: 'user', parts: q0.parts },
+        { id: a0.id, role: 'assistant', parts: a0.parts, metadata: { edited: true } },
+        { id: 'u1', role: 'user', parts: text('q1') },
+        { id: 'a1', role: 'assistant', parts: [...text('a1'), source(1), source(2)] },
+      ]),
+    );
+    expect(first.map((r) => [r.message.parentId, r.created, r.message.citations.length])).toEqual([
+      [null, false, 0],
+      [q0.id, false, 1],
+      [a0.id, true, 0],
+      ['u1', true, 2],
+    ]);
+    expect(first[1]?.message.updatedAt.getTime()).toBeGreaterThanOrEqual(a0.updatedAt.getTime());
+    // upsert: a new message under the leaf.
+    const [u2] = await same([
+      await fx.chat.messages.upsert(user, id, { id: 'u2', role: 'user', parts: text('q2') }),
+    ]);
+    expect(u2?.message.parentId).toBe('a1');
+    // A path starting mid-conversation: the stored first message's parent comes from the store,
+    // its stored citation with it; a1's parts change (its citations replaced by the new source's).
+    const mid = await same(
+      await fx.chat.messages.saveMany(user, id, [
+        { id: a0.id, role: 'assistant', parts: a0.parts, metadata: { edited: true } },
+        { id: 'u1', role: 'user', parts: text('q1') },
+        { id: 'a1', role: 'assistant', parts: [...text('a1, again'), source(3)] },
+        { id: 'u3', role: 'user', parts: text('q3') },
+      ]),
+    );
+    expect(mid.map((r) => [r.message.parentId, r.created])).toEqual([
+      [q0.id, false],
+      [a0.id, false],
+      ['u1', false],
+      ['a1', true],
+    ]);
+    expect(mid[0]?.message.citations.map((c) => c.documentId)).toEqual(['doc-a']);
+    expect(mid[2]?.message.citations.map((c) => c.documentId)).toEqual(['https://docs.example.com/3']);
+    // A given parent for a new first message (a branch from a1).
+    const branch = await same(
+      await fx.chat.messages.saveMany(user, id, [{ id: 'u4', role: 'user', parts: text('q4') }], {
+        parentId: 'a1',
+      }),
+    );
+    expect(branch[0]?.message.parentId).toBe('a1');
   });
 
   it("a save writes the session's row once however many messages it adds, and not at all when nothing changes", async () => {
