@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/db/index.js';
 import { createChatDb } from '../../src/store/chatdb.js';
+import { CITATION_JSON } from '../../src/store/rows.js';
 import type { MessagePart, UpsertInput, UpsertResult } from '../../src/store/types.js';
 import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
@@ -479,6 +480,58 @@ describe('one round trip', () => {
       }),
     );
     expect(branch[0]?.message.parentId).toBe('a1');
+  });
+
+  // PGlite's clock counts milliseconds, so only Postgres can tell a time returned unrounded.
+  it('chatdb_save_messages returns a new row exactly as stored, to the microsecond (SQL text of both)', async () => {
+    const { user, id } = await newSession();
+    const msg = (clientId: string, newId: string, citations: unknown[]) => ({
+      client_id: clientId,
+      role: 'assistant',
+      parts: [{ type: 'text', text: clientId }],
+      metadata: { k: [1, 'x'] },
+      status: null,
+      content: clientId,
+      citations,
+      usage: true,
+      model: 'm',
+      input_tokens: 3,
+      output_tokens: 4,
+      latency_ms: 5,
+      new_id: newId,
+    });
+    const cite = {
+      citation_index: 1,
+      document_id: 'd',
+      chunk_id: 'c',
+      score: 0.25,
+      excerpt: 'e',
+      metadata: { a: 1 },
+    };
+    const list = [
+      msg('n1', '0190f1c2-0000-7000-8000-000000000001', [cite]),
+      msg('n2', '0190f1c2-0000-7000-8000-000000000002', []),
+    ];
+    const cols = `id::text AS id, seq, role, content, metadata::text AS metadata, created_at::text AS created_at,
+      client_id, parts::text AS parts, status, updated_at::text AS updated_at, model, input_tokens, output_tokens,
+      latency_ms`;
+    const returned = await fx.db.query(
+      `SELECT ${cols}, parent_client_id, citations::text AS citations
+       FROM chatdb_save_messages($1::uuid, $2, $3::jsonb, false, NULL, 'leaf', 0)`,
+      [id, user, JSON.stringify(list)],
+    );
+    const stored = await fx.db.query(
+      `SELECT ${cols}, (SELECT p.client_id FROM messages p WHERE p.id = m.parent_id) AS parent_client_id,
+         coalesce((SELECT json_agg(${CITATION_JSON} ORDER BY c.citation_index)
+           FROM message_citations c WHERE c.message_id = m.id), '[]'::json)::text AS citations
+       FROM messages m WHERE m.session_id = $1 ORDER BY m.seq`,
+      [id],
+    );
+    expect(returned.rows).toEqual(stored.rows);
+    expect(stored.rows.map((r) => [r.client_id, r.parent_client_id])).toEqual([
+      ['n1', null],
+      ['n2', 'n1'],
+    ]);
   });
 
   it("a save writes the session's row once however many messages it adds, and not at all when nothing changes", async () => {
