@@ -28,6 +28,7 @@ import {
   interleave,
   printTable,
   ROUNDS,
+  SETTLE_MS,
   type Stats,
   spread,
   stats,
@@ -81,7 +82,7 @@ async function httpRun(
 ) {
   const latencies: number[] = [];
   let errors = 0;
-  const t0 = performance.now();
+  const from = performance.now() + SETTLE_MS;
   await Promise.all(
     sessions.map((c, i) => {
       return new Promise<void>((resolve, reject) => {
@@ -106,13 +107,13 @@ async function httpRun(
           },
         );
         instance.on('response', (_client, status, _bytes, ms) => {
-          if (status === 201) latencies.push(ms);
-          else errors++;
+          if (status !== 201) errors++;
+          else if (performance.now() >= from) latencies.push(ms);
         });
       });
     }),
   );
-  return { latencies, errors, elapsed: (performance.now() - t0) / 1000 };
+  return { latencies, errors, elapsed: (performance.now() - from) / 1000 };
 }
 
 /** The append parameters exactly as messages.append builds them for appendBody's message. */
@@ -164,8 +165,8 @@ async function sqlRun(
 ) {
   const latencies: number[] = [];
   let errors = 0;
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
+  const from = performance.now() + SETTLE_MS;
+  const end = from + seconds * 1000;
   await Promise.all(
     sessions.map(async (s) => {
       for (let i = 0; performance.now() < end; i++) {
@@ -174,15 +175,15 @@ async function sqlRun(
           const r = bare
             ? await q.query(BARE_APPEND_SQL, bareParams(s.session, s.user, i))
             : await q.query(APPEND_SQL, params(s.session, s.user, i));
-          if (bare ? r.rowCount === 2 : r.rows.length === 1) latencies.push(performance.now() - t);
-          else errors++;
+          if (bare ? r.rowCount !== 2 : r.rows.length !== 1) errors++;
+          else if (performance.now() >= from) latencies.push(performance.now() - t);
         } catch {
           errors++;
         }
       }
     }),
   );
-  return { latencies, errors, elapsed: (performance.now() - t0) / 1000 };
+  return { latencies, errors, elapsed: (performance.now() - from) / 1000 };
 }
 
 const toRun = (

@@ -280,3 +280,11 @@ export const spread = (a: { perRound: number[] }, b: { perRound: number[] }): [n
 };
 
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+/**
+ * The first 250 ms of every slice are not counted (errors are): connections open and the server
+ * warms up again after the other paths' turns. Counted, they put some 1% of the HTTP requests on
+ * PGlite, about one per connection and slice, into the p99 (4.0-4.2x the p50 in five slices
+ * against 3.0x in one).
+ */
+export const SETTLE_MS = 250;
