@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { CreatedShare, Share, SharedConversation } from '../store/types.js';
-import { MessageId, Parts } from './schemas.js';
+import { MessageId } from './schemas.js';
+import { Parts } from './schemas-messages.js';
 
 /** Share links' request and response schemas, and their JSON mapping (snake_case, as API.md). */
 

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
-import { errors, MessageParams, NoContent, SessionParams } from '../schemas.js';
+import { errors, NoContent, SessionParams } from '../schemas.js';
 import { FeedbackBody, FeedbackListSchema, FeedbackSchema, feedbackJson } from '../schemas-feedback.js';
+import { MessageParams } from '../schemas-messages.js';
 
 const common = { tags: ['feedback'], security: [{ bearer: [] }] };
 

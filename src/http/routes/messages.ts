@@ -2,17 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ChatDb } from '../../store/chatdb.js';
 import { deferUser, requireUser, settleDeferredUser, unauthorized } from '../auth.js';
 import { messageJson } from '../mapping.js';
+import { errors, SessionParams } from '../schemas.js';
 import {
   AppendHeaders,
-  errors,
   MessageInput,
   MessageList,
   MessageListQuery,
   MessageSchema,
   SearchQuery,
   SearchResult,
-  SessionParams,
-} from '../schemas.js';
+} from '../schemas-messages.js';
 import { usageInput } from '../schemas-usage.js';
 
 const common = { tags: ['messages'], security: [{ bearer: [] }] };

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ChatDb } from '../../store/chatdb.js';
 import { requireUser } from '../auth.js';
 import { messageJson } from '../mapping.js';
-import { errors, MessageParams, MessageSchema, SiblingsSchema, UpsertBody } from '../schemas.js';
+import { errors } from '../schemas.js';
+import { MessageParams, MessageSchema, SiblingsSchema, UpsertBody } from '../schemas-messages.js';
 import { usageInput } from '../schemas-usage.js';
 
 const common = { tags: ['messages'], security: [{ bearer: [] }] };
