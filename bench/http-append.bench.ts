@@ -32,6 +32,7 @@ import {
   type Stats,
   spread,
   stats,
+  timedLoops,
 } from './lib.js';
 
 const CLIENTS = (process.env.BENCH_CLIENTS ?? '16').split(',').map(Number);
@@ -157,34 +158,17 @@ const bareParams = (session: string, user: string, i: number) => {
 };
 
 /** N loops sending one statement back to back, each on its own session, for `seconds`. */
-async function sqlRun(
+const sqlRun = (
   q: Queryable,
   sessions: { session: string; user: string }[],
   seconds: number,
   bare: boolean,
-) {
-  const latencies: number[] = [];
-  let errors = 0;
-  const from = performance.now() + SETTLE_MS;
-  const end = from + seconds * 1000;
-  await Promise.all(
-    sessions.map(async (s) => {
-      for (let i = 0; performance.now() < end; i++) {
-        const t = performance.now();
-        try {
-          const r = bare
-            ? await q.query(BARE_APPEND_SQL, bareParams(s.session, s.user, i))
-            : await q.query(APPEND_SQL, params(s.session, s.user, i));
-          if (bare ? r.rowCount !== 2 : r.rows.length !== 1) errors++;
-          else if (performance.now() >= from) latencies.push(performance.now() - t);
-        } catch {
-          errors++;
-        }
-      }
-    }),
+) =>
+  timedLoops(sessions, seconds, async (s, i) =>
+    bare
+      ? (await q.query(BARE_APPEND_SQL, bareParams(s.session, s.user, i))).rowCount === 2
+      : (await q.query(APPEND_SQL, params(s.session, s.user, i))).rows.length === 1,
   );
-  return { latencies, errors, elapsed: (performance.now() - from) / 1000 };
-}
 
 const toRun = (
   path: Run['path'],

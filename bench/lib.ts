@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { type Database, openDatabase, redactUrl } from '../src/db/index.js';
 import { openPglite } from '../src/db/pglite.js';
@@ -288,3 +289,33 @@ export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
  * against 3.0x in one).
  */
 export const SETTLE_MS = 250;
+
+/**
+ * One timed slice of loops in parallel, one per item, each sending its next request as soon as the
+ * last one answered (`step` resolves true for a success, false or a throw for an error), counted
+ * from SETTLE_MS on for `seconds`.
+ */
+export async function timedLoops<T>(
+  items: readonly T[],
+  seconds: number,
+  step: (item: T, i: number) => Promise<boolean>,
+): Promise<Slice> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const from = performance.now() + SETTLE_MS;
+  const end = from + seconds * 1000;
+  await Promise.all(
+    items.map(async (item) => {
+      for (let i = 0; performance.now() < end; i++) {
+        const t = performance.now();
+        try {
+          if (!(await step(item, i))) errors++;
+          else if (performance.now() >= from) latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return { latencies, errors, elapsed: (performance.now() - from) / 1000 };
+}

@@ -10,7 +10,6 @@
  * The two take turns: BENCH_SECONDS (default 10) each in BENCH_ROUNDS (default 5) slices, the order
  * rotating each round (lib.ts, `interleave`).
  */
-import { performance } from 'node:perf_hooks';
 import { uuidv7 } from 'uuidv7';
 import { type Database, openDatabase } from '../src/db/index.js';
 import { saveUIMessages } from '../src/integrations/ai-sdk.js';
@@ -23,10 +22,10 @@ import {
   interleave,
   printTable,
   ROUNDS,
-  SETTLE_MS,
   type Slice,
   spread,
   stats,
+  timedLoops,
 } from './lib.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
@@ -115,26 +114,13 @@ async function run(
   seconds: number,
   save: (l: Loop, session: string) => Promise<boolean>,
 ): Promise<Slice> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const from = performance.now() + SETTLE_MS;
-  const end = from + seconds * 1000;
-  await Promise.all(
-    loops.map(async (l) => {
-      while (performance.now() < end) {
-        const session = l.sessions[l.next++];
-        if (session === undefined) throw new Error(`more than ${SESSIONS} saves in a loop: raise SESSIONS`);
-        const t = performance.now();
-        try {
-          if (!(await save(l, session))) errors++;
-          else if (performance.now() >= from) latencies.push(performance.now() - t);
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  return { latencies, errors, elapsed: (performance.now() - from) / 1000 };
+  const slice = await timedLoops(loops, seconds, async (l) => {
+    const session = l.sessions[l.next++];
+    return session !== undefined && save(l, session);
+  });
+  if (loops.some((l) => l.next > l.sessions.length))
+    throw new Error(`more than ${SESSIONS} saves in a loop: raise SESSIONS`);
+  return slice;
 }
 
 const bench: Bench = {
