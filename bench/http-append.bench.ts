@@ -1,7 +1,8 @@
 /**
  * HTTP append throughput and latency against the database's own speed, in one run. N clients
  * (autocannon, one connection each) append messages with two citations to sessions of their own
- * through a `chatdb serve` process (request logging on, as by default). Beside it, with the same N
+ * through a `chatdb serve` process (the built CLI, as `npm start` runs it; request logging on, as by
+ * default). Beside it, with the same N
  * connections through `pg` (PGlite in process on the embedded database), each loop on its own session:
  * - chatdb's statement: APPEND_SQL, the one the library sends (no HTTP, no auth, no validation);
  * - the bare append, the ceiling: one statement on the same tables that bumps the session's counter,
@@ -25,6 +26,8 @@ import {
   analyzeAfterWarmUp,
   type Bench,
   type BenchContext,
+  BIN,
+  buildDist,
   interleave,
   printTable,
   ROUNDS,
@@ -210,10 +213,13 @@ const bench: Bench = {
       ctx.url === undefined
         ? { DATABASE_URL: 'memory://', CHATDB_MIGRATIONS_DIR: PACKAGE_MIGRATIONS_DIR }
         : { DATABASE_URL: ctx.url, CHATDB_MIGRATIONS_DIR: PACKAGE_MIGRATIONS_DIR };
+    // The server as `npm start` runs it: the built JavaScript, not the sources under tsx.
+    buildDist(ctx.progress);
     ctx.progress('starting chatdb serve');
     // Every client logs in from this one address: lift the per-address login limit for the run.
     const server = await startServer({
       cwd,
+      bin: BIN,
       env: { ...env, CHATDB_LOGIN_LIMIT_PER_ADDRESS: '1000', CHATDB_REGISTER_LIMIT_PER_ADDRESS: '1000' },
     });
     const pool =

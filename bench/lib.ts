@@ -3,9 +3,11 @@
  * run on (PGlite in memory always; real Postgres when a URL is set or 127.0.0.1:5432 answers,
  * on a scratch database created for the run and dropped after it).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { type Database, openDatabase, redactUrl } from '../src/db/index.js';
@@ -14,6 +16,16 @@ import { init, PACKAGE_MIGRATIONS_DIR } from '../src/migrate/index.js';
 import { type ChatDb, createChatDb } from '../src/store/chatdb.js';
 
 export const RESULTS_DIR = new URL('./results/', import.meta.url);
+
+const ROOT = new URL('../', import.meta.url).pathname;
+/** The built CLI, as `npm start` and the package's bin run it (not the sources under tsx). */
+export const BIN = join(ROOT, 'bin', 'chatdb.js');
+
+/** Builds dist/ (`npm run build`), so that BIN runs the code being measured. */
+export function buildDist(progress: (message: string) => void): void {
+  progress('building dist/ (npm run build)');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+}
 
 export interface BenchContext {
   readonly db: Database;

@@ -3,18 +3,15 @@
  * first answered request (GET /readyz, which needs the database), on a fresh data directory (initdb,
  * baseline migrations) and on an existing one (the same directory, after a clean stop).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../test/helpers/cli.js';
-import type { Bench } from './lib.js';
-import { median, printTable } from './lib.js';
+import { type Bench, BIN, buildDist, median, printTable } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_START_RUNS ?? 3);
-const ROOT = new URL('../', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin', 'chatdb.js');
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -59,8 +56,7 @@ const bench: Bench = {
   description: 'time from `chatdb serve` to the first answered request, fresh and existing data directory',
   kinds: ['pglite'],
   async run(ctx) {
-    ctx.progress('building dist/ (npm run build)');
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+    buildDist(ctx.progress);
     const fresh: number[] = [];
     const existing: number[] = [];
     for (let i = 0; i < RUNS; i++) {

@@ -27,6 +27,8 @@ export interface StartOptions {
   readonly env?: Record<string, string>;
   /** Extra arguments after `serve --port 0`. */
   readonly args?: readonly string[];
+  /** Runs this built CLI (bin/chatdb.js after `npm run build`) instead of the sources under tsx. */
+  readonly bin?: string;
   /** How long to wait for the ready line. Default 60 s. */
   readonly timeoutMs?: number;
 }
@@ -37,7 +39,7 @@ const exited = (child: ChildProcess): Promise<number | null> =>
     : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 
 /**
- * Starts `chatdb serve --port 0` from source in a child process, its output going to a file (a pipe
+ * Starts `chatdb serve --port 0` from source (or `options.bin`) in a child process, its output going to a file (a pipe
  * nobody drains would stall it), and resolves once it prints the URL it listens on.
  */
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
@@ -45,7 +47,13 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
   const fd = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
-    ['--import', TSX, MAIN, 'serve', '--port', '0', ...(options.args ?? [])],
+    [
+      ...(options.bin ? [options.bin] : ['--import', TSX, MAIN]),
+      'serve',
+      '--port',
+      '0',
+      ...(options.args ?? []),
+    ],
     {
       cwd: options.cwd,
       env: childEnv({ LOG_LEVEL: 'info', ...options.env }),
