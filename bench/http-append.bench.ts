@@ -7,10 +7,15 @@
  * - chatdb's statement: APPEND_SQL, the one the library sends (no HTTP, no auth, no validation);
  * - the bare append, the ceiling: one statement on the same tables that bumps the session's counter,
  *   inserts the message row and its two citations, and nothing else (BARE_APPEND_SQL).
- * The three take turns: BENCH_SECONDS (default 10) per path in BENCH_ROUNDS (default 5) slices, the
+ * - on a server database, the HTTP floor: bench/http-floor-server.mjs, the same HTTP stack (Node's
+ *   HTTP server, Fastify, `pg`) sending the same statement with nothing else (no validation, hooks,
+ *   request log or row mapping): what chatdb serve adds is its distance from the floor.
+ * The paths take turns: BENCH_SECONDS (default 10) per path in BENCH_ROUNDS (default 5) slices, the
  * order rotating each round (lib.ts, `interleave`); the ratio is over all slices, and the lowest and
  * highest per-round ratio show how much the machine moved. BENCH_CLIENTS (default "16") sets N.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -44,6 +49,7 @@ const WARMUP_SECONDS = 2;
 
 const PATHS = {
   http: 'HTTP (chatdb serve)',
+  floor: 'HTTP floor (Fastify + pg only)',
   statement: "chatdb's statement",
   bare: 'bare append (ceiling)',
 } as const;
@@ -118,6 +124,27 @@ async function httpRun(
     }),
   );
   return { latencies, errors, elapsed: (performance.now() - from) / 1000 };
+}
+
+/**
+ * Starts bench/http-floor-server.mjs on a server database: the same HTTP stack and statement as
+ * chatdb serve, nothing else (what chatdb serve adds is the difference).
+ */
+async function startFloor(url: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [new URL('./http-floor-server.mjs', import.meta.url).pathname], {
+    env: { ...process.env, DATABASE_URL: url, LOCK_TIMEOUT_MS: String(DEFAULT_STATEMENT_TIMEOUT_MS) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  for await (const chunk of child.stdout ?? []) {
+    out += String(chunk);
+    const m = /listening on (\S+)/.exec(out);
+    if (m?.[1]) {
+      child.stdout?.resume();
+      return { url: m[1], child };
+    }
+  }
+  throw new Error(`the floor server did not start: ${out}`);
 }
 
 /** The append parameters exactly as messages.append builds them for appendBody's message. */
@@ -213,7 +240,8 @@ const bench: Bench = {
       ctx.url === undefined
         ? { DATABASE_URL: 'memory://', CHATDB_MIGRATIONS_DIR: PACKAGE_MIGRATIONS_DIR }
         : { DATABASE_URL: ctx.url, CHATDB_MIGRATIONS_DIR: PACKAGE_MIGRATIONS_DIR };
-    // The server as `npm start` runs it: the built JavaScript, not the sources under tsx.
+    // The server as `npm start` runs it: the built JavaScript. Under tsx, the sources took ~20% more
+    // CPU per request (esbuild's output, source maps on), which no deployment runs.
     buildDist(ctx.progress);
     ctx.progress('starting chatdb serve');
     // Every client logs in from this one address: lift the per-address login limit for the run.
@@ -222,6 +250,8 @@ const bench: Bench = {
       bin: BIN,
       env: { ...env, CHATDB_LOGIN_LIMIT_PER_ADDRESS: '1000', CHATDB_REGISTER_LIMIT_PER_ADDRESS: '1000' },
     });
+    // The floor needs a database it can reach from another process: a server, not PGlite.
+    const floor = ctx.url === undefined ? undefined : await startFloor(ctx.url);
     const pool =
       ctx.url === undefined
         ? undefined
@@ -246,10 +276,12 @@ const bench: Bench = {
       for (const n of CLIENTS) {
         ctx.progress(`${n} client(s): registering`);
         const clients = await makeClients(server.url, n, 1, `bench${n}`);
+        const floorClients = floor ? await makeClients(server.url, n, 1, `floor${n}`) : [];
         const statement = await ceilingSessions(ctx, n, `statement${n}`);
         const bare = await ceilingSessions(ctx, n, `bare${n}`);
         const paths = [
           { path: PATHS.http, run: (s: number) => httpRun(server.url, clients, s) },
+          ...(floor ? [{ path: PATHS.floor, run: (s: number) => httpRun(floor.url, floorClients, s) }] : []),
           { path: PATHS.statement, run: (s: number) => sqlRun(direct, statement, s, false) },
           { path: PATHS.bare, run: (s: number) => sqlRun(direct, bare, s, true) },
         ];
@@ -258,11 +290,17 @@ const bench: Bench = {
         await analyzeAfterWarmUp(ctx);
         const done = await interleave(paths, SECONDS, ROUNDS, (m) => ctx.progress(`${n} client(s): ${m}`));
         for (const r of done) runs.push(toRun(r.path, n, r));
-        const [h, st, b] = done;
+        const h = done.find((r) => r.path === PATHS.http);
+        const st = done.find((r) => r.path === PATHS.statement);
+        const b = done.find((r) => r.path === PATHS.bare);
         if (h && st && b) spreads.push({ clients: n, http: spread(h, b), statement: spread(st, b) });
       }
     } finally {
       await server.stop();
+      if (floor) {
+        floor.child.kill('SIGTERM');
+        if (floor.child.exitCode === null) await once(floor.child, 'exit');
+      }
       await pool?.end();
     }
     process.stdout.write('\n');
@@ -281,10 +319,12 @@ const bench: Bench = {
       const http = of(PATHS.http);
       const statement = of(PATHS.statement);
       const bare = of(PATHS.bare);
+      const floorRun = of(PATHS.floor);
       const over = (a?: Run, b?: Run) => (a && b ? a.perSecond / b.perSecond : Number.NaN);
       return {
         clients: n,
         httpOverBare: over(http, bare),
+        floorOverBare: over(floorRun, bare),
         statementOverBare: over(statement, bare),
         httpOverStatement: over(http, statement),
         httpP99OverP50: http ? http.latency.p99 / http.latency.p50 : Number.NaN,
@@ -295,9 +335,10 @@ const bench: Bench = {
     });
     const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
     const range = (x?: [number, number]) => (x ? ` (rounds ${pct(x[0])}-${pct(x[1])})` : '');
+    const floorPart = (x: number) => (Number.isNaN(x) ? '' : `, the HTTP floor = ${pct(x)} of it`);
     for (const r of ratios)
       process.stdout.write(
-        `${r.clients} client(s): HTTP = ${pct(r.httpOverBare)}${range(r.httpOverBareByRound)} of the bare append, chatdb's statement = ${pct(r.statementOverBare)}${range(r.statementOverBareByRound)} of it; HTTP p99 = ${r.httpP99OverP50.toFixed(1)}x its p50; ${r.errors} errors\n`,
+        `${r.clients} client(s): HTTP = ${pct(r.httpOverBare)}${range(r.httpOverBareByRound)} of the bare append, chatdb's statement = ${pct(r.statementOverBare)}${range(r.statementOverBareByRound)} of it${floorPart(r.floorOverBare)}; HTTP p99 = ${r.httpP99OverP50.toFixed(1)}x its p50; ${r.errors} errors\n`,
       );
     return { seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, runs, ratios };
   },
