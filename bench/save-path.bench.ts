@@ -15,6 +15,7 @@ import { type Database, openDatabase } from '../src/db/index.js';
 import { saveUIMessages } from '../src/integrations/ai-sdk.js';
 import { createChatDb } from '../src/store/chatdb.js';
 import type { MessagePart } from '../src/store/types.js';
+import { type Checked, checkUpsert, SAVE_SQL, saveParams } from '../src/store/upsert.js';
 import {
   analyzeAfterWarmUp,
   type Bench,
@@ -136,6 +137,7 @@ const bench: Bench = {
     try {
       ctx.progress('building sessions with turns 1 and 2');
       const sdk = (await prebuilt(db, 'sdk')).map((x) => ({ ...x, next: 0 }));
+      const statement = (await prebuilt(db, 'statement')).map((x) => ({ ...x, next: 0 }));
       const bare = (await prebuilt(db, 'bare')).map((x) => ({ ...x, next: 0 }));
       let n = 0;
       const saveSdk = async (l: Loop, session: string) => {
@@ -171,8 +173,28 @@ const bench: Bench = {
         ]);
         return r.rowCount === 2;
       };
+      // chatdb's statement: SAVE_SQL with the parameters the library sends for the same six messages,
+      // checked once here (no checking, no AI SDK conversion, no result mapping in the loop).
+      const checked = (id: string, role: 'user' | 'assistant', parts: MessagePart[], last: boolean) =>
+        checkUpsert(last ? { id, role, parts, status: 'complete' } : { id, role, parts }, 'message', !last);
+      const history = HISTORY.map((parts, i) =>
+        checked('h', i % 2 === 0 ? 'user' : 'assistant', parts, false),
+      );
+      const question = checked('q', 'user', text('How do I calibrate the arm?'), false);
+      const answer = checked('a', 'assistant', reply(0), true);
+      const saveStatement = async (l: Loop, session: string) => {
+        const list: Checked[] = [
+          ...history.map((m, i) => ({ ...m, clientId: `${session}-m${i + 1}` })),
+          { ...question, clientId: `u-${uuidv7()}` },
+          { ...answer, clientId: `a-${uuidv7()}` },
+        ];
+        const params = saveParams(session, l.user, list, 'root', db.statementTimeoutMs ?? 0);
+        const r = await db.query<{ created: boolean }>(SAVE_SQL, params);
+        return r.rows.length === 6 && r.rows[5]?.created === true;
+      };
       const paths = [
         { path: 'saveUIMessages (chatdb/ai-sdk)', run: (sec: number) => run(sdk, sec, saveSdk) },
+        { path: "chatdb's statement", run: (sec: number) => run(statement, sec, saveStatement) },
         { path: 'bare equivalent (ceiling)', run: (sec: number) => run(bare, sec, saveBare) },
       ];
       ctx.progress('warming up');
@@ -192,16 +214,19 @@ const bench: Bench = {
         };
       });
       printTable(rows);
-      const [sdkRun, bareRun] = runs;
+      const [sdkRun, statementRun, bareRun] = runs;
       const ratio = (sdkRun?.perSecond ?? Number.NaN) / (bareRun?.perSecond ?? Number.NaN);
+      const statementRatio = (statementRun?.perSecond ?? Number.NaN) / (bareRun?.perSecond ?? Number.NaN);
       const sdkStats = stats(sdkRun?.latencies ?? []);
       const p99OverP50 = sdkStats.p99 / sdkStats.p50;
       const errors = runs.reduce((a, r) => a + r.errors, 0);
       const byRound: [number, number] =
         sdkRun && bareRun ? spread(sdkRun, bareRun) : [Number.NaN, Number.NaN];
+      const statementByRound: [number, number] =
+        statementRun && bareRun ? spread(statementRun, bareRun) : [Number.NaN, Number.NaN];
       const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
       process.stdout.write(
-        `${CLIENTS} client(s): saveUIMessages = ${pct(ratio)} (rounds ${pct(byRound[0])}-${pct(byRound[1])}) of the bare equivalent; its p99 = ${p99OverP50.toFixed(1)}x its p50; ${errors} errors\n`,
+        `${CLIENTS} client(s): saveUIMessages = ${pct(ratio)} (rounds ${pct(byRound[0])}-${pct(byRound[1])}) of the bare equivalent, chatdb's statement = ${pct(statementRatio)} (rounds ${pct(statementByRound[0])}-${pct(statementByRound[1])}) of it; saveUIMessages p99 = ${p99OverP50.toFixed(1)}x its p50; ${errors} errors\n`,
       );
       return {
         seconds: SECONDS,
@@ -211,6 +236,8 @@ const bench: Bench = {
         clients: CLIENTS,
         runs: rows,
         ratio,
+        statementRatio,
+        statementRatioByRound: statementByRound,
         p99OverP50,
         errors,
       };

@@ -18,7 +18,7 @@ type Row = Record<string, unknown>;
 export const MAX_SAVE_MANY = 10_000;
 
 /** A message as it is stored: checked, with what chatdb derives from the parts. */
-interface Checked {
+export interface Checked {
   readonly clientId: string;
   readonly role: Role;
   readonly parts: MessagePart[];
@@ -75,7 +75,7 @@ export function checkUpsert(raw: unknown, path = 'message', keepStatus = false):
  * first one's parent is given, $5 that parent's client id (null: a root), $6 'leaf' or 'root' (the
  * parent of a new first message without one), $7 the bound in ms on the session's row lock.
  */
-const SAVE_SQL = `SELECT * FROM chatdb_save_messages($1::uuid, $2::text, $3::jsonb, $4::boolean, $5::text, $6::text,
+export const SAVE_SQL = `SELECT * FROM chatdb_save_messages($1::uuid, $2::text, $3::jsonb, $4::boolean, $5::text, $6::text,
   $7::integer)`;
 
 /**
@@ -97,6 +97,20 @@ export async function savePath(
     if (seen.has(m.clientId)) throw invalidInput(`messages[${i}].id`, `duplicate id ${m.clientId}`);
     seen.add(m.clientId);
   }
+  const rows = (
+    await sql.queryAsIs<Row>(SAVE_SQL, saveParams(session, owner, list, first, sql.lockTimeoutMs), 'session')
+  ).rows;
+  return rows.map((r) => ({ message: toMessage(r), created: r.created === true }));
+}
+
+/** SAVE_SQL's parameters for a checked path (`savePath`), each new message with a new id. */
+export function saveParams(
+  session: string,
+  owner: string,
+  list: readonly Checked[],
+  first: 'leaf' | 'root',
+  lockTimeoutMs: number,
+): unknown[] {
   const parent = list[0]?.parentId;
   const messages = list.map((m) => ({
     client_id: m.clientId,
@@ -110,20 +124,13 @@ export async function savePath(
     ...(m.usage ?? NO_USAGE),
     new_id: newId(),
   }));
-  const rows = (
-    await sql.queryAsIs<Row>(
-      SAVE_SQL,
-      [
-        session,
-        owner,
-        JSON.stringify(messages),
-        parent !== undefined,
-        parent ?? null,
-        first,
-        sql.lockTimeoutMs,
-      ],
-      'session',
-    )
-  ).rows;
-  return rows.map((r) => ({ message: toMessage(r), created: r.created === true }));
+  return [
+    session,
+    owner,
+    JSON.stringify(messages),
+    parent !== undefined,
+    parent ?? null,
+    first,
+    lockTimeoutMs,
+  ];
 }
