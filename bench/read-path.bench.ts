@@ -30,11 +30,14 @@ WITH s AS (
   RETURNING id, created_at
 ), m AS (
   INSERT INTO messages (id, session_id, seq, role, content, created_at, user_id, client_id, parts)
-  SELECT x.id, s.id, k, CASE WHEN k % 2 = 1 THEN 'user' ELSE 'assistant' END,
+  SELECT x.id, x.session_id, k, CASE WHEN k % 2 = 1 THEN 'user' ELSE 'assistant' END,
          'message ' || k || ' about ' || ($4::text[])[1 + (k % 8)] || ' and ' || ($4::text[])[1 + ((k * 7) % 8)]
            || ': place the arm at rest, then run the routine twice',
-         s.created_at + make_interval(secs => k), $1::uuid, x.id::text, '[]'
-  FROM s, LATERAL (SELECT gen_random_uuid() AS id, k FROM generate_series(1, $3::integer) k) x
+         x.created_at + make_interval(secs => k), $1::uuid, x.id::text, '[]'
+  -- A new id per row of the join: a subquery of generate_series alone, LATERAL or not, may be
+  -- planned once and its rows (and ids) repeated for every session.
+  FROM (SELECT gen_random_uuid() AS id, s.id AS session_id, s.created_at, k
+        FROM s CROSS JOIN generate_series(1, $3::integer) k) x
   RETURNING id, seq
 )
 INSERT INTO message_citations (message_id, citation_index, document_id, chunk_id, score, user_id)
