@@ -3,23 +3,23 @@
  * HTTP server, Fastify, `pg`): hash the bearer token, send chatdb's append-as statement with the
  * body's fields, answer 201 with the row. No validation, no error mapping, no hooks, no request
  * log, no mapping of the row. Not a server to run: a measuring stick for what chatdb serve adds.
- * Usage: DATABASE_URL=… node bench/http-floor-server.mjs (prints "listening on <url>").
+ * Usage, after `npm run build`: DATABASE_URL=… node bench/http-floor-server.mjs (prints "listening
+ * on <url>").
  */
 import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
+// chatdb's own statement, from the build the bench makes first (buildDist).
+import { APPEND_AS_SQL } from '../dist/store/append.js';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
-const APPEND_AS = `SELECT * FROM chatdb_append_message_as($2::bytea, $1::uuid, $3::uuid, $4::text, $5::text,
-  $6::text, $7::jsonb, $8::text, $9::text, $10::jsonb, $11::text, $12::integer, $13::integer, $14::integer,
-  $15::integer)`;
 const app = Fastify();
 app.post('/chat/sessions/:id/messages', async (req, reply) => {
   const token = (req.headers.authorization ?? '').slice('Bearer '.length);
   const { role, content, citations } = req.body;
   const cited = citations.map((c, k) => ({ citation_index: k + 1, ...c, excerpt: null, metadata: {} }));
-  const r = await pool.query(APPEND_AS, [
+  const r = await pool.query(APPEND_AS_SQL, [
     req.params.id,
     createHash('sha256').update(token).digest(),
     uuidv7(),

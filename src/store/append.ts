@@ -49,7 +49,7 @@ WHERE m.session_id = $1::uuid AND s.user_id = $2 AND s.trashed_at IS NULL AND m.
  * parameters are APPEND_SQL's. No row: not a valid token (nothing written); a row without
  * `created`: not the user's session.
  */
-const APPEND_AS_SQL = `SELECT * FROM chatdb_append_message_as($2::bytea, $1::uuid, $3::uuid, $4::text, $5::text,
+export const APPEND_AS_SQL = `SELECT * FROM chatdb_append_message_as($2::bytea, $1::uuid, $3::uuid, $4::text, $5::text,
   $6::text, $7::jsonb, $8::text, $9::text, $10::jsonb, $11::text, $12::integer, $13::integer, $14::integer,
   $15::integer)`;
 
