@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiRoute, apiRoutes } from '../helpers/routes.js';
 import { type Api, api, login } from '../http/helpers.js';
 
 /**
@@ -137,9 +138,12 @@ describe('fuzzing every endpoint with bad input', () => {
   afterAll(() => a.close());
 
   const fingerprint = async () => (await a.s.db.query<{ f: string }>(FINGERPRINT)).rows[0]?.f;
+  /** Every request sent (method and URL), for the last test: every route with input was fuzzed. */
+  const sent: { method: string; url: string }[] = [];
 
   /** Sends one request and checks the invariants. */
   async function check(req: InjectOptions): Promise<void> {
+    sent.push({ method: String(req.method), url: String(req.url) });
     const before = await fingerprint();
     const r = await a.app.inject(req);
     const where = `${req.method} ${String(req.url).slice(0, 80)} -> ${r.statusCode} ${r.body.slice(0, 200)}`;
@@ -315,7 +319,8 @@ describe('fuzzing every endpoint with bad input', () => {
       nasty.map((s) => s.slice(0, 3000)),
       fc.integer().map(String),
     );
-    const request = fc.oneof(
+    // One arbitrary per route and method, so that each is sent below whatever the random picks.
+    const alternatives: fc.Arbitrary<InjectOptions>[] = [
       fc
         .record({ limit: text, cursor: text })
         .map((q) => ({ method: 'GET' as const, url: '/chat/sessions', query: q })),
@@ -349,33 +354,41 @@ describe('fuzzing every endpoint with bad input', () => {
       fc
         .record({ q: text, limit: text })
         .map((q) => ({ method: 'GET' as const, url: '/chat/search', query: q })),
-      fc.tuple(text, fc.constantFrom('GET', 'PATCH', 'DELETE', 'POST')).map(([id, method]) => ({
-        method: method as 'GET',
-        url: `/chat/sessions/${pct(id)}${method === 'POST' ? '/messages' : ''}`,
-        payload: method === 'GET' || method === 'DELETE' ? undefined : { role: 'user', content: 'x' },
-      })),
-      fc.tuple(text, fc.constantFrom('GET', 'PUT')).map(([id, method]) => ({
-        method: method as 'GET',
-        url: `/chat/sessions/${session}/messages/${pct(id)}${method === 'GET' ? '/siblings' : ''}`,
-        payload: method === 'GET' ? undefined : { role: 'user', parts: [{ type: 'text', text: 'x' }] },
-      })),
-      fc.tuple(text, text, fc.constantFrom('PUT', 'DELETE', 'GET')).map(([sid, mid, method]) => ({
-        method: method as 'GET',
-        url:
-          method === 'GET'
-            ? `/chat/sessions/${pct(sid)}/feedback`
-            : `/chat/sessions/${session}/messages/${pct(mid)}/feedback`,
-        payload: method === 'PUT' ? { rating: 'down', comment: 'x' } : undefined,
-      })),
-      fc.tuple(text, fc.constantFrom('GET', 'DELETE', 'PUBLIC')).map(([id, method]) => ({
-        method: (method === 'DELETE' ? 'DELETE' : 'GET') as 'GET',
-        url:
-          method === 'GET'
-            ? `/chat/sessions/${pct(id)}/shares`
-            : method === 'DELETE'
-              ? `/chat/sessions/${session}/shares/${pct(id)}`
-              : `/shared/${pct(id)}`,
-      })),
+      ...(['GET', 'PATCH', 'DELETE', 'POST'] as const).map((method) =>
+        text.map((id) => ({
+          method,
+          url: `/chat/sessions/${pct(id)}${method === 'POST' ? '/messages' : ''}`,
+          payload: method === 'GET' || method === 'DELETE' ? undefined : { role: 'user', content: 'x' },
+        })),
+      ),
+      ...(['GET', 'PUT'] as const).map((method) =>
+        text.map((id) => ({
+          method,
+          url: `/chat/sessions/${session}/messages/${pct(id)}${method === 'GET' ? '/siblings' : ''}`,
+          payload: method === 'GET' ? undefined : { role: 'user', parts: [{ type: 'text', text: 'x' }] },
+        })),
+      ),
+      ...(['PUT', 'DELETE', 'GET'] as const).map((method) =>
+        fc.tuple(text, text).map(([sid, mid]) => ({
+          method,
+          url:
+            method === 'GET'
+              ? `/chat/sessions/${pct(sid)}/feedback`
+              : `/chat/sessions/${session}/messages/${pct(mid)}/feedback`,
+          payload: method === 'PUT' ? { rating: 'down', comment: 'x' } : undefined,
+        })),
+      ),
+      ...(['GET', 'DELETE', 'PUBLIC'] as const).map((which) =>
+        text.map((id) => ({
+          method: which === 'DELETE' ? ('DELETE' as const) : ('GET' as const),
+          url:
+            which === 'GET'
+              ? `/chat/sessions/${pct(id)}/shares`
+              : which === 'DELETE'
+                ? `/chat/sessions/${session}/shares/${pct(id)}`
+                : `/shared/${pct(id)}`,
+        })),
+      ),
       text.map((key) => ({
         method: 'POST' as const,
         url: `/chat/sessions/${session}/messages`,
@@ -387,14 +400,22 @@ describe('fuzzing every endpoint with bad input', () => {
         url: '/users/me',
         headers: { authorization: `Bearer ${pct(token)}` },
       })),
-    );
-    await fc.assert(
-      fc.asyncProperty(request, async (r) => {
-        const { headers, ...rest } = r as InjectOptions & { headers?: Record<string, string> };
-        const useAuth = !(headers && 'authorization' in headers);
-        await check({ ...rest, headers: { ...(useAuth ? auth : {}), ...headers } });
-      }),
-      { numRuns: RUNS * 3 },
-    );
+    ];
+    const request = fc.oneof(...alternatives);
+    const send = async (r: InjectOptions) => {
+      const { headers, ...rest } = r as InjectOptions & { headers?: Record<string, string> };
+      const useAuth = !(headers && 'authorization' in headers);
+      await check({ ...rest, headers: { ...(useAuth ? auth : {}), ...headers } });
+    };
+    await fc.assert(fc.asyncProperty(request, send), { numRuns: RUNS * 3 });
+    // And each route and method at least twice, whatever the picks above were.
+    for (const alternative of alternatives) for (const r of fc.sample(alternative, 2)) await send(r);
+  });
+  // Last in the file (vitest runs a file's tests in order): it reads what the tests above sent.
+  it('every route that takes input (path ids, query, headers or a body) was fuzzed above', async () => {
+    const withInput = (await apiRoutes(a.app)).filter((r: ApiRoute) => r.input);
+    expect(withInput.length).toBeGreaterThan(20);
+    const missing = withInput.filter((r) => !sent.some((q) => r.matches(q.method, q.url)));
+    expect(missing.map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
 });

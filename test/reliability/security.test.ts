@@ -5,6 +5,7 @@ import { createChatDb } from '../../src/store/chatdb.js';
 import { chatdb, tempDir } from '../helpers/cli.js';
 import { createScratchUrl, freshDatabase, onRealPostgres, type ScratchDatabase } from '../helpers/db.js';
 import { logSink } from '../helpers/logs.js';
+import { apiRoutes } from '../helpers/routes.js';
 import { startServer } from '../helpers/server.js';
 
 /**
@@ -135,6 +136,22 @@ describe('security', () => {
   const withAuth = (r: InjectOptions, h: Record<string, string>): InjectOptions => ({
     ...r,
     headers: { ...(r.headers as Record<string, string>), ...h },
+  });
+
+  it('the route-by-route list holds every route that takes a bearer token (a new route fails here until added)', async () => {
+    const sid = '00000000-0000-4000-8000-000000000001';
+    const listed = protectedRoutes(sid);
+    const bearer = (await apiRoutes(app)).filter((r) => r.bearer);
+    expect(bearer.length).toBeGreaterThan(20);
+    const missing = bearer.filter((r) => !listed.some((l) => r.matches(String(l.method), String(l.url))));
+    expect(missing.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    // Each one naming a session is in the other-user test below (it takes the entries with the id).
+    const bySession = bearer.filter((r) => r.path.startsWith('/chat/sessions/{id}'));
+    for (const r of bySession)
+      expect(
+        listed.some((l) => String(l.url).includes(sid) && r.matches(String(l.method), String(l.url))),
+        `${r.method} ${r.path}`,
+      ).toBe(true);
   });
 
   it("another user's session ids: 404 on every session and message route, and nothing of theirs changes", async () => {
