@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { MessageId, Metadata, Timestamp } from './schemas.js';
 import { MessageUsageSchema, UsageBody } from './schemas-usage.js';
 
-const CitationSchema = Type.Object({
+export const CitationSchema = Type.Object({
   citation_index: Type.Integer(),
   document_id: Type.String(),
   chunk_id: Type.Union([Type.String(), Type.Null()]),

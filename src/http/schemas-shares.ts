@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { CreatedShare, Share, SharedConversation } from '../store/types.js';
 import { MessageId } from './schemas.js';
-import { Parts } from './schemas-messages.js';
+import { CitationSchema, Parts } from './schemas-messages.js';
 
 /** Share links' request and response schemas, and their JSON mapping (snake_case, as API.md). */
 
@@ -53,13 +53,8 @@ export const ShareListSchema = Type.Object({
   }),
 });
 
-const SharedCitationSchema = Type.Object({
-  citation_index: Type.Integer(),
-  document_id: Type.String(),
-  chunk_id: Type.Union([Type.String(), Type.Null()]),
-  score: Type.Union([Type.Number(), Type.Null()]),
-  excerpt: Type.Union([Type.String(), Type.Null()]),
-});
+/** A citation as a share shows it: without its metadata. */
+const SharedCitationSchema = Type.Omit(CitationSchema, ['metadata']);
 
 export const SharedConversationSchema = Type.Object({
   title: Type.Union([Type.String(), Type.Null()]),

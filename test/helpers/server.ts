@@ -39,8 +39,8 @@ const exited = (child: ChildProcess): Promise<number | null> =>
     : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 
 /**
- * Starts `chatdb serve --port 0` from source (or `options.bin`) in a child process, its output going to a file (a pipe
- * nobody drains would stall it), and resolves once it prints the URL it listens on.
+ * Starts `chatdb serve --port 0` from source (or `options.bin`) in a child process, its output going
+ * to a file (a pipe nobody drains would stall it), and resolves once it prints the URL it listens on.
  */
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
   const logFile = join(mkdtempSync(join(tmpdir(), 'chatdb-server-log-')), 'server.log');

@@ -3,6 +3,8 @@ import type { Queryable } from '../../src/db/index.js';
 import { createChatDb } from '../../src/store/chatdb.js';
 import { CITATION_JSON } from '../../src/store/rows.js';
 import type { MessagePart, UpsertInput, UpsertResult } from '../../src/store/types.js';
+import { checkUpsert, saveParams } from '../../src/store/upsert.js';
+import type { NormalizedCitation } from '../../src/store/validate.js';
 import { count, errorCode, makeUser, useChatDb } from './helpers.js';
 
 const fx = useChatDb();
@@ -485,21 +487,6 @@ describe('one round trip', () => {
   // PGlite's clock counts milliseconds, so only Postgres can tell a time returned unrounded.
   it('chatdb_save_messages returns a new row exactly as stored, to the microsecond (SQL text of both)', async () => {
     const { user, id } = await newSession();
-    const msg = (clientId: string, newId: string, citations: unknown[]) => ({
-      client_id: clientId,
-      role: 'assistant',
-      parts: [{ type: 'text', text: clientId }],
-      metadata: { k: [1, 'x'] },
-      status: null,
-      content: clientId,
-      citations,
-      usage: true,
-      model: 'm',
-      input_tokens: 3,
-      output_tokens: 4,
-      latency_ms: 5,
-      new_id: newId,
-    });
     const cite = {
       citation_index: 1,
       document_id: 'd',
@@ -508,17 +495,29 @@ describe('one round trip', () => {
       excerpt: 'e',
       metadata: { a: 1 },
     };
-    const list = [
-      msg('n1', '0190f1c2-0000-7000-8000-000000000001', [cite]),
-      msg('n2', '0190f1c2-0000-7000-8000-000000000002', []),
-    ];
+    // The parameters the library sends (saveParams), with every column and a citation set.
+    const msg = (clientId: string, citations: NormalizedCitation[]) => ({
+      ...checkUpsert(
+        {
+          id: clientId,
+          role: 'assistant',
+          parts: [{ type: 'text', text: clientId }],
+          metadata: { k: [1, 'x'] },
+          usage: { model: 'm', inputTokens: 3, outputTokens: 4, latencyMs: 5 },
+        },
+        'message',
+        true,
+      ),
+      citations,
+    });
+    const params = saveParams(id, user, [msg('n1', [cite]), msg('n2', [])], 'leaf', 0);
     const cols = `id::text AS id, seq, role, content, metadata::text AS metadata, created_at::text AS created_at,
       client_id, parts::text AS parts, status, updated_at::text AS updated_at, model, input_tokens, output_tokens,
       latency_ms`;
     const returned = await fx.db.query(
       `SELECT ${cols}, parent_client_id, citations::text AS citations
-       FROM chatdb_save_messages($1::uuid, $2, $3::jsonb, false, NULL, 'leaf', 0)`,
-      [id, user, JSON.stringify(list)],
+       FROM chatdb_save_messages($1::uuid, $2, $3::jsonb, $4, $5, $6, $7)`,
+      params,
     );
     const stored = await fx.db.query(
       `SELECT ${cols}, (SELECT p.client_id FROM messages p WHERE p.id = m.parent_id) AS parent_client_id,
